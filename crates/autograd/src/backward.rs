@@ -1,0 +1,309 @@
+//! Reverse mode: one sweep over the tape from the output down to index 0. No recursion and no
+//! topological sort: the tape's order already is one.
+//!
+//! Every derivative rule is recorded as ordinary ops. For `backward` they run with recording
+//! off (only values); for [`grad`] they are recorded, so the gradient is itself a graph that
+//! can be differentiated again, to any order.
+
+use crate::dtype::Float;
+use crate::error::{Error, Result};
+use crate::ops;
+use crate::tensor::Tensor;
+use crate::var::Var;
+use smallvec::SmallVec;
+use std::collections::HashMap;
+
+/// Gradients of every node `0..=root` (`None` where no gradient flows), as node indices.
+///
+/// `targets`: the leaves whose gradients are wanted (`None` = every variable). Only nodes on a
+/// path from a target to the root are visited. `create_graph` records the rules for higher order.
+pub(crate) fn sweep<'t, T: Float>(
+    root: Var<'t, T>,
+    seed: Var<'t, T>,
+    targets: Option<&[u32]>,
+    create_graph: bool,
+) -> Vec<Option<u32>> {
+    let tape = root.tape();
+    let n = root.idx() as usize + 1;
+    let relevant: Vec<bool> = {
+        let g = tape.borrow();
+        let mut is_target = vec![targets.is_none(); n];
+        for &t in targets.unwrap_or(&[]) {
+            if (t as usize) < n {
+                is_target[t as usize] = true;
+            }
+        }
+        let mut rel = vec![false; n];
+        for i in 0..n {
+            let node = &g.nodes[i];
+            if node.requires_grad {
+                rel[i] = if node.n_in == 0 {
+                    is_target[i]
+                } else {
+                    g.inputs(i as u32).iter().any(|&j| rel[j as usize])
+                };
+            }
+        }
+        rel
+    };
+    let mut grads: Vec<Option<u32>> = vec![None; n];
+    if !relevant[n - 1] {
+        return grads;
+    }
+    grads[n - 1] = Some(seed.idx());
+    let mut run = || {
+        for i in (0..n).rev() {
+            let Some(gi) = grads[i] else { continue };
+            let (op, inputs): (_, SmallVec<[u32; 3]>) = {
+                let g = tape.borrow();
+                (g.nodes[i].op, g.inputs(i as u32).into())
+            };
+            if inputs.is_empty() {
+                continue;
+            }
+            let need: SmallVec<[bool; 3]> = inputs.iter().map(|&j| relevant[j as usize]).collect();
+            if !need.iter().any(|&b| b) {
+                continue;
+            }
+            let vars: SmallVec<[Var<'t, T>; 3]> = inputs.iter().map(|&j| Var::new(tape, j)).collect();
+            let cts = ops::vjp(op, Var::new(tape, gi), &vars, Var::new(tape, i as u32), &need);
+            for ((&j, ct), &needed) in inputs.iter().zip(cts).zip(&need) {
+                let (Some(ct), true) = (ct, needed) else { continue };
+                let slot = &mut grads[j as usize];
+                // The multivariable chain rule: a value used several times gets the sum.
+                *slot = Some(match *slot {
+                    None => ct.idx(),
+                    Some(prev) => (Var::new(tape, prev) + ct).idx(),
+                });
+            }
+        }
+    };
+    if create_graph {
+        run();
+    } else {
+        tape.no_grad(run);
+    }
+    grads
+}
+
+fn seed_for<'t, T: Float>(y: Var<'t, T>, op: &'static str) -> Result<Var<'t, T>> {
+    let shape = y.shape();
+    if y.numel() != 1 {
+        return Err(Error::NotScalar { op, shape });
+    }
+    Ok(y.tape().constant(Tensor::ones(&shape)))
+}
+
+fn cotangent_for<'t, T: Float>(y: Var<'t, T>, cotangent: &Tensor<T>, op: &'static str) -> Result<Var<'t, T>> {
+    let shape = y.shape();
+    if cotangent.shape() != shape.as_slice() {
+        return Err(Error::ShapeMismatch {
+            op,
+            lhs: shape,
+            rhs: cotangent.shape().into(),
+            expected: "a cotangent of the output's shape".into(),
+        });
+    }
+    Ok(y.tape().constant_from(cotangent))
+}
+
+/// Gradients of one output with respect to every variable of its tape, keyed by [`Var`].
+///
+/// Every variable has an entry: zeros if the output does not depend on it.
+#[derive(Clone, Debug)]
+pub struct Gradients<T: Float = f64> {
+    tape_id: u64,
+    grads: HashMap<u32, Tensor<T>>,
+}
+
+impl<T: Float> Gradients<T> {
+    /// The gradient of `var`, if it is a variable of the tape this came from.
+    pub fn get(&self, var: Var<'_, T>) -> Option<&Tensor<T>> {
+        if var.tape().id() != self.tape_id {
+            return None;
+        }
+        self.grads.get(&var.idx())
+    }
+
+    /// The number of variables with a gradient.
+    pub fn len(&self) -> usize {
+        self.grads.len()
+    }
+
+    /// Whether there are no gradients (the tape had no variables).
+    pub fn is_empty(&self) -> bool {
+        self.grads.is_empty()
+    }
+
+    /// `(node index, gradient)` for every variable, in tape order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Tensor<T>)> {
+        let mut v: Vec<_> = self.grads.iter().map(|(&i, t)| (i as usize, t)).collect();
+        v.sort_by_key(|(i, _)| *i);
+        v.into_iter()
+    }
+}
+
+impl<'t, T: Float> std::ops::Index<Var<'t, T>> for Gradients<T> {
+    type Output = Tensor<T>;
+    #[track_caller]
+    fn index(&self, var: Var<'t, T>) -> &Tensor<T> {
+        match self.get(var) {
+            Some(g) => g,
+            None => panic!(
+                "no gradient for node {}: it is not a variable of the tape these gradients came from",
+                var.index()
+            ),
+        }
+    }
+}
+
+fn collect<'t, T: Float>(y: Var<'t, T>, grads: &[Option<u32>]) -> Gradients<T> {
+    let tape = y.tape();
+    let g = tape.borrow();
+    let mut out = HashMap::new();
+    for (i, node) in g.nodes.iter().enumerate() {
+        if node.requires_grad && node.n_in == 0 {
+            let t = match grads.get(i).copied().flatten() {
+                Some(gi) => Tensor::from_parts(g.shape(gi).into(), g.values(gi).to_vec()),
+                None => Tensor::zeros(g.shape(i as u32)),
+            };
+            out.insert(i as u32, t);
+        }
+    }
+    Gradients {
+        tape_id: tape.id(),
+        grads: out,
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Reverse-mode gradients of this scalar with respect to every variable, like PyTorch's
+    /// `y.backward()` followed by reading `.grad`. Calling it again gives the same result (it
+    /// returns a fresh store; nothing accumulates in the variables).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(2.0);
+    /// let y = x * x * x;
+    /// assert_eq!(y.backward()[x].item(), 12.0);
+    /// assert_eq!(y.backward()[x].item(), 12.0); // no doubling
+    /// ```
+    ///
+    /// # Panics
+    /// If this value has more than one element; see [`try_backward`](Self::try_backward).
+    #[track_caller]
+    pub fn backward(self) -> Gradients<T> {
+        crate::ops::binary::ok(self.try_backward())
+    }
+
+    /// [`backward`](Self::backward), or an error if this value is not a scalar.
+    pub fn try_backward(self) -> Result<Gradients<T>> {
+        let seed = seed_for(self, "backward")?;
+        let grads = sweep(self, seed, None, false);
+        Ok(collect(self, &grads))
+    }
+
+    /// The vector-Jacobian product `cotangent^T J` for a value of any shape, with respect to
+    /// every variable (PyTorch's `y.backward(gradient=cotangent)`).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
+    /// let y = x * x;
+    /// let g = y.backward_with(&Tensor::from(vec![1.0, 10.0])).unwrap();
+    /// assert_eq!(g[x].to_vec(), vec![2.0, 40.0]);
+    /// ```
+    pub fn backward_with(self, cotangent: &Tensor<T>) -> Result<Gradients<T>> {
+        let seed = cotangent_for(self, cotangent, "backward_with")?;
+        let grads = sweep(self, seed, None, false);
+        Ok(collect(self, &grads))
+    }
+}
+
+/// Gradients of the scalar `y` with respect to `xs`, as values on the same tape that are
+/// themselves differentiable (PyTorch's `autograd.grad(..., create_graph=True)`, JAX's `grad`).
+/// Apply `grad` to a result again for second, third, ... derivatives. An `x` that `y` does not
+/// depend on gets zeros.
+///
+/// ```
+/// # use autograd::{Tape, grad};
+/// let t = Tape::<f64>::new();
+/// let x = t.scalar_var(2.0);
+/// let y = x.powf(4.0);                          // x^4
+/// let [d1] = grad(y, &[x]).unwrap()[..] else { panic!() };
+/// let [d2] = grad(d1, &[x]).unwrap()[..] else { panic!() };
+/// let [d3] = grad(d2, &[x]).unwrap()[..] else { panic!() };
+/// assert_eq!((d1.item(), d2.item(), d3.item()), (32.0, 48.0, 48.0)); // 4x^3, 12x^2, 24x
+/// ```
+pub fn grad<'t, T: Float>(y: Var<'t, T>, xs: &[Var<'t, T>]) -> Result<Vec<Var<'t, T>>> {
+    let seed = seed_for(y, "grad")?;
+    grad_with(y, seed, xs)
+}
+
+/// The vector-Jacobian product `cotangent^T dy/dx` for each `x`, as differentiable values
+/// (the cotangent is a value of `y`'s shape on the same tape).
+///
+/// ```
+/// # use autograd::{Tape, Tensor, grad_with};
+/// let t = Tape::<f64>::new();
+/// let x = t.var(Tensor::from(vec![1.0, 2.0]));
+/// let y = x * x;
+/// let v = t.constant(Tensor::from(vec![1.0, 1.0]));
+/// let g = grad_with(y, v, &[x]).unwrap();
+/// assert_eq!(g[0].value().to_vec(), vec![2.0, 4.0]);
+/// ```
+pub fn grad_with<'t, T: Float>(
+    y: Var<'t, T>,
+    cotangent: Var<'t, T>,
+    xs: &[Var<'t, T>],
+) -> Result<Vec<Var<'t, T>>> {
+    for x in xs {
+        crate::Tape::check_same("grad", &y, x)?;
+    }
+    crate::Tape::check_same("grad", &y, &cotangent)?;
+    if cotangent.shape() != y.shape() {
+        return Err(Error::ShapeMismatch {
+            op: "grad",
+            lhs: y.shape(),
+            rhs: cotangent.shape(),
+            expected: "a cotangent of the output's shape".into(),
+        });
+    }
+    let targets: Vec<u32> = xs.iter().map(|x| x.idx()).collect();
+    let grads = sweep(y, cotangent, Some(&targets), true);
+    Ok(xs
+        .iter()
+        .map(|x| match grads.get(x.idx() as usize).copied().flatten() {
+            Some(g) => Var::new(y.tape(), g),
+            None => y.tape().constant(Tensor::zeros(&x.shape())),
+        })
+        .collect())
+}
+
+/// The vector-Jacobian product `cotangent^T dy/dx` for each `x`, as tensors (no graph kept).
+///
+/// ```
+/// # use autograd::{Tape, Tensor, vjp};
+/// let t = Tape::<f64>::new();
+/// let x = t.var(Tensor::from(vec![3.0, 4.0]));
+/// let y = x.sin();
+/// let g = vjp(y, &Tensor::from(vec![1.0, 0.0]), &[x]).unwrap();
+/// assert_eq!(g[0].to_vec(), vec![3f64.cos(), 0.0]);
+/// ```
+pub fn vjp<'t, T: Float>(y: Var<'t, T>, cotangent: &Tensor<T>, xs: &[Var<'t, T>]) -> Result<Vec<Tensor<T>>> {
+    for x in xs {
+        crate::Tape::check_same("vjp", &y, x)?;
+    }
+    let seed = cotangent_for(y, cotangent, "vjp")?;
+    let targets: Vec<u32> = xs.iter().map(|x| x.idx()).collect();
+    let grads = sweep(y, seed, Some(&targets), false);
+    Ok(xs
+        .iter()
+        .map(|x| match grads.get(x.idx() as usize).copied().flatten() {
+            Some(g) => Var::new(y.tape(), g).value(),
+            None => Tensor::zeros(&x.shape()),
+        })
+        .collect())
+}

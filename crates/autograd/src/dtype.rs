@@ -1,0 +1,115 @@
+//! The element types a [`Tensor`](crate::Tensor) can hold: `f64` (the default, for checking)
+//! and `f32` (for fast training).
+
+use std::fmt::{Debug, Display, LowerExp};
+
+/// A floating-point element type: `f32` or `f64`.
+///
+/// Besides the arithmetic of [`num_traits::Float`], it knows how to call the GEMM kernel of
+/// its own precision, so matrix products need no dynamic dispatch.
+pub trait Float:
+    num_traits::Float
+    + num_traits::FloatConst
+    + num_traits::NumAssign
+    + Default
+    + Debug
+    + Display
+    + LowerExp
+    + Send
+    + Sync
+    + 'static
+{
+    /// The type's name as PyTorch spells the dtype (`"float32"` or `"float64"`).
+    const NAME: &'static str;
+
+    /// Converts an `f64` constant (a rule's coefficient, a literal) into this type.
+    fn from_f64(x: f64) -> Self;
+
+    /// Converts to `f64` (exact for both types).
+    fn as_f64(self) -> f64;
+
+    /// `C = alpha * A B + beta * C` on strided row/column layouts (matrixmultiply's contract).
+    ///
+    /// # Safety
+    /// The pointers and strides must describe valid, non-overlapping matrices of the given
+    /// sizes: `A` is `m x k`, `B` is `k x n`, `C` is `m x n`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+impl Float for f64 {
+    const NAME: &'static str = "float64";
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        self
+    }
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller upholds matrixmultiply's contract (valid strided matrices).
+        unsafe { matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
+}
+
+impl Float for f32 {
+    const NAME: &'static str = "float32";
+    #[inline]
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    #[inline]
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+    unsafe fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    ) {
+        // SAFETY: the caller upholds matrixmultiply's contract (valid strided matrices).
+        unsafe { matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+    }
+}

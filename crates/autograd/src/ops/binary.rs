@@ -1,0 +1,220 @@
+//! Elementwise ops of two inputs with NumPy broadcasting. Broadcasting is done once, here, by
+//! the explicit `broadcast_to` op; the binary kernels themselves only see equal shapes.
+
+use crate::dtype::Float;
+use crate::error::Result;
+use crate::op::Op;
+use crate::shape::broadcast_shapes;
+use crate::tape::Tape;
+use crate::var::Var;
+
+/// Unwraps a `try_` result, panicking with the error's message at the caller's line.
+#[track_caller]
+#[inline]
+pub(crate) fn ok<V>(r: Result<V>) -> V {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Brings two operands to their common broadcast shape.
+    pub(crate) fn try_broadcast_pair(self, other: Self, op: &'static str) -> Result<(Self, Self)> {
+        Tape::check_same(op, &self, &other)?;
+        let (sa, sb) = (self.shape(), other.shape());
+        if sa == sb {
+            return Ok((self, other));
+        }
+        let out = broadcast_shapes(op, &sa, &sb)?;
+        Ok((self.expand_unchecked(&out), other.expand_unchecked(&out)))
+    }
+
+    pub(crate) fn try_binary(self, other: Self, op: Op) -> Result<Self> {
+        let (a, b) = self.try_broadcast_pair(other, op.name())?;
+        let shape = a.shape();
+        let idx = self.tape().record(op, &[a.idx(), b.idx()], &shape, |ins, out| {
+            forward(op, ins[0], ins[1], out)
+        });
+        Ok(Var::new(self.tape(), idx))
+    }
+
+    /// `a + b` with broadcasting. Derivative: 1 for each operand (summed over broadcast axes).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let a = t.var(Tensor::from(vec![1.0, 2.0]));
+    /// let b = t.scalar_var(10.0);
+    /// let y = a.try_add(b).unwrap();
+    /// assert_eq!(y.value().to_vec(), vec![11.0, 12.0]);
+    /// assert_eq!(y.sum().backward()[b].item(), 2.0); // b was used twice
+    /// ```
+    pub fn try_add(self, other: Self) -> Result<Self> {
+        self.try_binary(other, Op::Add)
+    }
+
+    /// `a - b` with broadcasting. Derivative: 1 and -1.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(5.0), t.scalar_var(3.0));
+    /// let g = a.try_sub(b).unwrap().backward();
+    /// assert_eq!((g[a].item(), g[b].item()), (1.0, -1.0));
+    /// ```
+    pub fn try_sub(self, other: Self) -> Result<Self> {
+        self.try_binary(other, Op::Sub)
+    }
+
+    /// `a * b` (elementwise) with broadcasting. Derivative: `b` and `a`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(5.0), t.scalar_var(3.0));
+    /// let g = a.try_mul(b).unwrap().backward();
+    /// assert_eq!((g[a].item(), g[b].item()), (3.0, 5.0));
+    /// ```
+    pub fn try_mul(self, other: Self) -> Result<Self> {
+        self.try_binary(other, Op::Mul)
+    }
+
+    /// `a / b` with broadcasting. Derivative: `1/b` and `-a/b^2`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(6.0), t.scalar_var(2.0));
+    /// let g = a.try_div(b).unwrap().backward();
+    /// assert_eq!((g[a].item(), g[b].item()), (0.5, -1.5));
+    /// ```
+    pub fn try_div(self, other: Self) -> Result<Self> {
+        self.try_binary(other, Op::Div)
+    }
+
+    /// `a ^ b` with a tensor exponent, broadcasting. Derivative: `b a^(b-1)` for `a`, and
+    /// `a^b ln(a)` for `b` (0 where `a = 0` and `b >= 0`, as PyTorch).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(3.0));
+    /// let y = a.pow(b);
+    /// let g = y.backward();
+    /// assert_eq!((y.item(), g[a].item()), (8.0, 12.0));
+    /// assert!((g[b].item() - 8.0 * 2f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn try_pow(self, exponent: Self) -> Result<Self> {
+        self.try_binary(exponent, Op::Pow)
+    }
+
+    /// Panicking form of [`try_pow`](Self::try_pow).
+    #[track_caller]
+    pub fn pow(self, exponent: Self) -> Self {
+        ok(self.try_pow(exponent))
+    }
+
+    /// Elementwise maximum with broadcasting. Derivative: 1 to the larger operand; at ties the
+    /// gradient is split evenly (1/2 each), as PyTorch.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(2.0));
+    /// let g = a.maximum(b).backward();
+    /// assert_eq!((g[a].item(), g[b].item()), (0.5, 0.5));
+    /// ```
+    pub fn try_maximum(self, other: Self) -> Result<Self> {
+        self.try_binary(other, Op::Maximum)
+    }
+
+    /// Panicking form of [`try_maximum`](Self::try_maximum).
+    #[track_caller]
+    pub fn maximum(self, other: Self) -> Self {
+        ok(self.try_maximum(other))
+    }
+
+    /// Elementwise minimum with broadcasting. Derivative: 1 to the smaller operand; ties split
+    /// evenly, as PyTorch.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(1.0), t.scalar_var(2.0));
+    /// let g = a.minimum(b).backward();
+    /// assert_eq!((g[a].item(), g[b].item()), (1.0, 0.0));
+    /// ```
+    pub fn try_minimum(self, other: Self) -> Result<Self> {
+        self.try_binary(other, Op::Minimum)
+    }
+
+    /// Panicking form of [`try_minimum`](Self::try_minimum).
+    #[track_caller]
+    pub fn minimum(self, other: Self) -> Self {
+        ok(self.try_minimum(other))
+    }
+}
+
+#[inline]
+fn each<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+}
+
+/// The forward kernels (equal shapes).
+pub(crate) fn forward<T: Float>(op: Op, a: &[T], b: &[T], out: &mut [T]) {
+    match op {
+        Op::Add => each(a, b, out, |x, y| x + y),
+        Op::Sub => each(a, b, out, |x, y| x - y),
+        Op::Mul => each(a, b, out, |x, y| x * y),
+        Op::Div => each(a, b, out, |x, y| x / y),
+        Op::Pow => each(a, b, out, |x, y| x.powf(y)),
+        // NaN propagates, as in PyTorch.
+        Op::Maximum => each(a, b, out, |x, y| if x.is_nan() || x > y { x } else { y }),
+        Op::Minimum => each(a, b, out, |x, y| if x.is_nan() || x < y { x } else { y }),
+        _ => unreachable!("{} is not a binary op", op.name()),
+    }
+}
+
+/// The derivative rules: cotangents of `a` and `b` given the output's cotangent `g` (all of the
+/// broadcast shape; the `broadcast_to` rule sums them back to each operand's shape).
+pub(crate) fn vjp<'t, T: Float>(
+    op: Op,
+    g: Var<'t, T>,
+    a: Var<'t, T>,
+    b: Var<'t, T>,
+    y: Var<'t, T>,
+    need: [bool; 2],
+) -> [Option<Var<'t, T>>; 2] {
+    let when = |n: bool, f: &dyn Fn() -> Var<'t, T>| if n { Some(f()) } else { None };
+    match op {
+        Op::Add => [when(need[0], &|| g), when(need[1], &|| g)],
+        Op::Sub => [when(need[0], &|| g), when(need[1], &|| -g)],
+        Op::Mul => [when(need[0], &|| g * b), when(need[1], &|| g * a)],
+        Op::Div => [when(need[0], &|| g / b), when(need[1], &|| -(g * y) / b)],
+        Op::Pow => [
+            when(need[0], &|| g * b * a.pow(b.add_scalar(-1.0))),
+            when(need[1], &|| {
+                // d/db a^b = a^b ln a, defined as 0 where a = 0 and b >= 0 (PyTorch).
+                let zero_base = a.eq_scalar(0.0) * b.ge_scalar(0.0);
+                g * zero_base.where_(y.mul_scalar(0.0), y * a.ln())
+            }),
+        ],
+        Op::Maximum | Op::Minimum => {
+            // Weight 1 to the winner, 1/2 each at ties.
+            let ties = a.eq(b).mul_scalar(0.5);
+            let (wa, wb) = if op == Op::Maximum {
+                (a.gt(b), b.gt(a))
+            } else {
+                (a.lt(b), b.lt(a))
+            };
+            [
+                when(need[0], &|| g * (wa + ties)),
+                when(need[1], &|| g * (wb + ties)),
+            ]
+        }
+        _ => unreachable!("{} has no binary derivative rule", op.name()),
+    }
+}

@@ -1,0 +1,129 @@
+//! Comparisons, which produce masks (1 where true, 0 where false) that carry no gradient, and
+//! `where_`, which routes the gradient to the chosen branch.
+
+use crate::dtype::Float;
+use crate::error::Result;
+use crate::op::{Cmp, Op};
+use crate::ops::binary::ok;
+use crate::shape::broadcast_shapes;
+use crate::tape::Tape;
+use crate::var::Var;
+
+macro_rules! comparison {
+    ($try_name:ident, $name:ident, $scalar:ident, $cmp:ident, $sym:literal) => {
+        #[doc = concat!("Mask of `a ", $sym, " b` (1 or 0) with broadcasting; a constant: no gradient flows through it.")]
+        ///
+        /// ```
+        /// # use autograd::{Tape, Tensor};
+        /// let t = Tape::<f64>::new();
+        /// let a = t.var(Tensor::from(vec![1.0, 2.0, 3.0]));
+        /// let b = t.scalar(2.0);
+        #[doc = concat!("let m = a.", stringify!($try_name), "(b).unwrap();")]
+        /// assert!(!m.requires_grad());
+        /// assert!(m.value().to_vec().iter().all(|&v| v == 0.0 || v == 1.0));
+        /// ```
+        pub fn $try_name(self, other: Self) -> Result<Self> {
+            self.try_compare(other, Cmp::$cmp)
+        }
+
+        #[doc = concat!("Panicking form of [`", stringify!($try_name), "`](Self::", stringify!($try_name), ").")]
+        #[track_caller]
+        #[allow(clippy::should_implement_trait)]
+        pub fn $name(self, other: Self) -> Self {
+            ok(self.$try_name(other))
+        }
+
+        #[doc = concat!("Mask of `x ", $sym, " c` for a constant `c`; no gradient.")]
+        pub fn $scalar(self, c: f64) -> Self {
+            let c = self.tape().scalar(T::from_f64(c));
+            ok(self.try_compare(c, Cmp::$cmp))
+        }
+    };
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    fn try_compare(self, other: Self, cmp: Cmp) -> Result<Self> {
+        let op = Op::Compare(cmp);
+        let (a, b) = self.try_broadcast_pair(other, op.name())?;
+        let shape = a.shape();
+        let (one, zero) = (T::one(), T::zero());
+        let f = move |x: T, y: T| -> bool {
+            match cmp {
+                Cmp::Gt => x > y,
+                Cmp::Ge => x >= y,
+                Cmp::Lt => x < y,
+                Cmp::Le => x <= y,
+                Cmp::Eq => x == y,
+                Cmp::Ne => x != y,
+            }
+        };
+        let idx = self.tape().no_grad(|| {
+            self.tape().record(op, &[a.idx(), b.idx()], &shape, |ins, out| {
+                for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
+                    *o = if f(x, y) { one } else { zero };
+                }
+            })
+        });
+        Ok(Var::new(self.tape(), idx))
+    }
+
+    comparison!(try_gt, gt, gt_scalar, Gt, ">");
+    comparison!(try_ge, ge, ge_scalar, Ge, ">=");
+    comparison!(try_lt, lt, lt_scalar, Lt, "<");
+    comparison!(try_le, le, le_scalar, Le, "<=");
+    comparison!(try_eq, eq, eq_scalar, Eq, "==");
+    comparison!(try_ne, ne, ne_scalar, Ne, "!=");
+
+    /// `where(self, on_true, on_false)`: elementwise, `on_true` where this mask is nonzero, else
+    /// `on_false`, with broadcasting of all three. Derivative: the gradient goes to the chosen
+    /// branch only (0 to the other); the mask gets none.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![-1.0, 2.0]));
+    /// let y = x.gt_scalar(0.0).try_where(x, x * 3.0).unwrap();
+    /// assert_eq!(y.value().to_vec(), vec![-3.0, 2.0]);
+    /// assert_eq!(y.sum().backward()[x].to_vec(), vec![3.0, 1.0]);
+    /// ```
+    pub fn try_where(self, on_true: Self, on_false: Self) -> Result<Self> {
+        let op = Op::Where;
+        Tape::check_same(op.name(), &self, &on_true)?;
+        Tape::check_same(op.name(), &self, &on_false)?;
+        let s = broadcast_shapes(op.name(), &on_true.shape(), &on_false.shape())?;
+        let s = broadcast_shapes(op.name(), &self.shape(), &s)?;
+        let (c, a, b) = (
+            self.detach().expand_unchecked(&s),
+            on_true.expand_unchecked(&s),
+            on_false.expand_unchecked(&s),
+        );
+        let zero = T::zero();
+        let idx = self
+            .tape()
+            .record(op, &[c.idx(), a.idx(), b.idx()], &s, |ins, out| {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = if ins[0][i] != zero { ins[1][i] } else { ins[2][i] };
+                }
+            });
+        Ok(Var::new(self.tape(), idx))
+    }
+
+    /// Panicking form of [`try_where`](Self::try_where).
+    #[track_caller]
+    pub fn where_(self, on_true: Self, on_false: Self) -> Self {
+        ok(self.try_where(on_true, on_false))
+    }
+}
+
+/// The derivative rule of `where`: `g` to the chosen branch, zeros to the other.
+pub(crate) fn where_vjp<'t, T: Float>(
+    g: Var<'t, T>,
+    cond: Var<'t, T>,
+    need: [bool; 2],
+) -> [Option<Var<'t, T>>; 2] {
+    let zeros = g.tape().constant(crate::Tensor::zeros(&g.shape()));
+    [
+        need[0].then(|| cond.where_(g, zeros)),
+        need[1].then(|| cond.where_(zeros, g)),
+    ]
+}

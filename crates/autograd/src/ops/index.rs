@@ -1,0 +1,193 @@
+//! Ops that pick elements by integer index: `index_select` (whole slices along an axis) and
+//! `gather` (one element per position, e.g. the target class of each row), with their adjoints
+//! `index_add` and `scatter_add`, which are primitives too, so derivatives of any order work.
+
+use crate::dtype::Float;
+use crate::error::{Error, Result};
+use crate::op::Op;
+use crate::ops::binary::ok;
+use crate::shape::{normalize_axis, numel, Shape};
+use crate::var::Var;
+
+/// Sizes of the axes before `axis`, at `axis`, and after it.
+fn split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    (numel(&shape[..axis]), shape[axis], numel(&shape[axis + 1..]))
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    fn aux_indices(&self, aux: u32, n: usize) -> Vec<usize> {
+        self.tape().borrow().aux[aux as usize..aux as usize + n].to_vec()
+    }
+
+    /// The slices at `indices` along `axis`, in that order (repeats allowed), like
+    /// `torch.index_select`. Derivative: each slice's gradient added back at its index
+    /// (summed where an index repeats).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]).unwrap());
+    /// let y = x.index_select(0, &[2, 0, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
+    /// assert_eq!(y.sum().backward()[x].to_vec(), vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
+    /// ```
+    pub fn try_index_select(self, axis: isize, indices: &[usize]) -> Result<Self> {
+        let shape = self.shape();
+        let ax = normalize_axis("index_select", axis, &shape)?;
+        if let Some(&bad) = indices.iter().find(|&&i| i >= shape[ax]) {
+            return Err(Error::InvalidArgument {
+                op: "index_select",
+                shape,
+                message: format!("index {bad} is out of range for axis {ax}"),
+            });
+        }
+        let aux = self.tape().push_aux(indices.iter().copied());
+        Ok(self.index_select_aux(ax, aux, indices.len()))
+    }
+
+    /// Panicking form of [`try_index_select`](Self::try_index_select).
+    #[track_caller]
+    pub fn index_select(self, axis: isize, indices: &[usize]) -> Self {
+        ok(self.try_index_select(axis, indices))
+    }
+
+    fn index_select_aux(self, ax: usize, aux: u32, n: usize) -> Self {
+        let shape = self.shape();
+        let idx_list = self.aux_indices(aux, n);
+        let mut out: Shape = shape.clone();
+        out[ax] = n;
+        let (outer, size, inner) = split(&shape, ax);
+        let op = Op::IndexSelect { axis: ax as u32, aux };
+        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            for b in 0..outer {
+                for (k, &j) in idx_list.iter().enumerate() {
+                    let src = &ins[0][(b * size + j) * inner..][..inner];
+                    o[(b * n + k) * inner..][..inner].copy_from_slice(src);
+                }
+            }
+        });
+        Var::new(self.tape(), id)
+    }
+
+    /// Adds the slices of `self` into zeros of size `size` along `ax` at the listed indices.
+    fn index_add_aux(self, ax: usize, aux: u32, size: usize) -> Self {
+        let shape = self.shape();
+        let n = shape[ax];
+        let idx_list = self.aux_indices(aux, n);
+        let mut out: Shape = shape.clone();
+        out[ax] = size;
+        let (outer, _, inner) = split(&shape, ax);
+        let op = Op::IndexAdd { axis: ax as u32, aux };
+        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            for b in 0..outer {
+                for (k, &j) in idx_list.iter().enumerate() {
+                    let src = &ins[0][(b * n + k) * inner..][..inner];
+                    for (d, &s) in o[(b * size + j) * inner..][..inner].iter_mut().zip(src) {
+                        *d += s;
+                    }
+                }
+            }
+        });
+        Var::new(self.tape(), id)
+    }
+
+    /// Picks one element along `axis` for every position of the other axes: the result has
+    /// `axis` removed and `out[.., ..] = x[.., indices[..], ..]`. With a `[batch, classes]`
+    /// input and `axis = -1`, it picks each row's target class. `indices` has one entry per
+    /// output element, row-major. Derivative: the gradient scattered back to the picked
+    /// positions, zeros elsewhere.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![0.1, 0.7, 0.2, 0.5, 0.3, 0.2], &[2, 3]).unwrap());
+    /// let picked = x.gather(-1, &[1, 0]);
+    /// assert_eq!(picked.value().to_vec(), vec![0.7, 0.5]);
+    /// assert_eq!(picked.sum().backward()[x].to_vec(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn try_gather(self, axis: isize, indices: &[usize]) -> Result<Self> {
+        let shape = self.shape();
+        let ax = normalize_axis("gather", axis, &shape)?;
+        let (outer, size, inner) = split(&shape, ax);
+        if indices.len() != outer * inner {
+            return Err(Error::InvalidArgument {
+                op: "gather",
+                shape,
+                message: format!(
+                    "needs one index per output element ({}), got {}",
+                    outer * inner,
+                    indices.len()
+                ),
+            });
+        }
+        if let Some(&bad) = indices.iter().find(|&&i| i >= size) {
+            return Err(Error::InvalidArgument {
+                op: "gather",
+                shape,
+                message: format!("index {bad} is out of range for axis {ax}"),
+            });
+        }
+        let aux = self.tape().push_aux(indices.iter().copied());
+        Ok(self.gather_aux(ax, aux))
+    }
+
+    /// Panicking form of [`try_gather`](Self::try_gather).
+    #[track_caller]
+    pub fn gather(self, axis: isize, indices: &[usize]) -> Self {
+        ok(self.try_gather(axis, indices))
+    }
+
+    fn gather_aux(self, ax: usize, aux: u32) -> Self {
+        let shape = self.shape();
+        let (outer, size, inner) = split(&shape, ax);
+        let idx_list = self.aux_indices(aux, outer * inner);
+        let out: Shape = shape
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != ax)
+            .map(|(_, &d)| d)
+            .collect();
+        let op = Op::Gather { axis: ax as u32, aux };
+        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            for b in 0..outer {
+                for i in 0..inner {
+                    let p = b * inner + i;
+                    o[p] = ins[0][(b * size + idx_list[p]) * inner + i];
+                }
+            }
+        });
+        Var::new(self.tape(), id)
+    }
+
+    /// Places each element of `self` (shape without `ax`) at its index along a new axis `ax` of
+    /// size `size`, zeros elsewhere (the adjoint of gather).
+    fn scatter_add_aux(self, ax: usize, aux: u32, size: usize) -> Self {
+        let shape = self.shape();
+        let mut out: Shape = shape.clone();
+        out.insert(ax, size);
+        let (outer, _, inner) = split(&out, ax);
+        let idx_list = self.aux_indices(aux, outer * inner);
+        let op = Op::ScatterAdd { axis: ax as u32, aux };
+        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            for b in 0..outer {
+                for i in 0..inner {
+                    let p = b * inner + i;
+                    o[(b * size + idx_list[p]) * inner + i] += ins[0][p];
+                }
+            }
+        });
+        Var::new(self.tape(), id)
+    }
+}
+
+/// The derivative rules of the index ops: each one's adjoint.
+pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+    let shape = x.shape();
+    match op {
+        Op::IndexSelect { axis, aux } => g.index_add_aux(axis as usize, aux, shape[axis as usize]),
+        Op::IndexAdd { axis, aux } => g.index_select_aux(axis as usize, aux, shape[axis as usize]),
+        Op::Gather { axis, aux } => g.scatter_add_aux(axis as usize, aux, shape[axis as usize]),
+        Op::ScatterAdd { axis, aux } => g.gather_aux(axis as usize, aux),
+        _ => unreachable!("{} is not an index op", op.name()),
+    }
+}

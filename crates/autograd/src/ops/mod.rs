@@ -1,0 +1,58 @@
+//! The ops, by family. Each file holds the ops' forward kernels and their derivative rules.
+
+pub(crate) mod arith;
+pub(crate) mod binary;
+pub(crate) mod compare;
+pub(crate) mod index;
+pub(crate) mod matmul;
+pub(crate) mod movement;
+pub(crate) mod reduce;
+pub(crate) mod softmax;
+pub(crate) mod unary;
+
+use crate::dtype::Float;
+use crate::op::Op;
+use crate::var::Var;
+use smallvec::{smallvec, SmallVec};
+
+/// Cotangents of a node's inputs (`None` where not needed).
+pub(crate) type Cotangents<'t, T> = SmallVec<[Option<Var<'t, T>>; 2]>;
+
+/// Dispatches to the derivative rule of `op`: given the output `y`, its cotangent `g` and the
+/// inputs, the cotangent of every input marked in `need`.
+pub(crate) fn vjp<'t, T: Float>(
+    op: Op,
+    g: Var<'t, T>,
+    inputs: &[Var<'t, T>],
+    y: Var<'t, T>,
+    need: &[bool],
+) -> Cotangents<'t, T> {
+    match op {
+        Op::Leaf | Op::Sign | Op::Compare(_) => smallvec![None; inputs.len()],
+        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Maximum | Op::Minimum => {
+            binary::vjp(op, g, inputs[0], inputs[1], y, [need[0], need[1]])
+                .into_iter()
+                .collect()
+        }
+        Op::Where => {
+            let [a, b] = compare::where_vjp(g, inputs[0], [need[1], need[2]]);
+            smallvec![None, a, b]
+        }
+        Op::Sum(_) | Op::Max(_) | Op::Min(_) => smallvec![Some(reduce::vjp(op, g, inputs[0], y))],
+        Op::Reshape
+        | Op::Permute { .. }
+        | Op::Expand
+        | Op::Narrow { .. }
+        | Op::Pad { .. }
+        | Op::Concat { .. } => (0..inputs.len())
+            .map(|i| need[i].then(|| movement::vjp(op, g, inputs, i)))
+            .collect(),
+        Op::IndexSelect { .. } | Op::IndexAdd { .. } | Op::Gather { .. } | Op::ScatterAdd { .. } => {
+            smallvec![Some(index::vjp(op, g, inputs[0]))]
+        }
+        Op::Matmul { ta, tb } => matmul::vjp(ta, tb, g, inputs[0], inputs[1], [need[0], need[1]])
+            .into_iter()
+            .collect(),
+        _ => smallvec![Some(unary::vjp(op, g, inputs[0], y))],
+    }
+}

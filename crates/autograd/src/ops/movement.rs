@@ -1,0 +1,377 @@
+//! Ops that move elements without arithmetic: reshape, permute/transpose, broadcast_to,
+//! narrow (and its adjoint pad), concat and stack. Every kernel is one strided walk
+//! ([`for_each_strided`]).
+
+use crate::dtype::Float;
+use crate::error::{Error, Result};
+use crate::op::Op;
+use crate::ops::binary::ok;
+use crate::shape::{
+    broadcast_strides, broadcasts_to, for_each_strided, normalize_axis, numel, strides, Shape,
+};
+use crate::tape::Tape;
+use crate::var::Var;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// The same elements under a new shape with as many elements; shares memory with the input.
+    /// Derivative: the gradient reshaped back.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::arange(0.0, 6.0, 1.0));
+    /// let y = x.reshape(&[2, 3]);
+    /// assert_eq!(y.shape().as_slice(), &[2, 3]);
+    /// assert_eq!(y.sum().backward()[x].to_vec(), vec![1.0; 6]);
+    /// ```
+    pub fn try_reshape(self, shape: &[usize]) -> Result<Self> {
+        let from = self.shape();
+        if numel(shape) != numel(&from) {
+            return Err(Error::ShapeMismatch {
+                op: "reshape",
+                lhs: from,
+                rhs: shape.into(),
+                expected: "the same number of elements".into(),
+            });
+        }
+        Ok(Var::new(
+            self.tape(),
+            self.tape().record_alias(Op::Reshape, self.idx(), shape, true),
+        ))
+    }
+
+    /// Panicking form of [`try_reshape`](Self::try_reshape).
+    #[track_caller]
+    pub fn reshape(self, shape: &[usize]) -> Self {
+        ok(self.try_reshape(shape))
+    }
+
+    /// Reorders the axes: output axis `i` is input axis `perm[i]` (like `torch.permute`).
+    /// Derivative: the gradient permuted by the inverse permutation.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::arange(0.0, 6.0, 1.0).reshape(&[1, 2, 3]).unwrap());
+    /// let y = x.permute(&[2, 0, 1]);
+    /// assert_eq!(y.shape().as_slice(), &[3, 1, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// ```
+    pub fn try_permute(self, perm: &[usize]) -> Result<Self> {
+        let shape = self.shape();
+        let mut seen = vec![false; shape.len()];
+        if perm.len() != shape.len()
+            || perm
+                .iter()
+                .any(|&p| p >= shape.len() || std::mem::replace(&mut seen[p], true))
+        {
+            return Err(Error::InvalidArgument {
+                op: "permute",
+                shape,
+                message: format!("{perm:?} is not a permutation of the axes"),
+            });
+        }
+        let out: Shape = perm.iter().map(|&p| shape[p]).collect();
+        let st = strides(&shape);
+        let src: Shape = perm.iter().map(|&p| st[p]).collect();
+        let aux = self.tape().push_aux(perm.iter().copied());
+        let idx = self
+            .tape()
+            .record(Op::Permute { aux }, &[self.idx()], &out, |ins, o| {
+                for_each_strided(&out, &src, 0, |i, s| o[i] = ins[0][s]);
+            });
+        Ok(Var::new(self.tape(), idx))
+    }
+
+    /// Panicking form of [`try_permute`](Self::try_permute).
+    #[track_caller]
+    pub fn permute(self, perm: &[usize]) -> Self {
+        ok(self.try_permute(perm))
+    }
+
+    /// Swaps two axes (negative axes count from the end). Derivative: the gradient swapped back.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap());
+    /// let y = x.transpose(0, 1);
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    /// ```
+    pub fn try_transpose(self, a: isize, b: isize) -> Result<Self> {
+        let shape = self.shape();
+        let a = normalize_axis("transpose", a, &shape)?;
+        let b = normalize_axis("transpose", b, &shape)?;
+        let mut perm: Vec<usize> = (0..shape.len()).collect();
+        perm.swap(a, b);
+        self.try_permute(&perm)
+    }
+
+    /// Panicking form of [`try_transpose`](Self::try_transpose).
+    #[track_caller]
+    pub fn transpose(self, a: isize, b: isize) -> Self {
+        ok(self.try_transpose(a, b))
+    }
+
+    /// The transpose of a matrix (the last two axes swapped), like `x.mT` in PyTorch.
+    #[track_caller]
+    pub fn t(self) -> Self {
+        ok(self.try_transpose(-2, -1))
+    }
+
+    /// Repeats the value along new leading axes and axes of size 1 to reach `shape`
+    /// (NumPy broadcasting, like `torch.broadcast_to`). Derivative: the gradient summed over the
+    /// broadcast axes: the engine's one unbroadcasting sum.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
+    /// let y = x.broadcast_to(&[3, 2]);
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// assert_eq!(y.sum().backward()[x].to_vec(), vec![3.0, 3.0]);
+    /// ```
+    pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Self> {
+        let from = self.shape();
+        if !broadcasts_to(&from, shape) {
+            return Err(Error::ShapeMismatch {
+                op: "broadcast_to",
+                lhs: from,
+                rhs: shape.into(),
+                expected: "sizes that match or are 1 at every aligned axis".into(),
+            });
+        }
+        Ok(self.expand_unchecked(shape))
+    }
+
+    /// Panicking form of [`try_broadcast_to`](Self::try_broadcast_to).
+    #[track_caller]
+    pub fn broadcast_to(self, shape: &[usize]) -> Self {
+        ok(self.try_broadcast_to(shape))
+    }
+
+    /// `broadcast_to` for a shape known to be reachable.
+    pub(crate) fn expand_unchecked(self, shape: &[usize]) -> Self {
+        let from = self.shape();
+        if from.as_slice() == shape {
+            return self;
+        }
+        let src = broadcast_strides(&from, shape);
+        let idx = self.tape().record(Op::Expand, &[self.idx()], shape, |ins, o| {
+            if ins[0].len() == 1 {
+                o.fill(ins[0][0]);
+            } else {
+                for_each_strided(shape, &src, 0, |i, s| o[i] = ins[0][s]);
+            }
+        });
+        Var::new(self.tape(), idx)
+    }
+
+    /// Sums a broadcast gradient back to `shape` (the adjoint of `broadcast_to`).
+    pub(crate) fn sum_to(self, shape: &[usize]) -> Self {
+        let from = self.shape();
+        if from.as_slice() == shape {
+            return self;
+        }
+        let lead = from.len() - shape.len();
+        let mut mask = 0u64;
+        for (i, &d) in from.iter().enumerate() {
+            if i < lead || (shape[i - lead] == 1 && d != 1) {
+                mask |= 1 << i;
+            }
+        }
+        self.reduce_keepdim(Op::Sum(mask)).reshape(shape)
+    }
+
+    /// The slice `start..start + len` along `axis` (like `torch.narrow`). Derivative: the
+    /// gradient placed back at those positions, zeros elsewhere.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::arange(0.0, 5.0, 1.0));
+    /// let y = x.narrow(0, 1, 2);
+    /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0]);
+    /// assert_eq!(y.sum().backward()[x].to_vec(), vec![0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn try_narrow(self, axis: isize, start: usize, len: usize) -> Result<Self> {
+        let shape = self.shape();
+        let ax = normalize_axis("narrow", axis, &shape)?;
+        if start.checked_add(len).is_none_or(|end| end > shape[ax]) || start > u32::MAX as usize {
+            return Err(Error::InvalidArgument {
+                op: "narrow",
+                shape,
+                message: format!("slice {start}..{} exceeds axis {ax}", start.saturating_add(len)),
+            });
+        }
+        let mut out = shape.clone();
+        out[ax] = len;
+        let st = strides(&shape);
+        let base = start * st[ax];
+        let op = Op::Narrow {
+            axis: ax as u32,
+            start: start as u32,
+        };
+        let idx = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            for_each_strided(&out, &st, base, |i, s| o[i] = ins[0][s]);
+        });
+        Ok(Var::new(self.tape(), idx))
+    }
+
+    /// Panicking form of [`try_narrow`](Self::try_narrow).
+    #[track_caller]
+    pub fn narrow(self, axis: isize, start: usize, len: usize) -> Self {
+        ok(self.try_narrow(axis, start, len))
+    }
+
+    /// Zeros of size `full` along `axis` with this value at `start..` (the adjoint of narrow).
+    pub(crate) fn pad(self, axis: usize, start: usize, full: usize) -> Self {
+        let shape = self.shape();
+        let mut out = shape.clone();
+        out[axis] = full;
+        let st = strides(&out);
+        let base = start * st[axis];
+        let op = Op::Pad {
+            axis: axis as u32,
+            start: start as u32,
+        };
+        let idx = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            for_each_strided(&shape, &st, base, |i, d| o[d] = ins[0][i]);
+        });
+        Var::new(self.tape(), idx)
+    }
+
+    /// Inserts an axis of size 1 at `axis` (like `torch.unsqueeze`). Derivative: reshape back.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
+    /// assert_eq!(x.unsqueeze(-1).shape().as_slice(), &[2, 1]);
+    /// ```
+    pub fn try_unsqueeze(self, axis: isize) -> Result<Self> {
+        let mut shape = self.shape();
+        let rank = shape.len() as isize + 1;
+        let a = if axis < 0 { axis + rank } else { axis };
+        if !(0..rank).contains(&a) {
+            return Err(Error::AxisOutOfRange {
+                op: "unsqueeze",
+                axis,
+                shape,
+            });
+        }
+        shape.insert(a as usize, 1);
+        self.try_reshape(&shape)
+    }
+
+    /// Panicking form of [`try_unsqueeze`](Self::try_unsqueeze).
+    #[track_caller]
+    pub fn unsqueeze(self, axis: isize) -> Self {
+        ok(self.try_unsqueeze(axis))
+    }
+
+    /// All elements as a 1-D vector. Derivative: reshape back.
+    pub fn flatten(self) -> Self {
+        let n = self.numel();
+        self.reshape(&[n])
+    }
+}
+
+/// Joins values along an existing axis (like `torch.cat`); all other sizes must agree.
+/// Derivative: each input gets its slice of the gradient.
+///
+/// ```
+/// # use autograd::{Tape, Tensor, concat};
+/// let t = Tape::<f64>::new();
+/// let a = t.var(Tensor::from(vec![1.0, 2.0]));
+/// let b = t.var(Tensor::from(vec![3.0]));
+/// let c = concat(&[a, b], 0).unwrap();
+/// assert_eq!(c.value().to_vec(), vec![1.0, 2.0, 3.0]);
+/// let g = (c * c).sum().backward();
+/// assert_eq!(g[b].to_vec(), vec![6.0]);
+/// ```
+pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t, T>> {
+    let first = parts.first().ok_or_else(|| Error::InvalidArgument {
+        op: "concat",
+        shape: Shape::new(),
+        message: "needs at least one input".into(),
+    })?;
+    let s0 = first.shape();
+    let ax = normalize_axis("concat", axis, &s0)?;
+    let mut out = s0.clone();
+    out[ax] = 0;
+    let mut shapes = Vec::with_capacity(parts.len());
+    for p in parts {
+        Tape::check_same("concat", first, p)?;
+        let s = p.shape();
+        if s.len() != s0.len() || s.iter().zip(&s0).enumerate().any(|(i, (a, b))| i != ax && a != b) {
+            return Err(Error::ShapeMismatch {
+                op: "concat",
+                lhs: s0,
+                rhs: s,
+                expected: format!("equal sizes on every axis but {ax}"),
+            });
+        }
+        out[ax] += s[ax];
+        shapes.push(s);
+    }
+    if parts.len() > u8::MAX as usize {
+        // Node input counts are one byte: join in groups.
+        let groups: Result<Vec<_>> = parts.chunks(u8::MAX as usize).map(|c| concat(c, axis)).collect();
+        return concat(&groups?, axis);
+    }
+    let st = strides(&out);
+    let inputs: Vec<u32> = parts.iter().map(|p| p.idx()).collect();
+    let idx = first
+        .tape()
+        .record(Op::Concat { axis: ax as u32 }, &inputs, &out, |ins, o| {
+            let mut offset = 0;
+            for (x, s) in ins.iter().zip(&shapes) {
+                for_each_strided(s, &st, offset * st[ax], |i, d| o[d] = x[i]);
+                offset += s[ax];
+            }
+        });
+    Ok(Var::new(first.tape(), idx))
+}
+
+/// Joins values of equal shape along a new axis (like `torch.stack`). Derivative: each input
+/// gets its slice of the gradient.
+///
+/// ```
+/// # use autograd::{Tape, Tensor, stack};
+/// let t = Tape::<f64>::new();
+/// let a = t.var(Tensor::from(vec![1.0, 2.0]));
+/// let b = t.var(Tensor::from(vec![3.0, 4.0]));
+/// let s = stack(&[a, b], 0).unwrap();
+/// assert_eq!(s.shape().as_slice(), &[2, 2]);
+/// assert_eq!(s.value().to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+/// ```
+pub fn stack<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t, T>> {
+    let lifted: Result<Vec<_>> = parts.iter().map(|p| p.try_unsqueeze(axis)).collect();
+    concat(&lifted?, axis)
+}
+
+/// The derivative rules of the movement ops.
+pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, inputs: &[Var<'t, T>], i: usize) -> Var<'t, T> {
+    let x = inputs[i];
+    match op {
+        Op::Reshape => g.reshape(&x.shape()),
+        Op::Permute { aux } => {
+            let rank = x.ndim();
+            let perm: Vec<usize> = g.tape().borrow().aux[aux as usize..aux as usize + rank].to_vec();
+            let mut inverse = vec![0; rank];
+            for (k, &p) in perm.iter().enumerate() {
+                inverse[p] = k;
+            }
+            g.permute(&inverse)
+        }
+        Op::Expand => g.sum_to(&x.shape()),
+        Op::Narrow { axis, start } => g.pad(axis as usize, start as usize, x.shape()[axis as usize]),
+        Op::Pad { axis, start } => g.narrow(axis as isize, start as usize, x.shape()[axis as usize]),
+        Op::Concat { axis } => {
+            let offset: usize = inputs[..i].iter().map(|p| p.shape()[axis as usize]).sum();
+            g.narrow(axis as isize, offset, x.shape()[axis as usize])
+        }
+        _ => unreachable!("{} is not a movement op", op.name()),
+    }
+}

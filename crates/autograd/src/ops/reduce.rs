@@ -1,0 +1,272 @@
+//! Reductions over axes (with or without keeping them as size 1) and over all elements:
+//! sum, max and min are primitives; mean and logsumexp are built from them.
+
+use crate::dtype::Float;
+use crate::error::Result;
+use crate::op::Op;
+use crate::ops::binary::ok;
+use crate::shape::{axes_mask, for_each_strided, reduced_shape, squeezed_shape, strides, Shape};
+use crate::var::Var;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// Records a reduction that keeps the reduced axes as size 1.
+    pub(crate) fn reduce_keepdim(self, op: Op) -> Self {
+        let (mask, init) = match op {
+            Op::Sum(m) => (m, T::zero()),
+            Op::Max(m) => (m, T::neg_infinity()),
+            Op::Min(m) => (m, T::infinity()),
+            _ => unreachable!("{} is not a reduction", op.name()),
+        };
+        let shape = self.shape();
+        let out = reduced_shape(&shape, mask);
+        let mut dst = strides(&out);
+        for (i, s) in dst.iter_mut().enumerate() {
+            if mask & (1 << i) != 0 {
+                *s = 0;
+            }
+        }
+        let idx = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+            o.fill(init);
+            let x = ins[0];
+            match op {
+                Op::Sum(_) if o.len() == 1 => o[0] = x.iter().fold(T::zero(), |a, &b| a + b),
+                Op::Sum(_) => for_each_strided(&shape, &dst, 0, |i, d| o[d] += x[i]),
+                // NaN wins, as in PyTorch.
+                Op::Max(_) => for_each_strided(&shape, &dst, 0, |i, d| {
+                    if x[i] > o[d] || x[i].is_nan() {
+                        o[d] = x[i]
+                    }
+                }),
+                _ => for_each_strided(&shape, &dst, 0, |i, d| {
+                    if x[i] < o[d] || x[i].is_nan() {
+                        o[d] = x[i]
+                    }
+                }),
+            }
+        });
+        Var::new(self.tape(), idx)
+    }
+
+    fn try_reduce(
+        self,
+        axes: &[isize],
+        keepdim: bool,
+        name: &'static str,
+        make: fn(u64) -> Op,
+    ) -> Result<Self> {
+        let shape = self.shape();
+        let mask = axes_mask(name, axes, &shape)?;
+        if mask == 0 {
+            return Ok(self);
+        }
+        let r = self.reduce_keepdim(make(mask));
+        Ok(if keepdim {
+            r
+        } else {
+            r.reshape(&squeezed_shape(&shape, mask))
+        })
+    }
+
+    fn all_axes(&self) -> Vec<isize> {
+        (0..self.ndim() as isize).collect()
+    }
+
+    /// Sum over `axes` (negative count from the end; none listed = unchanged), keeping them as
+    /// size 1 if `keepdim`. Derivative: 1 for every summed element (the gradient broadcast back).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap());
+    /// assert_eq!(x.sum_axes(&[-1], false).value().to_vec(), vec![3.0, 7.0]);
+    /// assert_eq!(x.sum_axes(&[0], true).shape().as_slice(), &[1, 2]);
+    /// ```
+    pub fn try_sum_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
+        self.try_reduce(axes, keepdim, "sum", Op::Sum)
+    }
+
+    /// Panicking form of [`try_sum_axes`](Self::try_sum_axes).
+    #[track_caller]
+    pub fn sum_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        ok(self.try_sum_axes(axes, keepdim))
+    }
+
+    /// Sum of all elements, as a scalar. Derivative: 1 for every element.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1.0, 2.0, 3.0]));
+    /// assert_eq!(x.sum().item(), 6.0);
+    /// assert_eq!(x.sum().backward()[x].to_vec(), vec![1.0, 1.0, 1.0]);
+    /// ```
+    pub fn sum(self) -> Self {
+        let axes = self.all_axes();
+        ok(self.try_sum_axes(&axes, false))
+    }
+
+    /// Mean over `axes`. Derivative: `1/n` for every element, `n` the count averaged.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 5.0], &[2, 2]).unwrap());
+    /// assert_eq!(x.mean_axes(&[0], false).value().to_vec(), vec![2.0, 3.5]);
+    /// ```
+    pub fn try_mean_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
+        let shape = self.shape();
+        let mask = axes_mask("mean", axes, &shape)?;
+        let n: usize = (0..shape.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .map(|i| shape[i])
+            .product();
+        Ok(self.try_sum_axes(axes, keepdim)?.mul_scalar(1.0 / n as f64))
+    }
+
+    /// Panicking form of [`try_mean_axes`](Self::try_mean_axes).
+    #[track_caller]
+    pub fn mean_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        ok(self.try_mean_axes(axes, keepdim))
+    }
+
+    /// Mean of all elements. Derivative: `1/n` for every element.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1.0, 2.0, 3.0, 6.0]));
+    /// assert_eq!(x.mean().item(), 3.0);
+    /// assert_eq!(x.mean().backward()[x].to_vec(), vec![0.25; 4]);
+    /// ```
+    pub fn mean(self) -> Self {
+        let axes = self.all_axes();
+        ok(self.try_mean_axes(&axes, false))
+    }
+
+    /// Maximum over `axes`. Derivative: 1 at the maximum; when several elements tie, the
+    /// gradient is split evenly among them (as PyTorch's `amax` and full `max()`).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1.0, 3.0, 3.0]));
+    /// let m = x.max_axes(&[0], false);
+    /// assert_eq!(m.item(), 3.0);
+    /// assert_eq!(m.backward()[x].to_vec(), vec![0.0, 0.5, 0.5]);
+    /// ```
+    pub fn try_max_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
+        self.try_reduce(axes, keepdim, "max", Op::Max)
+    }
+
+    /// Panicking form of [`try_max_axes`](Self::try_max_axes).
+    #[track_caller]
+    pub fn max_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        ok(self.try_max_axes(axes, keepdim))
+    }
+
+    /// Maximum of all elements. Derivative: as [`try_max_axes`](Self::try_max_axes).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// assert_eq!(t.var(Tensor::from(vec![1.0, -3.0])).max().item(), 1.0);
+    /// ```
+    pub fn max(self) -> Self {
+        let axes = self.all_axes();
+        ok(self.try_max_axes(&axes, false))
+    }
+
+    /// Minimum over `axes`. Derivative: 1 at the minimum, ties split evenly.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![1.0, 4.0, 3.0, 2.0], &[2, 2]).unwrap());
+    /// assert_eq!(x.min_axes(&[1], false).value().to_vec(), vec![1.0, 2.0]);
+    /// ```
+    pub fn try_min_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
+        self.try_reduce(axes, keepdim, "min", Op::Min)
+    }
+
+    /// Panicking form of [`try_min_axes`](Self::try_min_axes).
+    #[track_caller]
+    pub fn min_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        ok(self.try_min_axes(axes, keepdim))
+    }
+
+    /// Minimum of all elements. Derivative: as [`try_min_axes`](Self::try_min_axes).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// assert_eq!(t.var(Tensor::from(vec![1.0, -3.0])).min().item(), -3.0);
+    /// ```
+    pub fn min(self) -> Self {
+        let axes = self.all_axes();
+        ok(self.try_min_axes(&axes, false))
+    }
+
+    /// `ln(sum(exp(x)))` over `axes`, computed stably as `m + ln(sum(exp(x - m)))` with `m` the
+    /// (detached) maximum. Derivative: `softmax(x)` over those axes.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![1000.0, 1000.0]));
+    /// let y = x.logsumexp_axes(&[0], false);
+    /// assert!((y.item() - (1000.0 + 2f64.ln())).abs() < 1e-12);
+    /// assert_eq!(y.backward()[x].to_vec(), vec![0.5, 0.5]);
+    /// ```
+    pub fn try_logsumexp_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
+        let shape = self.shape();
+        let mask = axes_mask("logsumexp", axes, &shape)?;
+        if mask == 0 {
+            return Ok(self);
+        }
+        // The shift only improves conditioning: its derivative contributions cancel exactly,
+        // so it is a constant. An infinite max (all -inf, or +inf present) shifts by 0 instead.
+        let m = self.tape().no_grad(|| self.reduce_keepdim(Op::Max(mask)));
+        let m = m.value().map(|v| if v.is_finite() { v } else { T::zero() });
+        let m = self.tape().constant(m);
+        let s = (self - m).exp().reduce_keepdim(Op::Sum(mask)).ln() + m;
+        Ok(if keepdim {
+            s
+        } else {
+            s.reshape(&squeezed_shape(&shape, mask))
+        })
+    }
+
+    /// Panicking form of [`try_logsumexp_axes`](Self::try_logsumexp_axes).
+    #[track_caller]
+    pub fn logsumexp_axes(self, axes: &[isize], keepdim: bool) -> Self {
+        ok(self.try_logsumexp_axes(axes, keepdim))
+    }
+
+    /// `ln(sum(exp(x)))` over all elements, stable. Derivative: `softmax(x)`.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![0.0, 0.0]));
+    /// assert_eq!(x.logsumexp().item(), 2f64.ln());
+    /// ```
+    pub fn logsumexp(self) -> Self {
+        let axes = self.all_axes();
+        ok(self.try_logsumexp_axes(&axes, false))
+    }
+}
+
+/// The derivative rules of the primitive reductions (`g` has the kept-dims shape).
+pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t, T>) -> Var<'t, T> {
+    let shape: Shape = x.shape();
+    match op {
+        Op::Sum(_) => g.expand_unchecked(&shape),
+        Op::Max(mask) | Op::Min(mask) => {
+            // Split evenly among the elements equal to the extreme.
+            let hits = x.eq(y.expand_unchecked(&shape));
+            let count = hits.reduce_keepdim(Op::Sum(mask));
+            (g / count).expand_unchecked(&shape) * hits
+        }
+        _ => unreachable!("{} is not a reduction", op.name()),
+    }
+}

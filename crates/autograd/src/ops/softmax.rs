@@ -1,0 +1,56 @@
+//! softmax and log_softmax along an axis: composites of primitives, stable for any input.
+
+use crate::dtype::Float;
+use crate::error::Result;
+use crate::ops::binary::ok;
+use crate::var::Var;
+
+impl<'t, T: Float> Var<'t, T> {
+    /// `log(softmax(x))` along `axis`, computed as `x - logsumexp(x)` so it never overflows or
+    /// takes the log of 0. Derivative (vector-Jacobian): `g - softmax(x) * sum(g)` along the axis.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![0.0, 1e4]));
+    /// let y = x.log_softmax(-1);
+    /// assert_eq!(y.value().to_vec(), vec![-1e4, 0.0]);
+    /// ```
+    pub fn try_log_softmax(self, axis: isize) -> Result<Self> {
+        Ok(self - self.try_logsumexp_axes(&[axis], true)?)
+    }
+
+    /// Panicking form of [`try_log_softmax`](Self::try_log_softmax).
+    #[track_caller]
+    pub fn log_softmax(self, axis: isize) -> Self {
+        ok(self.try_log_softmax(axis))
+    }
+
+    /// `exp(x_i) / sum_j exp(x_j)` along `axis`, computed with the maximum subtracted first.
+    /// Derivative: `dy_i/dx_j = y_i (delta_ij - y_j)`; its vector-Jacobian product is
+    /// `y * (g - sum(g * y))`.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from(vec![0.0, 0.0]));
+    /// let y = x.softmax(0);
+    /// assert_eq!(y.value().to_vec(), vec![0.5, 0.5]);
+    /// // d y_0 / d x = [y0 (1 - y0), -y0 y1]
+    /// assert_eq!(y.narrow(0, 0, 1).sum().backward()[x].to_vec(), vec![0.25, -0.25]);
+    /// ```
+    pub fn try_softmax(self, axis: isize) -> Result<Self> {
+        let m = self.tape().no_grad(|| self.try_max_axes(&[axis], true))?;
+        let m = self
+            .tape()
+            .constant(m.value().map(|v| if v.is_finite() { v } else { T::zero() }));
+        let e = (self - m).exp();
+        Ok(e / e.try_sum_axes(&[axis], true)?)
+    }
+
+    /// Panicking form of [`try_softmax`](Self::try_softmax).
+    #[track_caller]
+    pub fn softmax(self, axis: isize) -> Self {
+        ok(self.try_softmax(axis))
+    }
+}

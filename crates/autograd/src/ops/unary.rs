@@ -1,0 +1,339 @@
+//! Elementwise ops of one input. For each op: the method (with its derivative in the doc), the
+//! forward kernel, and the derivative rule, written in terms of primitive ops so that it is
+//! itself differentiable.
+
+use crate::dtype::Float;
+use crate::op::Op;
+use crate::var::Var;
+use std::ops::Neg;
+
+impl<'t, T: Float> Var<'t, T> {
+    pub(crate) fn unary(self, op: Op) -> Self {
+        let shape = self.shape();
+        let idx = self
+            .tape()
+            .record(op, &[self.idx()], &shape, |ins, out| forward(op, ins[0], out));
+        Var::new(self.tape(), idx)
+    }
+
+    /// `e^x`. Derivative: `e^x` (the output itself).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(1.0);
+    /// let y = x.exp();
+    /// assert_eq!(y.backward()[x].item(), std::f64::consts::E);
+    /// ```
+    pub fn exp(self) -> Self {
+        self.unary(Op::Exp)
+    }
+
+    /// Natural logarithm. Derivative: `1/x`. Negative inputs give NaN, zero gives `-inf`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(4.0);
+    /// assert_eq!(x.ln().backward()[x].item(), 0.25);
+    /// ```
+    pub fn ln(self) -> Self {
+        self.unary(Op::Ln)
+    }
+
+    /// Square root. Derivative: `1 / (2 sqrt(x))`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(4.0);
+    /// let y = x.sqrt();
+    /// assert_eq!((y.item(), y.backward()[x].item()), (2.0, 0.25));
+    /// ```
+    pub fn sqrt(self) -> Self {
+        self.unary(Op::Sqrt)
+    }
+
+    /// `x^c` for a constant exponent `c`. Derivative: `c x^(c-1)` (zero when `c = 0`).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(3.0);
+    /// assert_eq!(x.powf(2.0).backward()[x].item(), 6.0);
+    /// ```
+    pub fn powf(self, c: f64) -> Self {
+        self.unary(Op::Powf(c))
+    }
+
+    /// `|x|`. Derivative: `sign(x)`, which is 0 at `x = 0` (as PyTorch).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(-2.0);
+    /// assert_eq!(x.abs().backward()[x].item(), -1.0);
+    /// let z = t.scalar_var(0.0);
+    /// assert_eq!(z.abs().backward()[z].item(), 0.0);
+    /// ```
+    pub fn abs(self) -> Self {
+        self.unary(Op::Abs)
+    }
+
+    /// `sign(x)`: -1, 0 or 1 (NaN stays NaN). Derivative: 0 everywhere, so the result is a
+    /// constant.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(-2.5);
+    /// assert_eq!(x.sign().item(), -1.0);
+    /// assert!(!x.sign().requires_grad());
+    /// ```
+    pub fn sign(self) -> Self {
+        self.tape().no_grad(|| self.unary(Op::Sign))
+    }
+
+    /// `sin(x)`. Derivative: `cos(x)`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(0.0);
+    /// assert_eq!(x.sin().backward()[x].item(), 1.0);
+    /// ```
+    pub fn sin(self) -> Self {
+        self.unary(Op::Sin)
+    }
+
+    /// `cos(x)`. Derivative: `-sin(x)`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(std::f64::consts::FRAC_PI_2);
+    /// assert_eq!(x.cos().backward()[x].item(), -1.0);
+    /// ```
+    pub fn cos(self) -> Self {
+        self.unary(Op::Cos)
+    }
+
+    /// Hyperbolic tangent. Derivative: `1 - tanh(x)^2`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(0.0);
+    /// assert_eq!(x.tanh().backward()[x].item(), 1.0);
+    /// ```
+    pub fn tanh(self) -> Self {
+        self.unary(Op::Tanh)
+    }
+
+    /// Logistic sigmoid `1 / (1 + e^-x)`, computed without overflow for any `x` (through
+    /// `e^x / (1 + e^x)` for negative `x`). Derivative: `s (1 - s)` with `s = sigmoid(x)`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(0.0);
+    /// let s = x.sigmoid();
+    /// assert_eq!((s.item(), s.backward()[x].item()), (0.5, 0.25));
+    /// assert_eq!(t.scalar_var(-1e4).sigmoid().item(), 0.0);
+    /// ```
+    pub fn sigmoid(self) -> Self {
+        self.unary(Op::Sigmoid)
+    }
+
+    /// `max(x, 0)`. Derivative: 1 where `x > 0`, else 0 (so `relu'(0) = 0`, as PyTorch).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(0.0);
+    /// assert_eq!(x.relu().backward()[x].item(), 0.0);
+    /// let x = t.scalar_var(2.0);
+    /// assert_eq!(x.relu().backward()[x].item(), 1.0);
+    /// ```
+    pub fn relu(self) -> Self {
+        self.unary(Op::Relu)
+    }
+
+    /// `x` where `x > 0`, else `alpha x`. Derivative: 1 where `x > 0`, else `alpha`
+    /// (including at 0, as PyTorch).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(-2.0);
+    /// let y = x.leaky_relu(0.1);
+    /// assert_eq!((y.item(), y.backward()[x].item()), (-0.2, 0.1));
+    /// ```
+    pub fn leaky_relu(self, alpha: f64) -> Self {
+        self.unary(Op::LeakyRelu(alpha))
+    }
+
+    /// `ln(1 + e^x)`, computed stably as `max(x, 0) + ln(1 + e^-|x|)`. Derivative: `sigmoid(x)`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(0.0);
+    /// let y = x.softplus();
+    /// assert_eq!((y.item(), y.backward()[x].item()), (std::f64::consts::LN_2, 0.5));
+    /// assert_eq!(t.scalar_var(1e4).softplus().item(), 1e4);
+    /// ```
+    pub fn softplus(self) -> Self {
+        self.unary(Op::Softplus)
+    }
+
+    /// `1 / x`. Derivative: `-1 / x^2`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(2.0);
+    /// assert_eq!(x.recip().backward()[x].item(), -0.25);
+    /// ```
+    pub fn recip(self) -> Self {
+        self.unary(Op::Recip)
+    }
+
+    /// `x` limited to `[min, max]`. Derivative: 1 where `min <= x <= max` (bounds included, as
+    /// PyTorch), else 0.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(3.0);
+    /// let y = x.clamp(0.0, 1.0);
+    /// assert_eq!((y.item(), y.backward()[x].item()), (1.0, 0.0));
+    /// ```
+    pub fn clamp(self, min: f64, max: f64) -> Self {
+        self.unary(Op::Clamp(min, max))
+    }
+
+    /// `x + c` for a constant `c`. Derivative: 1.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(1.0);
+    /// assert_eq!(x.add_scalar(0.5).item(), 1.5);
+    /// ```
+    pub fn add_scalar(self, c: f64) -> Self {
+        self.unary(Op::AddScalar(c))
+    }
+
+    /// `c x` for a constant `c`. Derivative: `c`.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(1.0);
+    /// assert_eq!(x.mul_scalar(3.0).backward()[x].item(), 3.0);
+    /// ```
+    pub fn mul_scalar(self, c: f64) -> Self {
+        self.unary(Op::MulScalar(c))
+    }
+}
+
+#[inline]
+fn each<T: Float>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = f(v);
+    }
+}
+
+/// The forward kernels.
+pub(crate) fn forward<T: Float>(op: Op, x: &[T], out: &mut [T]) {
+    let zero = T::zero();
+    let one = T::one();
+    match op {
+        Op::Neg => each(x, out, |v| -v),
+        Op::Exp => each(x, out, |v| v.exp()),
+        Op::Ln => each(x, out, |v| v.ln()),
+        Op::Sqrt => each(x, out, |v| v.sqrt()),
+        Op::Powf(c) => {
+            let c = T::from_f64(c);
+            each(x, out, |v| v.powf(c))
+        }
+        Op::Abs => each(x, out, |v| v.abs()),
+        Op::Sign => each(x, out, |v| {
+            if v > zero {
+                one
+            } else if v < zero {
+                -one
+            } else {
+                v // 0 stays 0, NaN stays NaN
+            }
+        }),
+        Op::Sin => each(x, out, |v| v.sin()),
+        Op::Cos => each(x, out, |v| v.cos()),
+        Op::Tanh => each(x, out, |v| v.tanh()),
+        Op::Sigmoid => each(x, out, |v| {
+            if v >= zero {
+                one / (one + (-v).exp())
+            } else {
+                let e = v.exp();
+                e / (one + e)
+            }
+        }),
+        // Written so that NaN passes through, as in PyTorch.
+        Op::Relu => each(x, out, |v| if v <= zero { zero } else { v }),
+        Op::LeakyRelu(a) => {
+            let a = T::from_f64(a);
+            each(x, out, |v| if v > zero { v } else { a * v })
+        }
+        Op::Softplus => each(x, out, |v| v.max(zero) + (-v.abs()).exp().ln_1p()),
+        Op::Recip => each(x, out, |v| one / v),
+        Op::Clamp(lo, hi) => {
+            let (lo, hi) = (T::from_f64(lo), T::from_f64(hi));
+            each(x, out, |v| {
+                if v < lo {
+                    lo
+                } else if v > hi {
+                    hi
+                } else {
+                    v
+                }
+            })
+        }
+        Op::AddScalar(c) => {
+            let c = T::from_f64(c);
+            each(x, out, |v| v + c)
+        }
+        Op::MulScalar(c) => {
+            let c = T::from_f64(c);
+            each(x, out, |v| v * c)
+        }
+        _ => unreachable!("{} is not a unary op", op.name()),
+    }
+}
+
+/// The derivative rules: given the output's cotangent `g`, the input `x` and the output `y`,
+/// the input's cotangent. Every rule is built from primitive ops, so it can be differentiated
+/// again.
+pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t, T>) -> Var<'t, T> {
+    match op {
+        Op::Neg => -g,
+        Op::Exp => g * y,
+        Op::Ln => g / x,
+        Op::Sqrt => g / y.mul_scalar(2.0),
+        Op::Powf(0.0) => g.mul_scalar(0.0),
+        Op::Powf(c) => g * x.powf(c - 1.0).mul_scalar(c),
+        Op::Abs => g * x.sign(),
+        Op::Sin => g * x.cos(),
+        Op::Cos => -(g * x.sin()),
+        Op::Tanh => g * (y * y).neg().add_scalar(1.0),
+        Op::Sigmoid => g * y * y.neg().add_scalar(1.0),
+        Op::Relu => g * x.gt_scalar(0.0),
+        Op::LeakyRelu(a) => g * x.gt_scalar(0.0).mul_scalar(1.0 - a).add_scalar(a),
+        Op::Softplus => g * x.sigmoid(),
+        Op::Recip => -(g * y * y),
+        Op::Clamp(lo, hi) => g * (x.ge_scalar(lo) * x.le_scalar(hi)),
+        Op::AddScalar(_) => g,
+        Op::MulScalar(c) => g.mul_scalar(c),
+        _ => unreachable!("{} has no unary derivative rule", op.name()),
+    }
+}

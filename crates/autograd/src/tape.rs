@@ -1,0 +1,372 @@
+//! The tape: an arena of recorded nodes. Values live in one flat buffer, nodes in a `Vec`, and
+//! handles ([`Var`]) are an index plus a reference to the tape. Nothing points from node to node
+//! except by index, so building, sweeping and dropping a graph never recurses.
+
+use crate::dtype::Float;
+use crate::error::{Error, Result};
+use crate::op::Op;
+use crate::shape::{numel, Shape};
+use crate::tensor::Tensor;
+use crate::var::Var;
+use smallvec::SmallVec;
+use std::cell::{Ref, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One recorded value: the op that made it, where its inputs, shape and elements are.
+/// 48 bytes; its elements live in the tape's value buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    /// The op that produced this value (for a constant computed from constants, still the op,
+    /// but with no recorded inputs).
+    pub op: Op,
+    /// Offset of the first element in the value buffer. Reshape and detach share their input's.
+    pub data: usize,
+    /// Offset of the first input index in the edge list.
+    pub edges: u32,
+    /// Offset of the first dimension in the dims list.
+    pub dims: u32,
+    /// Number of recorded inputs (0 for leaves and constants).
+    pub n_in: u8,
+    /// Rank of the value.
+    pub rank: u8,
+    /// Whether a gradient can flow to this node from a variable.
+    pub requires_grad: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct Inner<T> {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<u32>,
+    pub dims: Vec<usize>,
+    /// Integer arguments of ops that carry lists (permutations, index lists).
+    pub aux: Vec<usize>,
+    pub data: Vec<T>,
+    pub no_grad_depth: u32,
+    /// Names given to values with [`Var::named`], for DOT graphs and traces.
+    pub names: std::collections::HashMap<u32, String>,
+}
+
+impl<T: Float> Inner<T> {
+    #[inline]
+    pub fn shape(&self, i: u32) -> &[usize] {
+        let n = &self.nodes[i as usize];
+        &self.dims[n.dims as usize..n.dims as usize + n.rank as usize]
+    }
+    #[inline]
+    pub fn numel(&self, i: u32) -> usize {
+        numel(self.shape(i))
+    }
+    #[inline]
+    pub fn values(&self, i: u32) -> &[T] {
+        let n = &self.nodes[i as usize];
+        &self.data[n.data..n.data + self.numel(i)]
+    }
+    #[inline]
+    pub fn inputs(&self, i: u32) -> &[u32] {
+        let n = &self.nodes[i as usize];
+        &self.edges[n.edges as usize..n.edges as usize + n.n_in as usize]
+    }
+}
+
+static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A tape records every op applied to its [`Var`]s, so that gradients can be computed by one
+/// reverse sweep over the record.
+///
+/// Create one per training step (or [`reset`](Tape::reset) it between steps: that keeps its
+/// buffers' capacity, so memory does not grow). Handles borrow the tape, so the borrow checker
+/// guarantees no handle outlives a reset.
+///
+/// ```
+/// use autograd::Tape;
+/// let tape = Tape::<f64>::new();
+/// let x = tape.scalar_var(3.0);
+/// let y = x * x + 2.0 * x;          // y = x^2 + 2x
+/// let g = y.backward();
+/// assert_eq!(g[x].item(), 8.0);     // dy/dx = 2x + 2
+/// ```
+pub struct Tape<T: Float = f64> {
+    id: u64,
+    pub(crate) inner: RefCell<Inner<T>>,
+}
+
+impl<T: Float> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Float> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Self {
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            inner: RefCell::new(Inner {
+                nodes: Vec::new(),
+                edges: Vec::new(),
+                dims: Vec::new(),
+                aux: Vec::new(),
+                data: Vec::new(),
+                no_grad_depth: 0,
+                names: Default::default(),
+            }),
+        }
+    }
+
+    /// An empty tape with room for `nodes` nodes and `elements` values before it reallocates.
+    pub fn with_capacity(nodes: usize, elements: usize) -> Self {
+        let t = Self::new();
+        {
+            let mut g = t.inner.borrow_mut();
+            g.nodes.reserve(nodes);
+            g.edges.reserve(2 * nodes);
+            g.data.reserve(elements);
+        }
+        t
+    }
+
+    /// A unique identifier of this tape (distinct for every tape created in the process).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The number of recorded nodes (leaves, constants and op results).
+    pub fn len(&self) -> usize {
+        self.inner.borrow().nodes.len()
+    }
+
+    /// Whether nothing has been recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held by the tape's buffers (their capacity, not just what is in use).
+    pub fn memory_bytes(&self) -> usize {
+        let g = self.inner.borrow();
+        g.nodes.capacity() * std::mem::size_of::<Node>()
+            + g.edges.capacity() * 4
+            + (g.dims.capacity() + g.aux.capacity()) * std::mem::size_of::<usize>()
+            + g.data.capacity() * std::mem::size_of::<T>()
+    }
+
+    /// Forgets every node, keeping the buffers' capacity: the next step records into the same
+    /// memory. Needs `&mut self`, so no [`Var`] of the old record can still be alive.
+    pub fn reset(&mut self) {
+        let g = self.inner.get_mut();
+        g.nodes.clear();
+        g.edges.clear();
+        g.dims.clear();
+        g.aux.clear();
+        g.data.clear();
+        g.no_grad_depth = 0;
+        g.names.clear();
+    }
+
+    /// A leaf that requires a gradient (a variable, like PyTorch's `requires_grad=True`).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// let w = tape.var(Tensor::from(vec![1.0, 2.0]));
+    /// assert!(w.requires_grad());
+    /// ```
+    pub fn var(&self, value: impl Into<Tensor<T>>) -> Var<'_, T> {
+        self.leaf(value.into(), true)
+    }
+
+    /// A scalar variable.
+    pub fn scalar_var(&self, value: T) -> Var<'_, T> {
+        self.leaf_slice(&[], &[value], true)
+    }
+
+    /// A leaf that never receives a gradient (data, labels, fixed coefficients).
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let c = tape.constant(Tensor::scalar(2.0));
+    /// assert!(!c.requires_grad());
+    /// ```
+    pub fn constant(&self, value: impl Into<Tensor<T>>) -> Var<'_, T> {
+        self.leaf(value.into(), false)
+    }
+
+    /// A scalar constant.
+    pub fn scalar(&self, value: T) -> Var<'_, T> {
+        self.leaf_slice(&[], &[value], false)
+    }
+
+    /// A variable bound from a parameter held outside the tape (copies its values in).
+    pub fn var_from(&self, value: &Tensor<T>) -> Var<'_, T> {
+        self.leaf_slice(value.shape(), value.as_slice(), true)
+    }
+
+    /// A constant bound from data held outside the tape (copies its values in).
+    pub fn constant_from(&self, value: &Tensor<T>) -> Var<'_, T> {
+        self.leaf_slice(value.shape(), value.as_slice(), false)
+    }
+
+    fn leaf(&self, value: Tensor<T>, requires_grad: bool) -> Var<'_, T> {
+        self.leaf_slice(value.shape(), value.as_slice(), requires_grad)
+    }
+
+    fn leaf_slice(&self, shape: &[usize], values: &[T], requires_grad: bool) -> Var<'_, T> {
+        let idx = self.record(Op::Leaf, &[], shape, |_, out| out.copy_from_slice(values));
+        if requires_grad {
+            let mut g = self.inner.borrow_mut();
+            g.nodes[idx as usize].requires_grad = true;
+        }
+        Var::new(self, idx)
+    }
+
+    /// Runs `f` with gradient recording switched off: everything computed inside is a constant
+    /// (like `torch.no_grad()`). Nests; restored even if `f` panics.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.scalar_var(1.0);
+    /// let y = tape.no_grad(|| x * 2.0);
+    /// assert!(!y.requires_grad());
+    /// ```
+    pub fn no_grad<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore<'a, T: Float>(&'a Tape<T>);
+        impl<T: Float> Drop for Restore<'_, T> {
+            fn drop(&mut self) {
+                self.0.inner.borrow_mut().no_grad_depth -= 1;
+            }
+        }
+        self.inner.borrow_mut().no_grad_depth += 1;
+        let _restore = Restore(self);
+        f()
+    }
+
+    /// Whether ops recorded now can carry gradients (false inside [`no_grad`](Tape::no_grad)).
+    pub fn is_grad_enabled(&self) -> bool {
+        self.inner.borrow().no_grad_depth == 0
+    }
+
+    /// Records a node: computes its value with `kernel(inputs' values, output)` into the value
+    /// buffer and remembers `op` and its inputs if any input requires a gradient.
+    #[inline]
+    pub(crate) fn record(
+        &self,
+        op: Op,
+        inputs: &[u32],
+        shape: &[usize],
+        kernel: impl FnOnce(&[&[T]], &mut [T]),
+    ) -> u32 {
+        let mut guard = self.inner.borrow_mut();
+        let g = &mut *guard;
+        let requires_grad = g.no_grad_depth == 0 && inputs.iter().any(|&i| g.nodes[i as usize].requires_grad);
+        let n = numel(shape);
+        let off = g.data.len();
+        g.data.resize(off + n, T::zero());
+        {
+            let (before, out) = g.data.split_at_mut(off);
+            let ins: SmallVec<[&[T]; 3]> = inputs
+                .iter()
+                .map(|&i| {
+                    let nd = &g.nodes[i as usize];
+                    let dims = &g.dims[nd.dims as usize..nd.dims as usize + nd.rank as usize];
+                    &before[nd.data..nd.data + numel(dims)]
+                })
+                .collect();
+            kernel(&ins, out);
+        }
+        Self::push_node(g, op, inputs, shape, off, requires_grad)
+    }
+
+    /// Records a node that shares its single input's elements (reshape, detach): no copy.
+    pub(crate) fn record_alias(&self, op: Op, input: u32, shape: &[usize], keep_grad: bool) -> u32 {
+        let mut guard = self.inner.borrow_mut();
+        let g = &mut *guard;
+        let requires_grad = keep_grad && g.no_grad_depth == 0 && g.nodes[input as usize].requires_grad;
+        let off = g.nodes[input as usize].data;
+        Self::push_node(g, op, &[input], shape, off, requires_grad)
+    }
+
+    fn push_node(
+        g: &mut Inner<T>,
+        op: Op,
+        inputs: &[u32],
+        shape: &[usize],
+        data: usize,
+        requires_grad: bool,
+    ) -> u32 {
+        let idx = g.nodes.len();
+        assert!(idx < u32::MAX as usize, "a tape holds at most 2^32 - 1 nodes");
+        let dims = g.dims.len() as u32;
+        g.dims.extend_from_slice(shape);
+        let edges = g.edges.len() as u32;
+        // A value computed only from constants keeps no edges: the sweep never visits it.
+        let n_in = if requires_grad {
+            g.edges.extend_from_slice(inputs);
+            inputs.len() as u8
+        } else {
+            0
+        };
+        g.nodes.push(Node {
+            op,
+            data,
+            edges,
+            dims,
+            n_in,
+            rank: shape.len() as u8,
+            requires_grad,
+        });
+        idx as u32
+    }
+
+    /// Stores a list of integers an op needs (a permutation, indices) and returns its offset.
+    pub(crate) fn push_aux(&self, values: impl IntoIterator<Item = usize>) -> u32 {
+        let mut g = self.inner.borrow_mut();
+        let off = g.aux.len() as u32;
+        g.aux.extend(values);
+        off
+    }
+
+    pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
+        self.inner.borrow()
+    }
+
+    /// The shape of node `i`.
+    pub(crate) fn shape_of(&self, i: u32) -> Shape {
+        self.inner.borrow().shape(i).into()
+    }
+
+    /// A copy of node `i`'s value.
+    pub(crate) fn value_of(&self, i: u32) -> Tensor<T> {
+        let g = self.inner.borrow();
+        Tensor::from_parts(g.shape(i).into(), g.values(i).to_vec())
+    }
+
+    /// Checks that handles belong to this tape.
+    pub(crate) fn check_same(op: &'static str, a: &Var<'_, T>, b: &Var<'_, T>) -> Result<()> {
+        if std::ptr::eq(a.tape(), b.tape()) {
+            Ok(())
+        } else {
+            Err(Error::TapeMismatch { op })
+        }
+    }
+}
+
+impl<T: Float> std::fmt::Debug for Tape<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tape {{ id: {}, nodes: {} }}", self.id, self.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_is_small() {
+        assert!(
+            std::mem::size_of::<Node>() <= 48,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+    }
+}

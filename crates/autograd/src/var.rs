@@ -1,0 +1,158 @@
+//! [`Var`]: a `Copy` handle to a value recorded on a [`Tape`].
+
+use crate::dtype::Float;
+use crate::shape::Shape;
+use crate::tape::Tape;
+use crate::tensor::Tensor;
+use crate::Op;
+
+/// A handle to a value on a [`Tape`]: 16 bytes, `Copy`, so expressions read like maths.
+///
+/// Every op on a `Var` records a node on its tape and returns the handle of the result.
+/// Combining handles of two different tapes is an error (the `try_` forms return
+/// [`Error::TapeMismatch`](crate::Error::TapeMismatch); operators panic with that message).
+///
+/// ```
+/// use autograd::Tape;
+/// let tape = Tape::<f64>::new();
+/// let a = tape.scalar_var(2.0);
+/// let b = tape.scalar_var(-3.0);
+/// let c = a * b + b.powf(2.0);      // c = ab + b^2
+/// assert_eq!(c.item(), 3.0);
+/// let g = c.backward();
+/// assert_eq!(g[a].item(), -3.0);    // dc/da = b
+/// assert_eq!(g[b].item(), -4.0);    // dc/db = a + 2b
+/// ```
+#[derive(Clone, Copy)]
+pub struct Var<'t, T: Float = f64> {
+    tape: &'t Tape<T>,
+    idx: u32,
+}
+
+impl<'t, T: Float> Var<'t, T> {
+    #[inline]
+    pub(crate) fn new(tape: &'t Tape<T>, idx: u32) -> Self {
+        Self { tape, idx }
+    }
+
+    /// The tape this handle belongs to.
+    #[inline]
+    pub fn tape(&self) -> &'t Tape<T> {
+        self.tape
+    }
+
+    /// The node's position on its tape (its creation order).
+    #[inline]
+    pub fn index(&self) -> usize {
+        self.idx as usize
+    }
+
+    #[inline]
+    pub(crate) fn idx(&self) -> u32 {
+        self.idx
+    }
+
+    /// The value's shape.
+    pub fn shape(&self) -> Shape {
+        self.tape.shape_of(self.idx)
+    }
+
+    /// The value's rank.
+    pub fn ndim(&self) -> usize {
+        self.tape.borrow().nodes[self.idx as usize].rank as usize
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.tape.borrow().numel(self.idx)
+    }
+
+    /// A copy of the value.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from(vec![1.0, 4.0]));
+    /// assert_eq!(x.sqrt().value().to_vec(), vec![1.0, 2.0]);
+    /// ```
+    pub fn value(&self) -> Tensor<T> {
+        self.tape.value_of(self.idx)
+    }
+
+    /// Calls `f` with the value's elements (row-major) without copying them.
+    pub fn with_values<R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
+        f(self.tape.borrow().values(self.idx))
+    }
+
+    /// The single value of a one-element variable.
+    ///
+    /// # Panics
+    /// If the value has more than one element.
+    #[track_caller]
+    pub fn item(&self) -> T {
+        let g = self.tape.borrow();
+        let v = g.values(self.idx);
+        if v.len() != 1 {
+            panic!(
+                "item: expected a scalar (one element), got shape {:?}",
+                g.shape(self.idx)
+            );
+        }
+        v[0]
+    }
+
+    /// Whether a gradient can flow into this value from a variable.
+    pub fn requires_grad(&self) -> bool {
+        self.tape.borrow().nodes[self.idx as usize].requires_grad
+    }
+
+    /// Whether this is a leaf (a variable or constant made directly on the tape).
+    pub fn is_leaf(&self) -> bool {
+        self.tape.borrow().nodes[self.idx as usize].n_in == 0
+    }
+
+    /// The name of the op that produced this value (`"leaf"` for leaves).
+    pub fn op_name(&self) -> &'static str {
+        self.op().name()
+    }
+
+    pub(crate) fn op(&self) -> Op {
+        self.tape.borrow().nodes[self.idx as usize].op
+    }
+
+    /// The same value, cut off from the graph: a constant that shares the elements (no copy),
+    /// like PyTorch's `detach()`. Derivative: none (gradients stop here).
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.scalar_var(3.0);
+    /// let y = x * x.detach();           // d/dx treats the detached x as the constant 3
+    /// assert_eq!(y.backward()[x].item(), 3.0);
+    /// ```
+    pub fn detach(&self) -> Self {
+        let shape = self.shape();
+        Var::new(
+            self.tape,
+            self.tape.record_alias(Op::Leaf, self.idx, &shape, false),
+        )
+    }
+}
+
+impl<T: Float> std::fmt::Debug for Var<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Var {{ index: {}, op: {}, value: {} }}",
+            self.idx,
+            self.op_name(),
+            self.value()
+        )
+    }
+}
+
+impl<T: Float> std::fmt::Display for Var<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.value(), f)
+    }
+}
