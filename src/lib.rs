@@ -1,5 +1,6 @@
-//! chainrule: a tape-based reverse-mode automatic-differentiation engine.
+#![doc = include_str!("../README.md")]
 //!
-//! This facade re-exports the engine ([`autograd`]).
+//! This facade re-exports the engine ([`autograd`]): everything below is `autograd`'s API.
+
 pub use autograd;
 pub use autograd::*;

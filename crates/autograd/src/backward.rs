@@ -36,13 +36,9 @@ pub(crate) fn sweep<'t, T: Float>(
         let mut rel = vec![false; n];
         for i in 0..n {
             let node = &g.nodes[i];
-            if node.requires_grad {
-                rel[i] = if node.n_in == 0 {
-                    is_target[i]
-                } else {
-                    g.inputs(i as u32).iter().any(|&j| rel[j as usize])
-                };
-            }
+            // A target may be an intermediate value too (the gradient with respect to it).
+            rel[i] =
+                node.requires_grad && (is_target[i] || g.inputs(i as u32).iter().any(|&j| rel[j as usize]));
         }
         rel
     };

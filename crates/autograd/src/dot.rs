@@ -138,8 +138,10 @@ impl<'t, T: Float> Var<'t, T> {
 
 fn fmt_num<T: Float>(x: T) -> String {
     let x = x.as_f64();
-    if x == x.trunc() && x.abs() < 1e15 {
-        format!("{x}")
+    // Shortest exact form when it is short (0.5, 2, -0.25), else six decimals.
+    let exact = format!("{x}");
+    if exact.len() <= 8 {
+        exact
     } else {
         format!("{x:.6}")
     }

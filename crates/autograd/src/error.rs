@@ -61,7 +61,7 @@ pub enum Error {
         /// The shape given.
         shape: Shape,
     },
-    /// Handles from two different tapes (or from before a reset) were combined.
+    /// Handles from two different tapes were combined.
     #[error("{op}: the operands belong to different tapes")]
     TapeMismatch {
         /// The op being recorded.

@@ -120,12 +120,14 @@ impl<T: Float> Tape<T> {
             let mut g = t.inner.borrow_mut();
             g.nodes.reserve(nodes);
             g.edges.reserve(2 * nodes);
+            g.dims.reserve(nodes);
             g.data.reserve(elements);
         }
         t
     }
 
-    /// A unique identifier of this tape (distinct for every tape created in the process).
+    /// A unique identifier of this tape's current record (distinct for every tape created in
+    /// the process, and renewed by [`reset`](Tape::reset)).
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -152,6 +154,8 @@ impl<T: Float> Tape<T> {
     /// Forgets every node, keeping the buffers' capacity: the next step records into the same
     /// memory. Needs `&mut self`, so no [`Var`] of the old record can still be alive.
     pub fn reset(&mut self) {
+        // A new identity: gradients collected before the reset no longer match new handles.
+        self.id = NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed);
         let g = self.inner.get_mut();
         g.nodes.clear();
         g.edges.clear();

@@ -106,7 +106,9 @@ impl<'t, T: Float> Var<'t, T> {
         self.tape.borrow().nodes[self.idx as usize].requires_grad
     }
 
-    /// Whether this is a leaf (a variable or constant made directly on the tape).
+    /// Whether this value has no recorded inputs: a variable, a constant, or a value computed
+    /// only from constants (or under [`Tape::no_grad`](crate::Tape::no_grad)), which the
+    /// backward sweep treats as a constant.
     pub fn is_leaf(&self) -> bool {
         self.tape.borrow().nodes[self.idx as usize].n_in == 0
     }

@@ -93,8 +93,8 @@ impl<'t, T: Float> Var<'t, T> {
         self.try_binary(other, Op::Div)
     }
 
-    /// `a ^ b` with a tensor exponent, broadcasting. Derivative: `b a^(b-1)` for `a`, and
-    /// `a^b ln(a)` for `b` (0 where `a = 0` and `b >= 0`, as PyTorch).
+    /// `a ^ b` with a tensor exponent, broadcasting. Derivative: `b a^(b-1)` for `a` (0 where
+    /// `b = 0`), and `a^b ln(a)` for `b` (0 where `a = 0` and `b >= 0`), as PyTorch.
     ///
     /// ```
     /// # use autograd::Tape;
@@ -195,7 +195,12 @@ pub(crate) fn vjp<'t, T: Float>(
         Op::Mul => [when(need[0], &|| g * b), when(need[1], &|| g * a)],
         Op::Div => [when(need[0], &|| g / b), when(need[1], &|| -(g * y) / b)],
         Op::Pow => [
-            when(need[0], &|| g * b * a.pow(b.add_scalar(-1.0))),
+            when(need[0], &|| {
+                // d/da a^b = b a^(b-1), defined as 0 where b = 0 (PyTorch; a^0 is constant,
+                // and 0 * 0^-1 would be NaN at a = 0).
+                let zero = g.tape().scalar(T::zero());
+                b.eq_scalar(0.0).where_(zero, g * b * a.pow(b.add_scalar(-1.0)))
+            }),
             when(need[1], &|| {
                 // d/db a^b = a^b ln a, defined as 0 where a = 0 and b >= 0 (PyTorch).
                 let zero_base = a.eq_scalar(0.0) * b.ge_scalar(0.0);

@@ -199,8 +199,8 @@ impl<'t, T: Float> Var<'t, T> {
         self.unary(Op::Recip)
     }
 
-    /// `x` limited to `[min, max]`. Derivative: 1 where `min <= x <= max` (bounds included, as
-    /// PyTorch), else 0.
+    /// `x` limited to `[min, max]`. Derivative: 1 where `min < x < max`, else 0: 0 at the
+    /// bounds themselves, as PyTorch's `clamp` with scalar bounds (and `relu`, `hardtanh`).
     ///
     /// ```
     /// # use autograd::Tape;
@@ -331,7 +331,7 @@ pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t,
         Op::LeakyRelu(a) => g * x.gt_scalar(0.0).mul_scalar(1.0 - a).add_scalar(a),
         Op::Softplus => g * x.sigmoid(),
         Op::Recip => -(g * y * y),
-        Op::Clamp(lo, hi) => g * (x.ge_scalar(lo) * x.le_scalar(hi)),
+        Op::Clamp(lo, hi) => g * (x.gt_scalar(lo) * x.lt_scalar(hi)),
         Op::AddScalar(_) => g,
         Op::MulScalar(c) => g.mul_scalar(c),
         _ => unreachable!("{} has no unary derivative rule", op.name()),
