@@ -118,6 +118,61 @@ impl<'t, T: Float> Var<'t, T> {
         self.op().name()
     }
 
+    /// The recorded inputs this value was computed from, in the op's argument order (empty
+    /// for leaves and for values that carry no gradient). Lets tools walk the graph backwards,
+    /// one index step at a time.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(3.0));
+    /// let c = a * b;
+    /// assert_eq!(c.inputs().iter().map(|v| v.index()).collect::<Vec<_>>(), vec![a.index(), b.index()]);
+    /// assert!(a.inputs().is_empty());
+    /// ```
+    pub fn inputs(&self) -> Vec<Var<'t, T>> {
+        let g = self.tape.borrow();
+        g.inputs(self.idx)
+            .iter()
+            .map(|&i| Var::new(self.tape, i))
+            .collect()
+    }
+
+    /// The local derivatives of this value with respect to each of its [`inputs`](Self::inputs),
+    /// computed by the op's own derivative rule with a cotangent of ones: for a scalar op of
+    /// scalars, `d self / d input`. (For tensors it is the rule's output for a ones cotangent,
+    /// i.e. the gradient of `sum(self)`.) No graph is recorded for them.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(3.0));
+    /// let c = a * b;
+    /// let d: Vec<f64> = c.local_derivatives().iter().map(|(_, d)| d.item()).collect();
+    /// assert_eq!(d, vec![3.0, 2.0]); // dc/da = b, dc/db = a
+    /// ```
+    pub fn local_derivatives(&self) -> Vec<(Var<'t, T>, crate::Tensor<T>)> {
+        let inputs = self.inputs();
+        if inputs.is_empty() {
+            return Vec::new();
+        }
+        let op = self.op();
+        let me = *self;
+        self.tape.no_grad(|| {
+            let ones = me.tape.constant(crate::Tensor::ones(&me.shape()));
+            let need = vec![true; inputs.len()];
+            let cts = crate::ops::vjp(op, ones, &inputs, me, &need);
+            inputs
+                .iter()
+                .zip(cts)
+                .map(|(&x, ct)| {
+                    let d = ct.map_or_else(|| crate::Tensor::zeros(&x.shape()), |c| c.value());
+                    (x, d)
+                })
+                .collect()
+        })
+    }
+
     pub(crate) fn op(&self) -> Op {
         self.tape.borrow().nodes[self.idx as usize].op
     }

@@ -1,0 +1,87 @@
+//! `chainrule check`: is a hand-derived derivative right?
+
+use crate::args::{self, Format};
+use crate::{outln, Reported};
+use verify::check::{check, CheckError, CheckOptions};
+use verify::System;
+
+/// Options of `chainrule check`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Definitions `name = expression`, separated by `;` or newlines, in any order, e.g.
+    /// 'z = u^2 + v^3; u = 2 - y; v = 4 + y; y = 4*x'.
+    #[arg(allow_hyphen_values = true)]
+    pub system: String,
+    /// The variable(s) to differentiate with respect to, comma-separated (one --claim each).
+    #[arg(long, value_parser = args::names)]
+    pub wrt: Vec<Vec<String>>,
+    /// The claimed derivative; may use the intermediate names. Repeat for several --wrt.
+    #[arg(long, allow_hyphen_values = true)]
+    pub claim: Vec<String>,
+    /// The order of the derivative.
+    #[arg(long, default_value_t = 1, value_parser = args::count)]
+    pub order: usize,
+    /// The defined name to differentiate (default: the one no other definition uses).
+    #[arg(long)]
+    pub of: Option<String>,
+    /// An extra point, e.g. --at x=0.5 (every input needs a value); repeatable.
+    #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]
+    pub at: Vec<Vec<(String, f64)>>,
+    /// Relative tolerance of the comparison.
+    #[arg(long, default_value_t = 1e-9, value_parser = args::positive)]
+    pub rtol: f64,
+    /// Absolute tolerance of the comparison.
+    #[arg(long, default_value_t = 1e-9, value_parser = args::non_negative)]
+    pub atol: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Parses the definitions, or prints the error with a caret under the column.
+pub fn parse_system(src: &str) -> anyhow::Result<System> {
+    System::parse(src).map_err(|e| {
+        eprintln!("{}", e.render(src));
+        Reported(2).into()
+    })
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let system = parse_system(&a.system)?;
+    let wrt: Vec<String> = a.wrt.into_iter().flatten().collect();
+    let options = CheckOptions {
+        of: a.of,
+        wrt,
+        order: a.order,
+        at: a.at,
+        rtol: a.rtol,
+        atol: a.atol,
+    };
+    let reports = match check(&system, &a.claim, &options) {
+        Ok(r) => r,
+        Err(CheckError::System(e)) => {
+            eprintln!("{}", e.render(&a.system));
+            return Err(Reported(2).into());
+        }
+        Err(CheckError::Claim(src, e)) => {
+            eprintln!("{}", e.render(&src));
+            return Err(Reported(2).into());
+        }
+        Err(CheckError::Usage(m)) => return Err(crate::usage(m)),
+    };
+    match a.format {
+        Format::Text => {
+            for r in &reports {
+                outln!("{}", r.to_text().trim_end());
+            }
+        }
+        Format::Json => {
+            let v: Vec<_> = reports.iter().map(|r| r.to_json()).collect();
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "claims": v }))?
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `chainrule eval`: rebuilds an MLP from a checkpoint's metadata, loads its weights and
+//! reports its loss, accuracy and confusion matrix on a test set.
+
+use crate::{args, data, outln, train::PREFIX};
+use anyhow::{bail, Result};
+use autograd::Float;
+use nn::checkpoint::{self, Header, MlpSpec};
+use nn::data::Dataset;
+use nn::train::evaluate;
+use nn::ParamStore;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+
+/// Options of `chainrule eval`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The checkpoint written by `chainrule train` (a .safetensors file)
+    #[arg(long, value_name = "FILE")]
+    model: PathBuf,
+    /// Directory with MNIST-format IDX files (t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)
+    /// [default: the embedded UCI digits' test set]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Divide pixel values by this [default: 16 for the embedded digits, 255 for --data]
+    #[arg(long, value_name = "X", value_parser = args::positive, allow_negative_numbers = true)]
+    pixel_max: Option<f64>,
+    /// Examples per evaluation batch (does not change the result beyond rounding)
+    #[arg(long, value_name = "N", default_value = "512", value_parser = args::count, allow_negative_numbers = true)]
+    batch_size: usize,
+}
+
+/// Runs `chainrule eval`.
+pub fn run(args: Args) -> Result<()> {
+    let header = checkpoint::read_header(&args.model)?;
+    let spec = MlpSpec::from_metadata(&header.metadata).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e} (was it written by `chainrule train`?)",
+            args.model.display()
+        )
+    })?;
+    let dtypes: Vec<&str> = header.tensors.iter().map(|t| t.dtype.as_str()).collect();
+    match dtypes.first() {
+        Some(&"F32") if dtypes.iter().all(|&d| d == "F32") => run_typed::<f32>(&args, &header, &spec),
+        Some(&"F64") if dtypes.iter().all(|&d| d == "F64") => run_typed::<f64>(&args, &header, &spec),
+        _ => bail!(
+            "{}: expected all tensors to be F32 or all F64, found {}",
+            args.model.display(),
+            if dtypes.is_empty() {
+                "no tensor".to_string()
+            } else {
+                dtypes.join(", ")
+            }
+        ),
+    }
+}
+
+fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<()> {
+    let mut params = ParamStore::<T>::new();
+    // The initial values are overwritten by the checkpoint's; the seed does not matter.
+    let mlp = spec.build(&mut params, PREFIX, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+    checkpoint::load(&mut params, &args.model)?;
+
+    let dir = args.data.as_deref();
+    let pixel_max = data::pixel_max(dir, args.pixel_max);
+    let test = data::test_set::<T>(dir, pixel_max)?;
+    let test = fit_to_model(test, spec, &args.model)?;
+
+    outln!(
+        "model: {}: mlp {spec}, {} parameters, {}",
+        args.model.display(),
+        params.num_params(),
+        T::NAME
+    );
+    if let Some(trained) = header
+        .metadata
+        .get("chainrule.pixel_max")
+        .and_then(|p| p.parse::<f64>().ok())
+    {
+        if trained != pixel_max {
+            outln!(
+                "note: the model was trained with pixels / {trained}, evaluating with pixels / {pixel_max}"
+            );
+        }
+    }
+    outln!(
+        "data: {} test set, {} examples, pixels / {pixel_max}",
+        data::describe(dir),
+        test.len()
+    );
+    let e = evaluate(&mlp, &params, &test, args.batch_size);
+    let correct: usize = (0..e.confusion.len()).map(|i| e.confusion[i][i]).sum();
+    outln!(
+        "test loss {:.4}, accuracy {:.2}% ({correct}/{} correct)",
+        e.loss,
+        100.0 * e.accuracy,
+        test.len()
+    );
+    outln!();
+    outln!("{}", confusion_table(&e.confusion));
+    Ok(())
+}
+
+/// Checks the test set against the model (inputs, classes) and sizes its confusion matrix to
+/// the model's outputs.
+fn fit_to_model<T: Float>(test: Dataset<T>, spec: &MlpSpec, model: &Path) -> Result<Dataset<T>> {
+    if test.features() != spec.inputs() {
+        bail!(
+            "{} takes {} inputs but the test images have {} pixels: it was trained on other data",
+            model.display(),
+            spec.inputs(),
+            test.features()
+        );
+    }
+    if let Some(&l) = test.labels.iter().find(|&&l| l >= spec.outputs()) {
+        bail!(
+            "the test set has label {l}, but {} has only {} outputs (classes)",
+            model.display(),
+            spec.outputs()
+        );
+    }
+    Ok(Dataset::new(test.x, test.labels, spec.outputs())?)
+}
+
+/// The confusion matrix as a table: rows are true classes, columns predicted ones, with each
+/// class's recall.
+pub fn confusion_table(confusion: &[Vec<usize>]) -> String {
+    let width = confusion
+        .iter()
+        .flatten()
+        .map(|c| c.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(confusion.len().to_string().len())
+        .max(3);
+    let mut out = String::from("confusion matrix (rows: true class, columns: predicted class)\n");
+    out.push_str(&format!("{:>10}", "true\\pred"));
+    for j in 0..confusion.len() {
+        out.push_str(&format!(" {j:>width$}"));
+    }
+    out.push_str("   recall\n");
+    for (i, row) in confusion.iter().enumerate() {
+        out.push_str(&format!("{i:>10}"));
+        for c in row {
+            out.push_str(&format!(" {c:>width$}"));
+        }
+        let total: usize = row.iter().sum();
+        let recall = if total > 0 {
+            format!("{:6.1}%", 100.0 * row[i] as f64 / total as f64)
+        } else {
+            "     -".into()
+        };
+        out.push_str(&format!("  {recall}\n"));
+    }
+    out.pop();
+    out
+}

@@ -1,0 +1,36 @@
+//! `chainrule graph`: an expression's graph as Graphviz DOT, with values and gradients.
+
+use crate::args;
+use crate::check::parse_system;
+use crate::outln;
+use verify::check::CheckError;
+
+/// Options of `chainrule graph`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Definitions, e.g. 'y = sigmoid(0.5*x + 0.5)'.
+    #[arg(allow_hyphen_values = true)]
+    pub system: String,
+    /// Values of the inputs, e.g. --at x=1.
+    #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]
+    pub at: Vec<Vec<(String, f64)>>,
+    /// The defined name whose graph to draw (default: the one no other definition uses).
+    #[arg(long)]
+    pub of: Option<String>,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let system = parse_system(&a.system)?;
+    let point: Vec<(String, f64)> = a.at.into_iter().flatten().collect();
+    match verify::graph::dot(&system, a.of.as_deref(), &point) {
+        Ok(dot) => {
+            outln!("{}", dot.trim_end());
+            Ok(())
+        }
+        Err(CheckError::System(e)) => {
+            eprintln!("{}", e.render(&a.system));
+            Err(crate::Reported(2).into())
+        }
+        Err(e) => Err(crate::usage(e)),
+    }
+}

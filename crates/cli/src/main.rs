@@ -1,0 +1,165 @@
+//! `chainrule`, the command line of the chainrule workspace.
+//!
+//! - `chainrule train`: trains an MLP classifier on the embedded UCI digits (or MNIST IDX files),
+//!   writing a learning curve (CSV and SVG) and a safetensors checkpoint.
+//! - `chainrule eval --model FILE`: rebuilds the MLP from a checkpoint and reports its test
+//!   accuracy and confusion matrix.
+//! - `chainrule check`: compares a hand-derived derivative with the engine's.
+//! - `chainrule notes`: checks every worked example of the study note.
+//! - `chainrule trace`: backprop with every path and local derivative shown.
+//! - `chainrule graph`: an expression's graph as DOT, with values and gradients.
+//!
+//! Every failure is one line on stderr starting with `error:`; usage errors exit with 2, other
+//! errors with 1. Each subcommand lives in its own module; `args` holds the shared value parsers
+//! and `data` the data sources.
+#![forbid(unsafe_code)]
+
+mod args;
+mod check;
+mod data;
+mod eval;
+mod graph;
+mod notes;
+mod plot;
+mod trace;
+mod train;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Prints a line to stdout; a closed stdout (`chainrule train | head`) is not an error worth a
+/// panic, so write errors are ignored.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+pub(crate) use outln;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "chainrule",
+    version,
+    about = "Train MLPs and check hand-derived derivatives with chainrule's autodiff engine"
+)]
+#[command(propagate_version = true, disable_help_subcommand = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train an MLP classifier (default: the embedded 8x8 digits) and save its learning curve and weights.
+    Train(train::Args),
+    /// Evaluate a saved model on a test set: accuracy and confusion matrix.
+    Eval(eval::Args),
+    /// Check a hand-derived derivative against the engine's at many points.
+    Check(check::Args),
+    /// Check every worked number and formula of the study note with the engine.
+    Notes(notes::Args),
+    /// Show backprop: every path from the loss to each parameter, with local derivatives.
+    Trace(trace::Args),
+    /// Print an expression's graph as Graphviz DOT, with values and gradients.
+    Graph(graph::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let result = match cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Notes(a) => notes::run(a),
+        Command::Trace(a) => trace::run(a),
+        Command::Graph(a) => graph::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<Reported>().is_some() => {
+            ExitCode::from(e.downcast_ref::<Reported>().map_or(1, |r| r.0))
+        }
+        Err(e) => match e.downcast_ref::<clap::Error>() {
+            Some(ce) => usage_error(ce),
+            None => {
+                eprintln!("error: {}", one_line(&chain(&e)));
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// Help and version go out as clap prints them; real usage errors become one line.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+    }
+    // clap renders "error: ...", indented details, a tip, a usage block and a pointer to
+    // --help, in blocks separated by blank lines; keep the message, the details and the tip.
+    let text = e.render().to_string();
+    let parts: Vec<String> = text
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty() && !b.starts_with("Usage:") && !b.starts_with("For more information"))
+        .map(|b| {
+            b.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let msg = parts.join("; ");
+    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+    eprintln!("error: {} (see --help)", one_line(msg));
+    ExitCode::from(2)
+}
+
+/// The error and its causes, `: `-separated, leaving out causes that an error's message
+/// already includes (errors made with thiserror often print their source themselves).
+fn chain(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&text);
+        }
+    }
+    msg
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A usage error found after parsing (such as an option that does not fit another), reported
+/// like clap's own (exit code 2).
+pub(crate) fn usage(msg: impl std::fmt::Display) -> anyhow::Error {
+    clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, format!("{msg}\n")).into()
+}
+
+/// An error already printed (for example a parse error with its caret); exit with this code.
+#[derive(Debug)]
+pub(crate) struct Reported(pub u8);
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "reported above")
+    }
+}
+
+impl std::error::Error for Reported {}

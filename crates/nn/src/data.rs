@@ -1,0 +1,549 @@
+//! Data: an IDX (MNIST format) reader, the embedded UCI digits, batching, splits and
+//! synthetic problems (xor, two moons, spirals).
+
+use autograd::{Float, Tensor};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+use std::path::{Path, PathBuf};
+
+/// What can go wrong reading data. Every message names the file and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file is not a well-formed IDX file.
+    #[error("{file}: {message}")]
+    Malformed {
+        /// The file (or a description of the buffer).
+        file: String,
+        /// What is wrong, with the byte offset where it applies.
+        message: String,
+    },
+    /// Images and labels do not belong together, or something else about the pair is off.
+    #[error("{0}")]
+    Mismatch(String),
+}
+
+/// A parsed IDX array of unsigned bytes: its dimensions and its elements, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Idx {
+    /// The dimensions (`[n, rows, cols]` for images, `[n]` for labels).
+    pub dims: Vec<usize>,
+    /// The elements.
+    pub data: Vec<u8>,
+}
+
+/// Parses an IDX file of unsigned bytes (type code 0x08), the format of MNIST. Checks the
+/// magic number, the type, the rank, that the dimensions do not overflow, and that the size is
+/// exactly header + data. `file` names the source in error messages.
+///
+/// Never panics, whatever the bytes: every problem is a [`DataError::Malformed`] naming `file`,
+/// what is wrong and the byte offset. The declared dimensions are checked against the buffer
+/// before anything is allocated for them, so a header that declares a huge array costs nothing.
+///
+/// ```
+/// let bytes = [0, 0, 8, 1, 0, 0, 0, 2, 7, 3];
+/// let idx = nn::data::parse_idx(&bytes, "labels").unwrap();
+/// assert_eq!((idx.dims, idx.data), (vec![2], vec![7, 3]));
+/// let err = nn::data::parse_idx(&bytes[..9], "labels").unwrap_err();
+/// assert!(err.to_string().contains("truncated"));
+/// ```
+pub fn parse_idx(bytes: &[u8], file: &str) -> Result<Idx, DataError> {
+    let bad = |message: String| DataError::Malformed {
+        file: file.to_string(),
+        message,
+    };
+    let [z0, z1, ty, rank, ..] = *bytes else {
+        return Err(bad(format!(
+            "truncated header: {} bytes, an IDX header needs at least 4 (magic number)",
+            bytes.len()
+        )));
+    };
+    if z0 != 0 || z1 != 0 {
+        return Err(bad(format!(
+            "bad magic number {z0:02x} {z1:02x} {ty:02x} {rank:02x} at offset 0: an IDX file starts with 00 00"
+        )));
+    }
+    if ty != 0x08 {
+        return Err(bad(format!(
+            "element type 0x{ty:02x} at offset 2 is not supported: expected 0x08 (unsigned byte)"
+        )));
+    }
+    let rank = usize::from(rank);
+    if rank == 0 {
+        return Err(bad("rank 0 at offset 3: expected at least one dimension".into()));
+    }
+    let header = 4 + 4 * rank;
+    if bytes.len() < header {
+        return Err(bad(format!(
+            "truncated header: rank {rank} needs {header} bytes, the file has {}",
+            bytes.len()
+        )));
+    }
+    let dims: Vec<usize> = bytes[4..header]
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .collect();
+    let count = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| {
+            bad(format!(
+                "dimensions {dims:?} at offset 4 overflow: their product does not fit in usize"
+            ))
+        })?;
+    let have = bytes.len() - header;
+    if have < count {
+        return Err(bad(format!(
+            "truncated data: dimensions {dims:?} need {count} data bytes after the {header}-byte header, \
+             found {have}"
+        )));
+    }
+    if have > count {
+        return Err(bad(format!(
+            "{} trailing bytes at offset {}, after the {count} data bytes that dimensions {dims:?} describe",
+            have - count,
+            header + count
+        )));
+    }
+    Ok(Idx {
+        dims,
+        data: bytes[header..].to_vec(),
+    })
+}
+
+/// Labelled examples: inputs `x` of shape `[n, features]` and one class per example.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset<T: Float = f32> {
+    /// Inputs, one row per example.
+    pub x: Tensor<T>,
+    /// Class labels, one per example.
+    pub labels: Vec<usize>,
+    /// The number of classes.
+    pub classes: usize,
+}
+
+impl<T: Float> Dataset<T> {
+    /// A dataset from inputs `[n, features]` and labels (checked to agree, and every label
+    /// checked to be below `classes`).
+    pub fn new(x: Tensor<T>, labels: Vec<usize>, classes: usize) -> Result<Self, DataError> {
+        if x.ndim() != 2 || x.shape()[0] != labels.len() {
+            return Err(DataError::Mismatch(format!(
+                "inputs of shape {:?} and {} labels do not agree: expected [{}, features]",
+                x.shape(),
+                labels.len(),
+                labels.len()
+            )));
+        }
+        if let Some((i, &l)) = labels.iter().enumerate().find(|&(_, &l)| l >= classes) {
+            return Err(DataError::Mismatch(format!(
+                "label {l} of example {i} is out of range for {classes} classes (0..={})",
+                classes.saturating_sub(1)
+            )));
+        }
+        Ok(Self { x, labels, classes })
+    }
+
+    /// Images and labels in IDX format; pixels are divided by `pixel_max` (16 for the digits,
+    /// 255 for MNIST) so inputs lie in [0, 1]; each image is flattened row-major. `name`
+    /// prefixes the error messages (`"{name} images: ..."`).
+    ///
+    /// The number of classes is not stored in IDX, so it is **guessed** as
+    /// `max(10, largest label + 1)`: 10 for MNIST-style data even if a digit is missing, more if
+    /// the labels go higher. A label byte can therefore never be out of range here; use
+    /// [`Dataset::from_idx_with_classes`] to insist on a known number of classes.
+    ///
+    /// Errors (never panics): either file is malformed (see [`parse_idx`]), the image file has
+    /// rank below 2, the label file is not of rank 1, the numbers of images and labels differ,
+    /// or `pixel_max` is not finite and positive.
+    pub fn from_idx(images: &[u8], labels: &[u8], pixel_max: f64, name: &str) -> Result<Self, DataError> {
+        Self::from_idx_files(
+            images,
+            labels,
+            pixel_max,
+            None,
+            &format!("{name} images"),
+            &format!("{name} labels"),
+        )
+    }
+
+    /// As [`Dataset::from_idx`] with a known number of classes: a label `>= classes` is an
+    /// error naming the label file, the example and the byte offset.
+    ///
+    /// ```
+    /// let images = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 16];
+    /// let labels = [0, 0, 8, 1, 0, 0, 0, 1, 10];
+    /// let err = nn::data::Dataset::<f32>::from_idx_with_classes(&images, &labels, 16.0, 10, "x");
+    /// assert!(err.unwrap_err().to_string().contains("out of range"));
+    /// ```
+    pub fn from_idx_with_classes(
+        images: &[u8],
+        labels: &[u8],
+        pixel_max: f64,
+        classes: usize,
+        name: &str,
+    ) -> Result<Self, DataError> {
+        Self::from_idx_files(
+            images,
+            labels,
+            pixel_max,
+            Some(classes),
+            &format!("{name} images"),
+            &format!("{name} labels"),
+        )
+    }
+
+    fn from_idx_files(
+        images: &[u8],
+        labels: &[u8],
+        pixel_max: f64,
+        classes: Option<usize>,
+        images_file: &str,
+        labels_file: &str,
+    ) -> Result<Self, DataError> {
+        if !(pixel_max.is_finite() && pixel_max > 0.0) {
+            return Err(DataError::Mismatch(format!(
+                "{images_file}: pixel_max must be finite and positive (16 for the digits, 255 for MNIST), \
+                 got {pixel_max}"
+            )));
+        }
+        let img = parse_idx(images, images_file)?;
+        let lab = parse_idx(labels, labels_file)?;
+        if img.dims.len() < 2 {
+            return Err(DataError::Malformed {
+                file: images_file.to_string(),
+                message: format!(
+                    "rank {} at offset 3 is not an image file (expected at least 2: [n, rows, cols])",
+                    img.dims.len()
+                ),
+            });
+        }
+        if lab.dims.len() != 1 {
+            return Err(DataError::Malformed {
+                file: labels_file.to_string(),
+                message: format!(
+                    "rank {} at offset 3 is not a label file (expected 1: [n])",
+                    lab.dims.len()
+                ),
+            });
+        }
+        if img.dims[0] != lab.dims[0] {
+            return Err(DataError::Mismatch(format!(
+                "{images_file} has {} images but {labels_file} has {} labels",
+                img.dims[0], lab.dims[0]
+            )));
+        }
+        let n = img.dims[0];
+        // Cannot overflow: parse_idx checked the product of all the dimensions.
+        let features: usize = img.dims[1..].iter().product();
+        let labels: Vec<usize> = lab.data.iter().map(|&b| usize::from(b)).collect();
+        let classes = match classes {
+            Some(c) => {
+                if let Some((i, &l)) = labels.iter().enumerate().find(|&(_, &l)| l >= c) {
+                    return Err(DataError::Malformed {
+                        file: labels_file.to_string(),
+                        message: format!(
+                            "label {l} of example {i} (offset {}) is out of range for {c} classes",
+                            8 + i
+                        ),
+                    });
+                }
+                c
+            }
+            None => labels.iter().max().map_or(0, |&m| m + 1).max(10),
+        };
+        let x: Vec<T> = img
+            .data
+            .iter()
+            .map(|&p| T::from_f64(f64::from(p) / pixel_max))
+            .collect();
+        let x = Tensor::from_vec(x, &[n, features])
+            .map_err(|e| DataError::Mismatch(format!("{images_file}: {e}")))?;
+        Self::new(x, labels, classes)
+    }
+
+    /// Reads `{prefix}-images-idx3-ubyte` and `{prefix}-labels-idx1-ubyte` from `dir`
+    /// (`prefix` is `train` or `t10k`, MNIST's names). A missing or unreadable file is a
+    /// [`DataError::Io`] with its path; other errors name the file's path. The number of
+    /// classes is guessed as in [`Dataset::from_idx`].
+    pub fn from_idx_dir(dir: &Path, prefix: &str, pixel_max: f64) -> Result<Self, DataError> {
+        let images_path = dir.join(format!("{prefix}-images-idx3-ubyte"));
+        let labels_path = dir.join(format!("{prefix}-labels-idx1-ubyte"));
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| DataError::Io {
+                path: path.into(),
+                source,
+            })
+        };
+        let images = read(&images_path)?;
+        let labels = read(&labels_path)?;
+        Self::from_idx_files(
+            &images,
+            &labels,
+            pixel_max,
+            None,
+            &images_path.display().to_string(),
+            &labels_path.display().to_string(),
+        )
+    }
+
+    /// The number of examples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are no examples.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The number of input features.
+    pub fn features(&self) -> usize {
+        self.x.shape()[1]
+    }
+
+    /// The examples at `indices`, in that order (repeats allowed).
+    ///
+    /// # Panics
+    /// If an index is `>= self.len()`: that is a bug in the caller, not bad data.
+    #[track_caller]
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let n = self.len();
+        if let Some(&i) = indices.iter().find(|&&i| i >= n) {
+            panic!("Dataset::select: index {i} is out of range for a dataset of {n} examples");
+        }
+        let f = self.features();
+        let src = self.x.as_slice();
+        let mut x = Vec::with_capacity(indices.len() * f);
+        for &i in indices {
+            x.extend_from_slice(&src[i * f..(i + 1) * f]);
+        }
+        Self {
+            x: Tensor::from_vec(x, &[indices.len(), f]).expect("rows of f features"),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            classes: self.classes,
+        }
+    }
+
+    /// Splits off the last `fraction` of a seeded shuffle as a validation set:
+    /// `(train, validation)`. The validation set has `round(len * fraction)` examples;
+    /// `fraction` is clamped to [0, 1] and NaN counts as 0. Every example lands in exactly one
+    /// of the two.
+    ///
+    /// ```
+    /// let (train, val) = nn::data::two_moons::<f32>(10, 0.0, 0).split(0.3, 7);
+    /// assert_eq!((train.len(), val.len()), (7, 3));
+    /// ```
+    pub fn split(&self, fraction: f64, seed: u64) -> (Self, Self) {
+        let order = shuffled(self.len(), seed);
+        let fraction = if fraction.is_nan() {
+            0.0
+        } else {
+            fraction.clamp(0.0, 1.0)
+        };
+        let n_val = ((self.len() as f64) * fraction).round() as usize;
+        let (train, val) = order.split_at(self.len() - n_val.min(self.len()));
+        (self.select(train), self.select(val))
+    }
+
+    /// Mini-batches `(inputs [b, features], labels)` in a seeded shuffled order (or in order
+    /// for `seed = None`): every example exactly once, in `ceil(len / batch_size)` batches of
+    /// `batch_size`, the last one smaller if `batch_size` does not divide `len`. The order
+    /// depends only on `seed` and `len`. A `batch_size` of 0 is treated as 1.
+    pub fn batches(&self, batch_size: usize, seed: Option<u64>) -> impl Iterator<Item = Self> + '_ {
+        let order = match seed {
+            Some(s) => shuffled(self.len(), s),
+            None => (0..self.len()).collect(),
+        };
+        let size = batch_size.max(1);
+        let chunks: Vec<Vec<usize>> = order.chunks(size).map(|c| c.to_vec()).collect();
+        chunks.into_iter().map(move |c| self.select(&c))
+    }
+
+    /// The number of examples of each class (a vector of length `classes`).
+    ///
+    /// # Panics
+    /// If a label is `>= classes`, which [`Dataset::new`] and the loaders rule out (the fields
+    /// are public, so code that edits them can break it).
+    #[track_caller]
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes];
+        for &l in &self.labels {
+            match counts.get_mut(l) {
+                Some(c) => *c += 1,
+                None => panic!(
+                    "Dataset::class_counts: label {l} is out of range for {} classes",
+                    self.classes
+                ),
+            }
+        }
+        counts
+    }
+}
+
+/// `0..n` in a seeded random order.
+pub fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+    order
+}
+
+/// The UCI optical-recognition digits (8x8, pixels 0..16), embedded in the binary: 1500
+/// training and 297 test images, pixels divided by 16.
+///
+/// "Optical Recognition of Handwritten Digits" by E. Alpaydin and C. Kaynak (1998), UCI Machine
+/// Learning Repository, DOI 10.24432/C50P49, licensed CC BY 4.0. Changes: scikit-learn's copy
+/// (1797 images) converted to IDX and split 1500/297, pixel values unchanged; see
+/// `crates/nn/data/digits/README.md`.
+pub mod digits {
+    use super::{DataError, Dataset};
+    use autograd::Float;
+
+    /// The training images file (IDX).
+    pub const TRAIN_IMAGES: &[u8] = include_bytes!("../data/digits/train-images-idx3-ubyte");
+    /// The training labels file (IDX).
+    pub const TRAIN_LABELS: &[u8] = include_bytes!("../data/digits/train-labels-idx1-ubyte");
+    /// The test images file (IDX).
+    pub const TEST_IMAGES: &[u8] = include_bytes!("../data/digits/t10k-images-idx3-ubyte");
+    /// The test labels file (IDX).
+    pub const TEST_LABELS: &[u8] = include_bytes!("../data/digits/t10k-labels-idx1-ubyte");
+    /// The largest pixel value: inputs are pixels / 16.
+    pub const PIXEL_MAX: f64 = 16.0;
+
+    /// The 1500 training examples, 64 features in [0, 1], 10 classes.
+    ///
+    /// ```
+    /// let train = nn::data::digits::train::<f32>().unwrap();
+    /// assert_eq!((train.len(), train.features()), (1500, 64));
+    /// assert_eq!(train.labels[..3], [7, 6, 8]);
+    /// ```
+    pub fn train<T: Float>() -> Result<Dataset<T>, DataError> {
+        Dataset::from_idx_with_classes(TRAIN_IMAGES, TRAIN_LABELS, PIXEL_MAX, 10, "digits train")
+    }
+
+    /// The 297 test examples, 64 features in [0, 1], 10 classes.
+    pub fn test<T: Float>() -> Result<Dataset<T>, DataError> {
+        Dataset::from_idx_with_classes(TEST_IMAGES, TEST_LABELS, PIXEL_MAX, 10, "digits test")
+    }
+}
+
+/// The four XOR points with labels 0/1: `(0,0) -> 0, (0,1) -> 1, (1,0) -> 1, (1,1) -> 0`.
+///
+/// ```
+/// let d = nn::data::xor::<f64>();
+/// assert_eq!(d.labels, vec![0, 1, 1, 0]);
+/// ```
+pub fn xor<T: Float>() -> Dataset<T> {
+    let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0].map(T::from_f64).to_vec();
+    Dataset {
+        x: Tensor::from_vec(x, &[4, 2]).expect("4 x 2"),
+        labels: vec![0, 1, 1, 0],
+        classes: 2,
+    }
+}
+
+/// Two interleaving half circles, as scikit-learn's `make_moons` (not shuffled): `n` points,
+/// first the outer moon (class 0, `(cos t, sin t)` for `t` evenly spaced over [0, pi]) then the
+/// inner moon (class 1, `(1 - cos t, 0.5 - sin t)`), plus Gaussian noise of standard deviation
+/// `noise` (0 for none), seeded. For odd `n` the outer moon gets the extra point
+/// (scikit-learn gives it to the inner one).
+///
+/// # Panics
+/// If `noise` is negative, infinite or NaN.
+///
+/// ```
+/// let d = nn::data::two_moons::<f64>(100, 0.1, 1);
+/// assert_eq!(d.class_counts(), vec![50, 50]);
+/// ```
+#[track_caller]
+pub fn two_moons<T: Float>(n: usize, noise: f64, seed: u64) -> Dataset<T> {
+    check_noise(noise);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let n_out = n.div_ceil(2);
+    let n_in = n - n_out;
+    let step = |k: usize, i: usize| {
+        if k > 1 {
+            std::f64::consts::PI * i as f64 / (k - 1) as f64
+        } else {
+            0.0
+        }
+    };
+    let mut pts = Vec::with_capacity(2 * n);
+    let mut labels = Vec::with_capacity(n);
+    for i in 0..n_out {
+        let t = step(n_out, i);
+        pts.extend([t.cos(), t.sin()]);
+        labels.push(0);
+    }
+    for i in 0..n_in {
+        let t = step(n_in, i);
+        pts.extend([1.0 - t.cos(), 1.0 - t.sin() - 0.5]);
+        labels.push(1);
+    }
+    add_noise(&mut pts, noise, &mut rng);
+    Dataset {
+        x: Tensor::from_vec(pts.into_iter().map(T::from_f64).collect(), &[n, 2]).expect("n x 2"),
+        labels,
+        classes: 2,
+    }
+}
+
+/// `classes` interleaved spiral arms of `per_class` points each (the CS231n toy problem):
+/// class `c`, point `i` has radius `r = i / (per_class - 1)` and angle
+/// `t = 4c + 4r + N(0, noise)`, at `(r sin t, r cos t)`; seeded.
+///
+/// # Panics
+/// If `noise` is negative, infinite or NaN.
+///
+/// ```
+/// let d = nn::data::spirals::<f32>(50, 3, 0.2, 0);
+/// assert_eq!((d.len(), d.classes), (150, 3));
+/// ```
+#[track_caller]
+pub fn spirals<T: Float>(per_class: usize, classes: usize, noise: f64, seed: u64) -> Dataset<T> {
+    check_noise(noise);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let normal = Normal::new(0.0, noise).expect("finite noise");
+    let mut pts = Vec::with_capacity(2 * per_class * classes);
+    let mut labels = Vec::with_capacity(per_class * classes);
+    for c in 0..classes {
+        for i in 0..per_class {
+            let r = if per_class > 1 {
+                i as f64 / (per_class - 1) as f64
+            } else {
+                0.0
+            };
+            let t = c as f64 * 4.0 + 4.0 * r + normal.sample(&mut rng);
+            pts.extend([r * t.sin(), r * t.cos()]);
+            labels.push(c);
+        }
+    }
+    let n = labels.len();
+    Dataset {
+        x: Tensor::from_vec(pts.into_iter().map(T::from_f64).collect(), &[n, 2]).expect("n x 2"),
+        labels,
+        classes,
+    }
+}
+
+#[track_caller]
+fn check_noise(noise: f64) {
+    assert!(
+        noise.is_finite() && noise >= 0.0,
+        "noise is a standard deviation: it must be finite and >= 0, got {noise}"
+    );
+}
+
+fn add_noise(v: &mut [f64], noise: f64, rng: &mut impl Rng) {
+    if noise > 0.0 {
+        let d = Normal::new(0.0, noise).expect("finite noise");
+        v.iter_mut().for_each(|x| *x += d.sample(rng));
+    }
+}

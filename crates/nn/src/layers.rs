@@ -1,0 +1,296 @@
+//! Neurons, dense layers and MLPs: expressions of autograd ops over bound parameters.
+
+use crate::activation::Activation;
+use crate::init::Init;
+use crate::module::Module;
+use crate::param::{Bound, ParamError, ParamId, ParamStore};
+use autograd::{Float, Var};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// The note's unit: `a = h(w . x + b)` for an input vector `x` of `n` features (a scalar input
+/// when `n = 1`), or a batch `[m, n]` giving `m` outputs.
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{Activation, Module, Neuron, ParamStore};
+/// let mut ps = ParamStore::<f64>::new();
+/// let n = Neuron::new(&mut ps, "neuron", 1, Activation::Sigmoid).unwrap();
+/// ps.set("neuron.weight", Tensor::from(vec![0.5])).unwrap();
+/// ps.set("neuron.bias", Tensor::scalar(0.5)).unwrap();
+/// let tape = Tape::new();
+/// let a = n.forward(&ps.bind(&tape), tape.constant(Tensor::from(vec![1.0])));
+/// assert!((a.item() - 1.0 / (1.0 + (-1.0f64).exp())).abs() < 1e-15); // sigmoid(1*0.5 + 0.5)
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Neuron {
+    weight: ParamId,
+    bias: ParamId,
+    activation: Activation,
+}
+
+impl Neuron {
+    /// A neuron with `n` inputs, weights and bias zero (set them with [`ParamStore::set`]),
+    /// parameters named `{prefix}.weight` (shape `[n]`) and `{prefix}.bias` (a scalar).
+    pub fn new<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        n: usize,
+        activation: Activation,
+    ) -> Result<Self, ParamError> {
+        Ok(Self {
+            weight: ps.add(format!("{prefix}.weight"), autograd::Tensor::zeros(&[n]))?,
+            bias: ps.add(format!("{prefix}.bias"), autograd::Tensor::scalar(T::zero()))?,
+            activation,
+        })
+    }
+
+    /// The activation `h`.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The weight and the bias (the same as [`Module::parameters`], callable without naming
+    /// the element type).
+    pub fn parameters(&self) -> Vec<ParamId> {
+        vec![self.weight, self.bias]
+    }
+}
+
+impl<T: Float> Module<T> for Neuron {
+    fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+        let z = (x * p[self.weight]).sum_axes(&[-1], false) + p[self.bias];
+        self.activation.apply(z)
+    }
+
+    fn parameters(&self) -> Vec<ParamId> {
+        Neuron::parameters(self)
+    }
+}
+
+/// A fully connected layer, batch-first as PyTorch's `nn.Linear` followed by an activation:
+/// `h(x W^T + b)` with `W: [out, in]`, `b: [out]`, `x: [batch, in]` (or a single `[in]`).
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{Activation, Dense, Module, ParamStore};
+/// use rand::SeedableRng;
+/// let mut ps = ParamStore::<f64>::new();
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let layer = Dense::new(&mut ps, "fc", 3, 2, Activation::Relu, &mut rng).unwrap();
+/// assert_eq!(ps.value("fc.weight").unwrap().shape(), &[2, 3]);
+/// let tape = Tape::new();
+/// let y = layer.forward(&ps.bind(&tape), tape.constant(Tensor::ones(&[5, 3])));
+/// assert_eq!(y.shape().as_slice(), &[5, 2]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    weight: ParamId,
+    bias: ParamId,
+    activation: Activation,
+}
+
+impl Dense {
+    /// A layer with the default initialisation for its activation: Kaiming uniform for
+    /// relu-like activations, Xavier uniform otherwise (gain from [`Activation::gain`]),
+    /// zero bias.
+    pub fn new<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        rng: &mut impl Rng,
+    ) -> Result<Self, ParamError> {
+        let init = match activation {
+            Activation::Relu | Activation::LeakyRelu(_) => Init::KaimingUniform {
+                gain: activation.gain(),
+            },
+            _ => Init::XavierUniform {
+                gain: activation.gain(),
+            },
+        };
+        Self::with_init(ps, prefix, inputs, outputs, activation, init, Init::Zeros, rng)
+    }
+
+    /// [`Dense::new`] with its own random generator seeded with `seed` (so building a model
+    /// needs no `rand` dependency): the same seed gives the same weights.
+    ///
+    /// ```
+    /// use nn::{Activation, Dense, ParamStore};
+    /// let (mut a, mut b) = (ParamStore::<f32>::new(), ParamStore::<f32>::new());
+    /// Dense::seeded(&mut a, "fc", 4, 3, Activation::Tanh, 7).unwrap();
+    /// Dense::seeded(&mut b, "fc", 4, 3, Activation::Tanh, 7).unwrap();
+    /// assert_eq!(a, b);
+    /// ```
+    pub fn seeded<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        seed: u64,
+    ) -> Result<Self, ParamError> {
+        Self::new(
+            ps,
+            prefix,
+            inputs,
+            outputs,
+            activation,
+            &mut StdRng::seed_from_u64(seed),
+        )
+    }
+
+    /// A layer with explicit weight and bias initialisations.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_init<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        weight_init: Init,
+        bias_init: Init,
+        rng: &mut impl Rng,
+    ) -> Result<Self, ParamError> {
+        let w = weight_init.sample(&[outputs, inputs], inputs, outputs, rng);
+        let b = bias_init.sample(&[outputs], inputs, outputs, rng);
+        Ok(Self {
+            weight: ps.add(format!("{prefix}.weight"), w)?,
+            bias: ps.add(format!("{prefix}.bias"), b)?,
+            activation,
+        })
+    }
+
+    /// The activation `h`.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// The weight's id.
+    pub fn weight(&self) -> ParamId {
+        self.weight
+    }
+
+    /// The bias's id.
+    pub fn bias(&self) -> ParamId {
+        self.bias
+    }
+
+    /// The weight and the bias (the same as [`Module::parameters`], callable without naming
+    /// the element type).
+    pub fn parameters(&self) -> Vec<ParamId> {
+        vec![self.weight, self.bias]
+    }
+}
+
+impl<T: Float> Module<T> for Dense {
+    fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+        let z = x.matmul(p[self.weight].t()) + p[self.bias];
+        self.activation.apply(z)
+    }
+
+    fn parameters(&self) -> Vec<ParamId> {
+        Dense::parameters(self)
+    }
+}
+
+/// A multilayer perceptron: dense layers named `{prefix}.0`, `{prefix}.1`, ...
+///
+/// ```
+/// use autograd::{Tape, Tensor};
+/// use nn::{Activation, Mlp, Module, ParamStore};
+/// use rand::SeedableRng;
+/// let mut ps = ParamStore::<f32>::new();
+/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+/// let mlp = Mlp::new(&mut ps, "layers", &[64, 32, 10], &[Activation::Relu, Activation::Identity], &mut rng).unwrap();
+/// assert_eq!(ps.num_params(), 64 * 32 + 32 + 32 * 10 + 10);
+/// assert!(ps.id("layers.1.bias").is_some());
+/// let tape = Tape::new();
+/// let logits = mlp.forward(&ps.bind(&tape), tape.constant(Tensor::zeros(&[8, 64])));
+/// assert_eq!(logits.shape().as_slice(), &[8, 10]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    layers: Vec<Dense>,
+}
+
+impl Mlp {
+    /// An MLP with layer sizes `sizes` (inputs first) and one activation per layer
+    /// (`activations.len() == sizes.len() - 1`).
+    ///
+    /// # Panics
+    /// If the number of activations does not match the number of layers.
+    pub fn new<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        sizes: &[usize],
+        activations: &[Activation],
+        rng: &mut impl Rng,
+    ) -> Result<Self, ParamError> {
+        assert_eq!(
+            activations.len() + 1,
+            sizes.len(),
+            "Mlp::new: {} layer sizes need {} activations, got {}",
+            sizes.len(),
+            sizes.len().saturating_sub(1),
+            activations.len()
+        );
+        let layers = sizes
+            .windows(2)
+            .zip(activations)
+            .enumerate()
+            .map(|(i, (w, &act))| Dense::new(ps, &format!("{prefix}.{i}"), w[0], w[1], act, rng))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { layers })
+    }
+
+    /// [`Mlp::new`] with its own random generator seeded with `seed` (so building a model
+    /// needs no `rand` dependency): the same seed gives the same weights, layer by layer as
+    /// `Mlp::new` with `StdRng::seed_from_u64(seed)`.
+    ///
+    /// ```
+    /// use nn::{Activation, Mlp, ParamStore};
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let mlp = Mlp::seeded(&mut ps, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], 0).unwrap();
+    /// assert_eq!((mlp.layers().len(), ps.num_params()), (2, 9));
+    /// ```
+    ///
+    /// # Panics
+    /// If the number of activations does not match the number of layers.
+    pub fn seeded<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        sizes: &[usize],
+        activations: &[Activation],
+        seed: u64,
+    ) -> Result<Self, ParamError> {
+        Self::new(ps, prefix, sizes, activations, &mut StdRng::seed_from_u64(seed))
+    }
+
+    /// An MLP from already built layers.
+    pub fn from_layers(layers: Vec<Dense>) -> Self {
+        Self { layers }
+    }
+
+    /// The layers, input side first.
+    pub fn layers(&self) -> &[Dense] {
+        &self.layers
+    }
+
+    /// Every layer's weight and bias, input side first (the same as [`Module::parameters`],
+    /// callable without naming the element type).
+    pub fn parameters(&self) -> Vec<ParamId> {
+        self.layers.iter().flat_map(Dense::parameters).collect()
+    }
+}
+
+impl<T: Float> Module<T> for Mlp {
+    fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+        self.layers.iter().fold(x, |h, layer| layer.forward(p, h))
+    }
+
+    fn parameters(&self) -> Vec<ParamId> {
+        Mlp::parameters(self)
+    }
+}
