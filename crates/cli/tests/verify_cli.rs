@@ -1,0 +1,250 @@
+//! The verifying subcommands on real output: `check` agrees with right claims and gives the
+//! first counterexample of wrong ones, recovers polynomials exactly, `trace`'s path sums equal
+//! the engine's gradients (and our own hand-derived ones), and errors point at the column.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * (1.0 + b.abs())
+}
+
+const SYSTEM: &str = "z = u^2 + v^3; u = 2 - y; v = 4 + y; y = 4*x";
+
+/// Our own derivative of SYSTEM: z = (2 - 4x)^2 + (4 + 4x)^3.
+fn dz_dx(x: f64) -> f64 {
+    -8.0 * (2.0 - 4.0 * x) + 12.0 * (4.0 + 4.0 * x).powi(2)
+}
+
+#[test]
+fn check_agrees_with_a_right_claim() {
+    for claim in ["-8*u + 12*v^2", "192*x^2 + 416*x + 176"] {
+        let out = run(&["check", SYSTEM, "--wrt", "x", "--claim", claim]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success());
+        assert!(text.contains("agrees at 19 points"), "{text}");
+    }
+}
+
+#[test]
+fn check_reports_the_first_counterexample_of_a_wrong_claim() {
+    let v = json(&[
+        "check",
+        SYSTEM,
+        "--wrt",
+        "x",
+        "--claim",
+        "192*x^2 + 542*x + 176",
+        "--format",
+        "json",
+    ]);
+    let c = &v["claims"][0];
+    assert_eq!(c["agrees"], false);
+    let ce = &c["counterexample"];
+    let x = ce["point"]["x"].as_f64().unwrap();
+    let (claim, engine, diff) = (
+        ce["claim"].as_f64().unwrap(),
+        ce["engine"].as_f64().unwrap(),
+        ce["difference"].as_f64().unwrap(),
+    );
+    assert!(
+        close(engine, dz_dx(x)),
+        "the engine's value at the counterexample is the derivative"
+    );
+    assert!(close(claim, 192.0 * x * x + 542.0 * x + 176.0));
+    assert!(close(diff, claim - engine));
+    assert!(!close(claim, dz_dx(x)), "a counterexample really disagrees");
+    // The text form names the point and the three numbers.
+    let out = run(&["check", SYSTEM, "--wrt", "x", "--claim", "192*x^2 + 542*x + 176"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("does not agree: at x = "), "{text}");
+}
+
+/// Coefficients from a small seeded generator (no dependency needed).
+fn coefficients(seed: u64, degree: usize) -> Vec<i64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..=degree)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 33) % 19) as i64 - 9
+        })
+        .collect()
+}
+
+fn polynomial_source(c: &[i64]) -> String {
+    c.iter()
+        .enumerate()
+        .map(|(k, a)| format!("({a})*x^{k}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+#[test]
+fn check_recovers_polynomial_derivatives_of_degree_0_to_5() {
+    for degree in 0..=6usize {
+        let c = coefficients(degree as u64 + 11, degree);
+        // Our derivative's coefficients: k c_k x^(k-1).
+        let mut d: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, &a)| (k as i64 * a) as f64)
+            .collect();
+        while d.len() > 1 && d.last() == Some(&0.0) {
+            d.pop();
+        }
+        if d.is_empty() {
+            d.push(0.0);
+        }
+        let claim = if d.len() == 1 {
+            format!("{}", d[0])
+        } else {
+            polynomial_source(&d.iter().map(|&v| v as i64).collect::<Vec<_>>())
+        };
+        let system = format!("f = {}", polynomial_source(&c));
+        let v = json(&[
+            "check", &system, "--wrt", "x", "--claim", &claim, "--format", "json",
+        ]);
+        let r = &v["claims"][0];
+        assert_eq!(r["agrees"], true, "degree {degree}: {r}");
+        let got: Vec<f64> = r["polynomial"]["coefficients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(got, d, "degree {} polynomial {system}", degree);
+    }
+    let v = json(&[
+        "check",
+        "f = sin(x)",
+        "--wrt",
+        "x",
+        "--claim",
+        "cos(x)",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["claims"][0]["polynomial"], "not a polynomial of low degree");
+}
+
+#[test]
+fn trace_path_sums_equal_the_engines_gradients() {
+    let v = json(&["trace", "--format", "json"]);
+    // Our own gradients of the note's network.
+    let s = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let a11 = s(1.0 * 0.5 + 0.5);
+    let y = a11 * 1.0 + 1.0;
+    let mine = [
+        ("w11", (y - 2.0) * a11 * (1.0 - a11)),
+        ("w21", (y - 2.0) * a11),
+        ("b1", (y - 2.0) * a11 * (1.0 - a11)),
+        ("b2", y - 2.0),
+    ];
+    for p in v["params"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        let (sum, engine) = (p["sum"].as_f64().unwrap(), p["engine"].as_f64().unwrap());
+        assert!(
+            close(sum, engine),
+            "{name}: sum over paths {sum} vs engine {engine}"
+        );
+        let ours = mine.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert!(close(engine, ours), "{name}: engine {engine} vs ours {ours}");
+        let products: f64 = p["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["product"].as_f64().unwrap())
+            .sum();
+        assert!(close(products, sum));
+    }
+    // Several paths: the two routes from z to x.
+    let v = json(&[
+        "trace", SYSTEM, "--wrt", "x", "--set", "x=0.5", "--format", "json",
+    ]);
+    let p = &v["params"][0];
+    assert_eq!(p["path_count"], 2);
+    assert!(close(p["sum"].as_f64().unwrap(), dz_dx(0.5)));
+    // A generated network traces too, and its sums match.
+    let v = json(&["trace", "--layers", "2,3,1", "--format", "json"]);
+    for p in v["params"].as_array().unwrap() {
+        assert!(close(p["sum"].as_f64().unwrap(), p["engine"].as_f64().unwrap()));
+    }
+}
+
+#[test]
+fn notes_reports_and_counts() {
+    let v = json(&["notes", "--format", "json"]);
+    let items: usize = v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["items"].as_array().unwrap().len())
+        .sum();
+    let s = &v["summary"];
+    assert_eq!(s["checked"].as_u64().unwrap() as usize, items);
+    let parts =
+        s["held"].as_u64().unwrap() + s["held_partly"].as_u64().unwrap() + s["not_held"].as_u64().unwrap();
+    assert_eq!(parts as usize, items);
+    assert_eq!(v["sections"].as_array().unwrap().len(), 9);
+}
+
+#[test]
+fn graph_prints_dot_with_values_and_gradients() {
+    let out = run(&["graph", "y = sigmoid(0.5*x + 0.5)", "--at", "x=1"]);
+    let dot = String::from_utf8(out.stdout).unwrap();
+    let s = 1.0 / (1.0 + (-1.0f64).exp());
+    assert!(dot.starts_with("digraph"));
+    assert!(dot.contains(&format!("grad {:.6}", 0.5 * s * (1.0 - s))), "{dot}");
+}
+
+#[test]
+fn errors_point_at_the_column_and_exit_2() {
+    let out = run(&["check", "z = (u^2 + 3", "--wrt", "u", "--claim", "2*u"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(lines[0].starts_with("error: column 13: expected ')'"), "{err}");
+    assert_eq!(
+        lines[2].find('^'),
+        Some(2 + 12),
+        "the caret sits under column 13:\n{err}"
+    );
+    for args in [
+        vec!["check", "z = y; y = z", "--wrt", "x", "--claim", "1"],
+        vec!["check", "z = x", "--wrt", "q", "--claim", "1"],
+        vec!["check", "z = x", "--wrt", "x"],
+        vec!["trace", "z = x^2", "--wrt", "x"],
+        vec!["graph", "y = 2*x"],
+        vec!["trace", "--layers", "2,0,1"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("error:") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
