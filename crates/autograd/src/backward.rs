@@ -50,18 +50,25 @@ pub(crate) fn sweep<'t, T: Float>(
     let mut run = || {
         for i in (0..n).rev() {
             let Some(gi) = grads[i] else { continue };
-            let (op, inputs): (_, SmallVec<[u32; 3]>) = {
+            let (op, inputs) = {
                 let g = tape.borrow();
-                (g.nodes[i].op, g.inputs(i as u32).into())
+                (
+                    g.nodes[i].op,
+                    SmallVec::<[u32; 3]>::from_slice(g.inputs(i as u32)),
+                )
             };
             if inputs.is_empty() {
                 continue;
             }
-            let need: SmallVec<[bool; 3]> = inputs.iter().map(|&j| relevant[j as usize]).collect();
+            let mut need: SmallVec<[bool; 3]> = SmallVec::new();
+            let mut vars: SmallVec<[Var<'t, T>; 3]> = SmallVec::new();
+            for &j in &inputs {
+                need.push(relevant[j as usize]);
+                vars.push(Var::new(tape, j));
+            }
             if !need.iter().any(|&b| b) {
                 continue;
             }
-            let vars: SmallVec<[Var<'t, T>; 3]> = inputs.iter().map(|&j| Var::new(tape, j)).collect();
             let cts = ops::vjp(op, Var::new(tape, gi), &vars, Var::new(tape, i as u32), &need);
             for ((&j, ct), &needed) in inputs.iter().zip(cts).zip(&need) {
                 let (Some(ct), true) = (ct, needed) else { continue };

@@ -8,7 +8,6 @@ use crate::op::Op;
 use crate::shape::{numel, Shape};
 use crate::tensor::Tensor;
 use crate::var::Var;
-use smallvec::SmallVec;
 use std::cell::{Ref, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -66,6 +65,12 @@ impl<T: Float> Inner<T> {
         let n = &self.nodes[i as usize];
         &self.edges[n.edges as usize..n.edges as usize + n.n_in as usize]
     }
+}
+
+/// The shape of a node being recorded: given, or the same as an existing node's.
+enum OutShape<'a> {
+    Given(&'a [usize]),
+    Like(u32),
 }
 
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
@@ -260,25 +265,66 @@ impl<T: Float> Tape<T> {
         shape: &[usize],
         kernel: impl FnOnce(&[&[T]], &mut [T]),
     ) -> u32 {
+        self.record_impl(op, inputs, OutShape::Given(shape), kernel)
+    }
+
+    /// [`record`](Self::record) for an output of the same shape as node `like` (elementwise
+    /// ops): the node shares `like`'s dims instead of copying them.
+    #[inline]
+    pub(crate) fn record_like(
+        &self,
+        op: Op,
+        inputs: &[u32],
+        like: u32,
+        kernel: impl FnOnce(&[&[T]], &mut [T]),
+    ) -> u32 {
+        self.record_impl(op, inputs, OutShape::Like(like), kernel)
+    }
+
+    #[inline]
+    fn record_impl(
+        &self,
+        op: Op,
+        inputs: &[u32],
+        out_shape: OutShape<'_>,
+        kernel: impl FnOnce(&[&[T]], &mut [T]),
+    ) -> u32 {
         let mut guard = self.inner.borrow_mut();
         let g = &mut *guard;
         let requires_grad = g.no_grad_depth == 0 && inputs.iter().any(|&i| g.nodes[i as usize].requires_grad);
-        let n = numel(shape);
+        let (dims, rank) = match out_shape {
+            OutShape::Given(shape) => {
+                assert!(shape.len() <= u8::MAX as usize, "tensors have rank at most 255");
+                let off = g.dims.len() as u32;
+                g.dims.extend_from_slice(shape);
+                (off, shape.len() as u8)
+            }
+            OutShape::Like(i) => {
+                let nd = &g.nodes[i as usize];
+                (nd.dims, nd.rank)
+            }
+        };
+        let n = numel(&g.dims[dims as usize..dims as usize + rank as usize]);
         let off = g.data.len();
         g.data.resize(off + n, T::zero());
         {
             let (before, out) = g.data.split_at_mut(off);
-            let ins: SmallVec<[&[T]; 3]> = inputs
-                .iter()
-                .map(|&i| {
-                    let nd = &g.nodes[i as usize];
-                    let dims = &g.dims[nd.dims as usize..nd.dims as usize + nd.rank as usize];
-                    &before[nd.data..nd.data + numel(dims)]
-                })
-                .collect();
-            kernel(&ins, out);
+            let (nodes, all_dims) = (&g.nodes, &g.dims);
+            let slice = |i: u32| -> &[T] {
+                let nd = &nodes[i as usize];
+                let d = &all_dims[nd.dims as usize..nd.dims as usize + nd.rank as usize];
+                &before[nd.data..nd.data + numel(d)]
+            };
+            // Fixed-size arrays for the common arities: no collecting on the hot path.
+            match *inputs {
+                [] => kernel(&[], out),
+                [a] => kernel(&[slice(a)], out),
+                [a, b] => kernel(&[slice(a), slice(b)], out),
+                [a, b, c] => kernel(&[slice(a), slice(b), slice(c)], out),
+                _ => kernel(&inputs.iter().map(|&i| slice(i)).collect::<Vec<_>>(), out),
+            }
         }
-        Self::push_node(g, op, inputs, shape, off, requires_grad)
+        Self::push_node(g, op, inputs, dims, rank, off, requires_grad)
     }
 
     /// Records a node that shares its single input's elements (reshape, detach): no copy.
@@ -287,21 +333,23 @@ impl<T: Float> Tape<T> {
         let g = &mut *guard;
         let requires_grad = keep_grad && g.no_grad_depth == 0 && g.nodes[input as usize].requires_grad;
         let off = g.nodes[input as usize].data;
-        Self::push_node(g, op, &[input], shape, off, requires_grad)
+        let dims = g.dims.len() as u32;
+        g.dims.extend_from_slice(shape);
+        Self::push_node(g, op, &[input], dims, shape.len() as u8, off, requires_grad)
     }
 
+    #[inline]
     fn push_node(
         g: &mut Inner<T>,
         op: Op,
         inputs: &[u32],
-        shape: &[usize],
+        dims: u32,
+        rank: u8,
         data: usize,
         requires_grad: bool,
     ) -> u32 {
         let idx = g.nodes.len();
         assert!(idx < u32::MAX as usize, "a tape holds at most 2^32 - 1 nodes");
-        let dims = g.dims.len() as u32;
-        g.dims.extend_from_slice(shape);
         let edges = g.edges.len() as u32;
         // A value computed only from constants keeps no edges: the sweep never visits it.
         let n_in = if requires_grad {
@@ -316,7 +364,7 @@ impl<T: Float> Tape<T> {
             edges,
             dims,
             n_in,
-            rank: shape.len() as u8,
+            rank,
             requires_grad,
         });
         idx as u32
@@ -332,6 +380,13 @@ impl<T: Float> Tape<T> {
 
     pub(crate) fn borrow(&self) -> Ref<'_, Inner<T>> {
         self.inner.borrow()
+    }
+
+    /// Whether nodes `a` and `b` have the same shape (no copy).
+    #[inline]
+    pub(crate) fn same_shape(&self, a: u32, b: u32) -> bool {
+        let g = self.inner.borrow();
+        g.shape(a) == g.shape(b)
     }
 
     /// The shape of node `i`.

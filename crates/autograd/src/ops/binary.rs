@@ -22,20 +22,21 @@ impl<'t, T: Float> Var<'t, T> {
     /// Brings two operands to their common broadcast shape.
     pub(crate) fn try_broadcast_pair(self, other: Self, op: &'static str) -> Result<(Self, Self)> {
         Tape::check_same(op, &self, &other)?;
-        let (sa, sb) = (self.shape(), other.shape());
-        if sa == sb {
+        if self.tape().same_shape(self.idx(), other.idx()) {
             return Ok((self, other));
         }
+        let (sa, sb) = (self.shape(), other.shape());
         let out = broadcast_shapes(op, &sa, &sb)?;
         Ok((self.expand_unchecked(&out), other.expand_unchecked(&out)))
     }
 
     pub(crate) fn try_binary(self, other: Self, op: Op) -> Result<Self> {
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
-        let shape = a.shape();
-        let idx = self.tape().record(op, &[a.idx(), b.idx()], &shape, |ins, out| {
-            forward(op, ins[0], ins[1], out)
-        });
+        let idx = self
+            .tape()
+            .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
+                forward(op, ins[0], ins[1], out)
+            });
         Ok(Var::new(self.tape(), idx))
     }
 

@@ -45,7 +45,6 @@ impl<'t, T: Float> Var<'t, T> {
     fn try_compare(self, other: Self, cmp: Cmp) -> Result<Self> {
         let op = Op::Compare(cmp);
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
-        let shape = a.shape();
         let (one, zero) = (T::one(), T::zero());
         let f = move |x: T, y: T| -> bool {
             match cmp {
@@ -58,11 +57,12 @@ impl<'t, T: Float> Var<'t, T> {
             }
         };
         let idx = self.tape().no_grad(|| {
-            self.tape().record(op, &[a.idx(), b.idx()], &shape, |ins, out| {
-                for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
-                    *o = if f(x, y) { one } else { zero };
-                }
-            })
+            self.tape()
+                .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
+                    for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
+                        *o = if f(x, y) { one } else { zero };
+                    }
+                })
         });
         Ok(Var::new(self.tape(), idx))
     }

@@ -50,9 +50,10 @@ pub(crate) fn vjp<'t, T: Float>(
         Op::IndexSelect { .. } | Op::IndexAdd { .. } | Op::Gather { .. } | Op::ScatterAdd { .. } => {
             smallvec![Some(index::vjp(op, g, inputs[0]))]
         }
-        Op::Matmul { ta, tb } => matmul::vjp(ta, tb, g, inputs[0], inputs[1], [need[0], need[1]])
-            .into_iter()
-            .collect(),
+        Op::Matmul { ta, tb } => {
+            let [a, b] = matmul::vjp(ta, tb, g, inputs[0], inputs[1], [need[0], need[1]]);
+            smallvec![a, b]
+        }
         _ => smallvec![Some(unary::vjp(op, g, inputs[0], y))],
     }
 }

@@ -9,10 +9,9 @@ use std::ops::Neg;
 
 impl<'t, T: Float> Var<'t, T> {
     pub(crate) fn unary(self, op: Op) -> Self {
-        let shape = self.shape();
         let idx = self
             .tape()
-            .record(op, &[self.idx()], &shape, |ins, out| forward(op, ins[0], out));
+            .record_like(op, &[self.idx()], self.idx(), |ins, out| forward(op, ins[0], out));
         Var::new(self.tape(), idx)
     }
 
