@@ -48,6 +48,7 @@ fn main() {
             eta_min: 0.0,
         },
         clip_grad_norm: None,
+        detect_anomaly: false,
     };
     println!("\nAdam lr 3e-3, cosine schedule, batch 32, {EPOCHS} epochs");
     println!("epoch  train loss  train acc  test loss  test acc      lr     ms");

@@ -250,6 +250,7 @@ fn digits_config(epochs: usize, seed: u64) -> TrainConfig {
             eta_min: 0.0,
         },
         clip_grad_norm: None,
+        detect_anomaly: false,
     }
 }
 

@@ -69,6 +69,7 @@ pub(crate) fn sweep<'t, T: Float>(
             if !need.iter().any(|&b| b) {
                 continue;
             }
+            tape.set_backward_of(Some(i as u32));
             let cts = ops::vjp(op, Var::new(tape, gi), &vars, Var::new(tape, i as u32), &need);
             for ((&j, ct), &needed) in inputs.iter().zip(cts).zip(&need) {
                 let (Some(ct), true) = (ct, needed) else { continue };
@@ -86,6 +87,7 @@ pub(crate) fn sweep<'t, T: Float>(
     } else {
         tape.no_grad(run);
     }
+    tape.set_backward_of(None);
     grads
 }
 

@@ -66,6 +66,7 @@
 
 #![deny(missing_docs)]
 
+mod anomaly;
 mod backward;
 mod check;
 mod dot;
@@ -78,6 +79,7 @@ mod tape;
 mod tensor;
 mod var;
 
+pub use anomaly::{Anomaly, InputSummary, Phase};
 pub use backward::{grad, grad_with, vjp, Gradients};
 pub use check::{gradcheck, gradgradcheck, hessian, jacobian, GradcheckOptions, GradcheckReport, Mismatch};
 pub use dtype::Float;

@@ -2,6 +2,9 @@
 //! handles ([`Var`]) are an index plus a reference to the tape. Nothing points from node to node
 //! except by index, so building, sweeping and dropping a graph never recurses.
 
+use crate::anomaly::{
+    count_non_finite, location_string, summarize, Anomaly, AnomalyState, InputSummary, Phase,
+};
 use crate::dtype::Float;
 use crate::error::{Error, Result};
 use crate::op::Op;
@@ -9,6 +12,7 @@ use crate::shape::{numel, Shape};
 use crate::tensor::Tensor;
 use crate::var::Var;
 use std::cell::{Ref, RefCell};
+use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One recorded value: the op that made it, where its inputs, shape and elements are.
@@ -43,6 +47,8 @@ pub(crate) struct Inner<T> {
     pub no_grad_depth: u32,
     /// Names given to values with [`Var::named`], for DOT graphs and traces.
     pub names: std::collections::HashMap<u32, String>,
+    /// Anomaly mode: `Some` while on.
+    pub anomaly: Option<Box<AnomalyState>>,
 }
 
 impl<T: Float> Inner<T> {
@@ -114,6 +120,7 @@ impl<T: Float> Tape<T> {
                 data: Vec::new(),
                 no_grad_depth: 0,
                 names: Default::default(),
+                anomaly: None,
             }),
         }
     }
@@ -169,6 +176,57 @@ impl<T: Float> Tape<T> {
         g.data.clear();
         g.no_grad_depth = 0;
         g.names.clear();
+        if let Some(a) = g.anomaly.as_mut() {
+            **a = AnomalyState::default();
+        }
+    }
+
+    /// Switches anomaly mode on or off (off by default). While on, every value the tape
+    /// records, in the forward pass and in reverse sweeps, is checked for NaN and infinity,
+    /// and the first op that produced one is kept for [`anomaly`](Tape::anomaly), with its
+    /// inputs and the source line where it was recorded. It costs a pass over each result.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// tape.set_detect_anomaly(true);
+    /// let x = tape.var(Tensor::from(vec![4.0, -1.0]));
+    /// let y = x.ln().sum();
+    /// let a = tape.anomaly().expect("ln(-1) is NaN");
+    /// assert_eq!((a.op, a.nan), ("ln", 1));
+    /// assert!(a.location.unwrap().contains(".rs:"));
+    /// ```
+    pub fn set_detect_anomaly(&self, on: bool) {
+        let mut g = self.inner.borrow_mut();
+        match (on, g.anomaly.is_some()) {
+            (true, false) => {
+                let n = g.nodes.len();
+                g.anomaly = Some(Box::new(AnomalyState {
+                    locations: vec![None; n],
+                    ..Default::default()
+                }))
+            }
+            (false, true) => g.anomaly = None,
+            _ => {}
+        }
+    }
+
+    /// Whether anomaly mode is on.
+    pub fn is_detecting_anomalies(&self) -> bool {
+        self.inner.borrow().anomaly.is_some()
+    }
+
+    /// The first NaN or infinity recorded since anomaly mode was switched on (or the tape was
+    /// reset), if any. Always `None` when the mode is off.
+    pub fn anomaly(&self) -> Option<Anomaly> {
+        self.inner.borrow().anomaly.as_ref().and_then(|a| a.first.clone())
+    }
+
+    /// Marks which forward node's derivative rule the sweep is applying (anomaly reports).
+    pub(crate) fn set_backward_of(&self, node: Option<u32>) {
+        if let Some(a) = self.inner.borrow_mut().anomaly.as_mut() {
+            a.backward_of = node;
+        }
     }
 
     /// A leaf that requires a gradient (a variable, like PyTorch's `requires_grad=True`).
@@ -179,11 +237,13 @@ impl<T: Float> Tape<T> {
     /// let w = tape.var(Tensor::from(vec![1.0, 2.0]));
     /// assert!(w.requires_grad());
     /// ```
+    #[track_caller]
     pub fn var(&self, value: impl Into<Tensor<T>>) -> Var<'_, T> {
         self.leaf(value.into(), true)
     }
 
     /// A scalar variable.
+    #[track_caller]
     pub fn scalar_var(&self, value: T) -> Var<'_, T> {
         self.leaf_slice(&[], &[value], true)
     }
@@ -196,29 +256,35 @@ impl<T: Float> Tape<T> {
     /// let c = tape.constant(Tensor::scalar(2.0));
     /// assert!(!c.requires_grad());
     /// ```
+    #[track_caller]
     pub fn constant(&self, value: impl Into<Tensor<T>>) -> Var<'_, T> {
         self.leaf(value.into(), false)
     }
 
     /// A scalar constant.
+    #[track_caller]
     pub fn scalar(&self, value: T) -> Var<'_, T> {
         self.leaf_slice(&[], &[value], false)
     }
 
     /// A variable bound from a parameter held outside the tape (copies its values in).
+    #[track_caller]
     pub fn var_from(&self, value: &Tensor<T>) -> Var<'_, T> {
         self.leaf_slice(value.shape(), value.as_slice(), true)
     }
 
     /// A constant bound from data held outside the tape (copies its values in).
+    #[track_caller]
     pub fn constant_from(&self, value: &Tensor<T>) -> Var<'_, T> {
         self.leaf_slice(value.shape(), value.as_slice(), false)
     }
 
+    #[track_caller]
     fn leaf(&self, value: Tensor<T>, requires_grad: bool) -> Var<'_, T> {
         self.leaf_slice(value.shape(), value.as_slice(), requires_grad)
     }
 
+    #[track_caller]
     fn leaf_slice(&self, shape: &[usize], values: &[T], requires_grad: bool) -> Var<'_, T> {
         let idx = self.record(Op::Leaf, &[], shape, |_, out| out.copy_from_slice(values));
         if requires_grad {
@@ -258,6 +324,7 @@ impl<T: Float> Tape<T> {
     /// Records a node: computes its value with `kernel(inputs' values, output)` into the value
     /// buffer and remembers `op` and its inputs if any input requires a gradient.
     #[inline]
+    #[track_caller]
     pub(crate) fn record(
         &self,
         op: Op,
@@ -271,6 +338,7 @@ impl<T: Float> Tape<T> {
     /// [`record`](Self::record) for an output of the same shape as node `like` (elementwise
     /// ops): the node shares `like`'s dims instead of copying them.
     #[inline]
+    #[track_caller]
     pub(crate) fn record_like(
         &self,
         op: Op,
@@ -282,6 +350,7 @@ impl<T: Float> Tape<T> {
     }
 
     #[inline]
+    #[track_caller]
     fn record_impl(
         &self,
         op: Op,
@@ -324,18 +393,93 @@ impl<T: Float> Tape<T> {
                 _ => kernel(&inputs.iter().map(|&i| slice(i)).collect::<Vec<_>>(), out),
             }
         }
+        if g.anomaly.is_some() {
+            Self::check_anomaly(g, op, inputs, dims, rank, off, n, Location::caller());
+        }
         Self::push_node(g, op, inputs, dims, rank, off, requires_grad)
     }
 
     /// Records a node that shares its single input's elements (reshape, detach): no copy.
+    #[track_caller]
     pub(crate) fn record_alias(&self, op: Op, input: u32, shape: &[usize], keep_grad: bool) -> u32 {
         let mut guard = self.inner.borrow_mut();
         let g = &mut *guard;
         let requires_grad = keep_grad && g.no_grad_depth == 0 && g.nodes[input as usize].requires_grad;
         let off = g.nodes[input as usize].data;
+        if let Some(a) = g.anomaly.as_mut() {
+            a.locations.push(Some(Location::caller()));
+        }
         let dims = g.dims.len() as u32;
         g.dims.extend_from_slice(shape);
         Self::push_node(g, op, &[input], dims, shape.len() as u8, off, requires_grad)
+    }
+
+    /// Anomaly mode: remembers where node `g.nodes.len()` was recorded, and reports it if its
+    /// value (`g.data[off..off + n]`) is the first non-finite one.
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    fn check_anomaly(
+        g: &mut Inner<T>,
+        op: Op,
+        inputs: &[u32],
+        dims: u32,
+        rank: u8,
+        off: usize,
+        n: usize,
+        at: &'static Location<'static>,
+    ) {
+        let node = g.nodes.len();
+        let (nan, pos_inf, neg_inf) = count_non_finite(&g.data[off..off + n]);
+        let first_already = g.anomaly.as_ref().is_some_and(|a| a.first.is_some());
+        let report = if nan + pos_inf + neg_inf > 0 && !first_already {
+            let state = g.anomaly.as_ref().expect("anomaly mode is on");
+            let phase = match state.backward_of {
+                None => Phase::Forward,
+                Some(b) => Phase::Backward {
+                    node: b as usize,
+                    op: g.nodes[b as usize].op.name(),
+                    recorded_at: state
+                        .locations
+                        .get(b as usize)
+                        .copied()
+                        .flatten()
+                        .map(location_string),
+                },
+            };
+            let inputs = inputs
+                .iter()
+                .map(|&i| {
+                    let (min, max, nan, inf) = summarize(g.values(i));
+                    InputSummary {
+                        node: i as usize,
+                        op: g.nodes[i as usize].op.name(),
+                        shape: g.shape(i).to_vec(),
+                        min,
+                        max,
+                        nan,
+                        inf,
+                    }
+                })
+                .collect();
+            Some(Anomaly {
+                phase,
+                op: op.name(),
+                node,
+                shape: g.dims[dims as usize..dims as usize + rank as usize].to_vec(),
+                nan,
+                pos_inf,
+                neg_inf,
+                inputs,
+                location: Some(location_string(at)),
+            })
+        } else {
+            None
+        };
+        let state = g.anomaly.as_mut().expect("anomaly mode is on");
+        state.locations.push(Some(at));
+        if report.is_some() {
+            state.first = report;
+        }
     }
 
     #[inline]

@@ -187,6 +187,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x * x.detach();           // d/dx treats the detached x as the constant 3
     /// assert_eq!(y.backward()[x].item(), 3.0);
     /// ```
+    #[track_caller]
     pub fn detach(&self) -> Self {
         let shape = self.shape();
         Var::new(

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nn::checkpoint::{self, Metadata, MlpSpec};
 use nn::optim::{Adam, LrSchedule, Optimizer, Sgd};
-use nn::train::{fit_with, BatchInfo, Callback, EpochMetrics, TrainConfig};
+use nn::train::{try_fit_with, BatchInfo, Callback, EpochMetrics, TrainConfig};
 use nn::{Activation, ParamStore};
 use rand::SeedableRng;
 use std::fmt::Write as _;
@@ -69,6 +69,10 @@ pub struct Args {
     /// Seed of the initialisation and of the batch order
     #[arg(long, value_name = "N", default_value_t = 0, allow_negative_numbers = true)]
     seed: u64,
+    /// Check every value of every step for NaN and infinity and stop at the first, naming the
+    /// op that produced it (slower)
+    #[arg(long)]
+    detect_anomaly: bool,
     /// Element type of the parameters and data
     #[arg(long, value_enum, default_value_t = DType::F32)]
     dtype: DType,
@@ -301,10 +305,11 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         batch_size: args.batch_size,
         seed: args.seed,
         schedule: sched,
+        detect_anomaly: args.detect_anomaly,
         ..TrainConfig::default()
     };
     let train_start = Instant::now();
-    let history = fit_with(
+    let history = try_fit_with(
         &mlp,
         &mut params,
         &mut opt,
@@ -317,6 +322,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         },
     );
     bar.finish_and_clear();
+    let history = history.map_err(|e| anyhow::anyhow!("anomaly detected: {e}"))?;
     let train_seconds = train_start.elapsed().as_secs_f64();
 
     let last = history.last().context("no epoch was run")?;

@@ -45,6 +45,9 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// Clip the gradients' joint norm to this value, if set.
     pub clip_grad_norm: Option<f64>,
+    /// Check every value of every step for NaN and infinity (the tape's anomaly mode) and stop
+    /// at the first, reporting the op that produced it (see [`try_fit_with`]).
+    pub detect_anomaly: bool,
 }
 
 impl Default for TrainConfig {
@@ -55,8 +58,23 @@ impl Default for TrainConfig {
             seed: 0,
             schedule: LrSchedule::Constant,
             clip_grad_norm: None,
+            detect_anomaly: false,
         }
     }
+}
+
+/// Training stopped because anomaly mode found a NaN or an infinity.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("epoch {epoch}, batch {batch}: {anomaly}")]
+pub struct AnomalyError {
+    /// The epoch (from 1).
+    pub epoch: usize,
+    /// The batch within the epoch (from 0).
+    pub batch: usize,
+    /// What the tape found.
+    pub anomaly: Box<autograd::Anomaly>,
+    /// The metrics of the epochs completed before it.
+    pub history: Vec<EpochMetrics>,
 }
 
 /// Progress after one mini-batch, passed to the callback of [`fit`].
@@ -195,9 +213,28 @@ pub fn fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     config: &TrainConfig,
     callback: &mut impl Callback<T>,
 ) -> Vec<EpochMetrics> {
+    match try_fit_with(model, params, opt, train, test, config, callback) {
+        Ok(history) => history,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// [`fit_with`], returning an error instead of panicking when [`TrainConfig::detect_anomaly`]
+/// finds a NaN or an infinity; the parameters are left as they were before that step.
+/// (Without anomaly mode it never fails.)
+pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
+    model: &M,
+    params: &mut ParamStore<T>,
+    opt: &mut O,
+    train: &Dataset<T>,
+    test: Option<&Dataset<T>>,
+    config: &TrainConfig,
+    callback: &mut impl Callback<T>,
+) -> Result<Vec<EpochMetrics>, AnomalyError> {
     let base_lr = opt.lr();
     let batches = train.len().div_ceil(config.batch_size.max(1));
     let mut tape = Tape::<T>::new();
+    tape.set_detect_anomaly(config.detect_anomaly);
     let mut history = Vec::with_capacity(config.epochs);
     for epoch in 0..config.epochs {
         let lr = config.schedule.lr(base_lr, epoch);
@@ -218,6 +255,15 @@ pub fn fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
                     argmax_rows(&logits.value()),
                 )
             };
+            if let Some(anomaly) = tape.anomaly() {
+                opt.set_lr(base_lr);
+                return Err(AnomalyError {
+                    epoch: epoch + 1,
+                    batch: b,
+                    anomaly: Box::new(anomaly),
+                    history,
+                });
+            }
             if let Some(max) = config.clip_grad_norm {
                 crate::optim::clip_grad_norm(&mut grads, max);
             }
@@ -251,7 +297,7 @@ pub fn fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
         }
     }
     opt.set_lr(base_lr);
-    history
+    Ok(history)
 }
 
 /// Hooks called by [`fit_with`]. Both methods do nothing by default, so an implementation

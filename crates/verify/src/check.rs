@@ -249,7 +249,10 @@ pub fn derivative_at(
         column: 0,
         message: format!("'{of}' is not defined"),
     })?;
-    let x = inputs[wrt];
+    let x = *inputs.get(wrt).ok_or_else(|| ParseError {
+        column: 0,
+        message: format!("no value for '{wrt}' in the point"),
+    })?;
     for _ in 0..order {
         d = grad(d, &[x]).expect("scalar values on one tape")[0];
     }

@@ -8,6 +8,10 @@ use std::fmt;
 /// Nesting deeper than this is an error (so no input can exhaust the stack).
 pub const MAX_DEPTH: usize = 200;
 
+/// More operators than this in a row (`x + x + ... + x`, which the parser reads without
+/// nesting) is an error too: printing, evaluating and dropping a tree recurse once per level.
+pub const MAX_HEIGHT: usize = 5000;
+
 /// A position in the source: character offsets `start..end`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
@@ -176,7 +180,7 @@ impl Expr {
         match self {
             Expr::Bin(op, ..) => op.precedence(),
             Expr::Neg(_) => 3,
-            Expr::Num(v) if *v < 0.0 => 3,
+            Expr::Num(v) if v.is_sign_negative() => 3,
             _ => 5,
         }
     }
@@ -348,6 +352,8 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     depth: usize,
+    /// Operators in the chains being read (`a + b + c` is two).
+    chain: usize,
 }
 
 impl Parser {
@@ -380,13 +386,28 @@ impl Parser {
         }
         Ok(())
     }
+    /// One more operator in a chain.
+    fn link(&mut self) -> Result<(), ParseError> {
+        self.chain += 1;
+        if self.depth + self.chain > MAX_HEIGHT {
+            return Err(ParseError {
+                column: self.col(),
+                message: format!(
+                    "the expression has more than {MAX_HEIGHT} operators in a row: split it into several definitions"
+                ),
+            });
+        }
+        Ok(())
+    }
 
     /// expr := term (('+' | '-') term)*
     fn expr(&mut self) -> Result<Expr, ParseError> {
         self.enter()?;
         let mut lhs = self.binary(2)?;
+        let chain = self.chain;
         while let Tok::Sym(c @ ('+' | '-')) = *self.peek() {
             self.bump();
+            self.link()?;
             let rhs = self.binary(2)?;
             lhs = Expr::Bin(
                 if c == '+' { BinOp::Add } else { BinOp::Sub },
@@ -394,6 +415,7 @@ impl Parser {
                 Box::new(rhs),
             );
         }
+        self.chain = chain;
         self.depth -= 1;
         Ok(lhs)
     }
@@ -418,8 +440,10 @@ impl Parser {
             return self.power();
         }
         let mut lhs = self.binary(3)?;
+        let chain = self.chain;
         while let Tok::Sym(c @ ('*' | '/')) = *self.peek() {
             self.bump();
+            self.link()?;
             let rhs = self.binary(3)?;
             lhs = Expr::Bin(
                 if c == '*' { BinOp::Mul } else { BinOp::Div },
@@ -427,6 +451,7 @@ impl Parser {
                 Box::new(rhs),
             );
         }
+        self.chain = chain;
         Ok(lhs)
     }
 
@@ -516,6 +541,7 @@ fn parse_tokens(toks: Vec<(Tok, usize)>) -> Result<Expr, ParseError> {
         toks,
         pos: 0,
         depth: 0,
+        chain: 0,
     };
     let e = p.expr()?;
     if *p.peek() != Tok::End {

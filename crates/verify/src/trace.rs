@@ -238,21 +238,37 @@ fn paths_to<'t>(root: Var<'t, f64>, target: Var<'t, f64>) -> (Vec<Path>, usize, 
             )
         })
         .collect();
-    // Depth-first over (node, raw steps so far).
+    // The number of paths from each node down to the target and the sum of their products,
+    // node by node in index order (inputs first): counting them one by one would take
+    // exponential time when values are reused (a2 = a1 + a1; a3 = a2 + a2; ...).
+    let mut below: HashMap<usize, (usize, f64)> = HashMap::new();
+    for v in nodes.iter().filter(|v| reaches[&v.index()]) {
+        let mut entry = (0usize, 0.0);
+        if v.index() == target.index() {
+            entry = (1, 1.0);
+        } else {
+            for (input, d) in local.get(&v.index()).into_iter().flatten() {
+                if let Some(&(c, s)) = below.get(&input.index()) {
+                    entry = (entry.0.saturating_add(c), entry.1 + d * s);
+                }
+            }
+        }
+        below.insert(v.index(), entry);
+    }
+    let (count, sum) = below.get(&root.index()).copied().unwrap_or((0, 0.0));
+    // Depth-first over (node, raw steps so far), listing the first MAX_PATHS paths.
     let mut out = Vec::new();
-    let (mut count, mut sum) = (0usize, 0.0);
     let mut work: Vec<(Var<'t, f64>, Vec<RawStep<'t>>)> = vec![(root, Vec::new())];
     while let Some((v, steps)) = work.pop() {
+        if out.len() == MAX_PATHS {
+            break;
+        }
         if v.index() == target.index() {
             let product: f64 = steps.iter().map(|s| s.2).product();
-            count += 1;
-            sum += product;
-            if out.len() < MAX_PATHS {
-                out.push(Path {
-                    steps: group(&steps),
-                    product,
-                });
-            }
+            out.push(Path {
+                steps: group(&steps),
+                product,
+            });
             continue;
         }
         for (input, d) in local.get(&v.index()).into_iter().flatten().rev() {

@@ -18,6 +18,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 /// ```
 impl<'t, T: Float> Neg for Var<'t, T> {
     type Output = Var<'t, T>;
+    #[track_caller]
     fn neg(self) -> Self::Output {
         self.unary(crate::op::Op::Neg)
     }
@@ -43,18 +44,21 @@ macro_rules! scalar_operators {
     ($t:ty) => {
         impl<'t> Add<$t> for Var<'t, $t> {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn add(self, c: $t) -> Self::Output {
                 self.add_scalar(c as f64)
             }
         }
         impl<'t> Sub<$t> for Var<'t, $t> {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn sub(self, c: $t) -> Self::Output {
                 self.add_scalar(-(c as f64))
             }
         }
         impl<'t> Mul<$t> for Var<'t, $t> {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn mul(self, c: $t) -> Self::Output {
                 self.mul_scalar(c as f64)
             }
@@ -63,6 +67,7 @@ macro_rules! scalar_operators {
         /// `x / c` would (not as `x * (1/c)`).
         impl<'t> Div<$t> for Var<'t, $t> {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn div(self, c: $t) -> Self::Output {
                 let c = self.tape().scalar(c);
                 self / c
@@ -70,24 +75,28 @@ macro_rules! scalar_operators {
         }
         impl<'t> Add<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn add(self, x: Var<'t, $t>) -> Self::Output {
                 x.add_scalar(self as f64)
             }
         }
         impl<'t> Sub<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn sub(self, x: Var<'t, $t>) -> Self::Output {
                 (-x).add_scalar(self as f64)
             }
         }
         impl<'t> Mul<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn mul(self, x: Var<'t, $t>) -> Self::Output {
                 x.mul_scalar(self as f64)
             }
         }
         impl<'t> Div<Var<'t, $t>> for $t {
             type Output = Var<'t, $t>;
+            #[track_caller]
             fn div(self, x: Var<'t, $t>) -> Self::Output {
                 let c = x.tape().scalar(self);
                 c / x

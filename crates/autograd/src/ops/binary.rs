@@ -20,6 +20,7 @@ pub(crate) fn ok<V>(r: Result<V>) -> V {
 
 impl<'t, T: Float> Var<'t, T> {
     /// Brings two operands to their common broadcast shape.
+    #[track_caller]
     pub(crate) fn try_broadcast_pair(self, other: Self, op: &'static str) -> Result<(Self, Self)> {
         Tape::check_same(op, &self, &other)?;
         if self.tape().same_shape(self.idx(), other.idx()) {
@@ -30,6 +31,7 @@ impl<'t, T: Float> Var<'t, T> {
         Ok((self.expand_unchecked(&out), other.expand_unchecked(&out)))
     }
 
+    #[track_caller]
     pub(crate) fn try_binary(self, other: Self, op: Op) -> Result<Self> {
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
         let idx = self
@@ -51,6 +53,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.value().to_vec(), vec![11.0, 12.0]);
     /// assert_eq!(y.sum().backward()[b].item(), 2.0); // b was used twice
     /// ```
+    #[track_caller]
     pub fn try_add(self, other: Self) -> Result<Self> {
         self.try_binary(other, Op::Add)
     }
@@ -64,6 +67,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = a.try_sub(b).unwrap().backward();
     /// assert_eq!((g[a].item(), g[b].item()), (1.0, -1.0));
     /// ```
+    #[track_caller]
     pub fn try_sub(self, other: Self) -> Result<Self> {
         self.try_binary(other, Op::Sub)
     }
@@ -77,6 +81,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = a.try_mul(b).unwrap().backward();
     /// assert_eq!((g[a].item(), g[b].item()), (3.0, 5.0));
     /// ```
+    #[track_caller]
     pub fn try_mul(self, other: Self) -> Result<Self> {
         self.try_binary(other, Op::Mul)
     }
@@ -90,6 +95,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = a.try_div(b).unwrap().backward();
     /// assert_eq!((g[a].item(), g[b].item()), (0.5, -1.5));
     /// ```
+    #[track_caller]
     pub fn try_div(self, other: Self) -> Result<Self> {
         self.try_binary(other, Op::Div)
     }
@@ -106,6 +112,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!((y.item(), g[a].item()), (8.0, 12.0));
     /// assert!((g[b].item() - 8.0 * 2f64.ln()).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn try_pow(self, exponent: Self) -> Result<Self> {
         self.try_binary(exponent, Op::Pow)
     }
@@ -126,6 +133,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = a.maximum(b).backward();
     /// assert_eq!((g[a].item(), g[b].item()), (0.5, 0.5));
     /// ```
+    #[track_caller]
     pub fn try_maximum(self, other: Self) -> Result<Self> {
         self.try_binary(other, Op::Maximum)
     }
@@ -146,6 +154,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = a.minimum(b).backward();
     /// assert_eq!((g[a].item(), g[b].item()), (1.0, 0.0));
     /// ```
+    #[track_caller]
     pub fn try_minimum(self, other: Self) -> Result<Self> {
         self.try_binary(other, Op::Minimum)
     }

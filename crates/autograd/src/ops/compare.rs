@@ -22,6 +22,7 @@ macro_rules! comparison {
         /// assert!(!m.requires_grad());
         /// assert!(m.value().to_vec().iter().all(|&v| v == 0.0 || v == 1.0));
         /// ```
+        #[track_caller]
         pub fn $try_name(self, other: Self) -> Result<Self> {
             self.try_compare(other, Cmp::$cmp)
         }
@@ -34,6 +35,7 @@ macro_rules! comparison {
         }
 
         #[doc = concat!("Mask of `x ", $sym, " c` for a constant `c`; no gradient.")]
+        #[track_caller]
         pub fn $scalar(self, c: f64) -> Self {
             let c = self.tape().scalar(T::from_f64(c));
             ok(self.try_compare(c, Cmp::$cmp))
@@ -42,6 +44,7 @@ macro_rules! comparison {
 }
 
 impl<'t, T: Float> Var<'t, T> {
+    #[track_caller]
     fn try_compare(self, other: Self, cmp: Cmp) -> Result<Self> {
         let op = Op::Compare(cmp);
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
@@ -86,6 +89,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.value().to_vec(), vec![-3.0, 2.0]);
     /// assert_eq!(y.sum().backward()[x].to_vec(), vec![3.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn try_where(self, on_true: Self, on_false: Self) -> Result<Self> {
         let op = Op::Where;
         Tape::check_same(op.name(), &self, &on_true)?;

@@ -15,6 +15,7 @@ fn split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
 }
 
 impl<'t, T: Float> Var<'t, T> {
+    #[track_caller]
     fn aux_indices(&self, aux: u32, n: usize) -> Vec<usize> {
         self.tape().borrow().aux[aux as usize..aux as usize + n].to_vec()
     }
@@ -31,6 +32,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.value().to_vec(), vec![5.0, 6.0, 1.0, 2.0, 5.0, 6.0]);
     /// assert_eq!(y.sum().backward()[x].to_vec(), vec![1.0, 1.0, 0.0, 0.0, 2.0, 2.0]);
     /// ```
+    #[track_caller]
     pub fn try_index_select(self, axis: isize, indices: &[usize]) -> Result<Self> {
         let shape = self.shape();
         let ax = normalize_axis("index_select", axis, &shape)?;
@@ -51,6 +53,7 @@ impl<'t, T: Float> Var<'t, T> {
         ok(self.try_index_select(axis, indices))
     }
 
+    #[track_caller]
     fn index_select_aux(self, ax: usize, aux: u32, n: usize) -> Self {
         let shape = self.shape();
         let idx_list = self.aux_indices(aux, n);
@@ -70,6 +73,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Adds the slices of `self` into zeros of size `size` along `ax` at the listed indices.
+    #[track_caller]
     fn index_add_aux(self, ax: usize, aux: u32, size: usize) -> Self {
         let shape = self.shape();
         let n = shape[ax];
@@ -105,6 +109,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(picked.value().to_vec(), vec![0.7, 0.5]);
     /// assert_eq!(picked.sum().backward()[x].to_vec(), vec![0.0, 1.0, 0.0, 1.0, 0.0, 0.0]);
     /// ```
+    #[track_caller]
     pub fn try_gather(self, axis: isize, indices: &[usize]) -> Result<Self> {
         let shape = self.shape();
         let ax = normalize_axis("gather", axis, &shape)?;
@@ -137,6 +142,7 @@ impl<'t, T: Float> Var<'t, T> {
         ok(self.try_gather(axis, indices))
     }
 
+    #[track_caller]
     fn gather_aux(self, ax: usize, aux: u32) -> Self {
         let shape = self.shape();
         let (outer, size, inner) = split(&shape, ax);
@@ -161,6 +167,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// Places each element of `self` (shape without `ax`) at its index along a new axis `ax` of
     /// size `size`, zeros elsewhere (the adjoint of gather).
+    #[track_caller]
     fn scatter_add_aux(self, ax: usize, aux: u32, size: usize) -> Self {
         let shape = self.shape();
         let mut out: Shape = shape.clone();

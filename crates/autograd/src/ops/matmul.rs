@@ -27,6 +27,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let g = c.sum().backward();
     /// assert_eq!(g[a].to_vec(), vec![11.0, 15.0, 11.0, 15.0]); // G B^T with G = ones
     /// ```
+    #[track_caller]
     pub fn try_matmul(self, other: Self) -> Result<Self> {
         Tape::check_same("matmul", &self, &other)?;
         let (sa, sb) = (self.shape(), other.shape());
@@ -81,6 +82,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// `op(a) @ op(b)` where `op` transposes the last two axes when its flag is set. Shapes
     /// are checked by the caller.
+    #[track_caller]
     pub(crate) fn matmul_t(self, other: Self, ta: bool, tb: bool) -> Self {
         let (sa, sb) = (self.shape(), other.shape());
         let r = sa.len();

@@ -24,6 +24,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.shape().as_slice(), &[2, 3]);
     /// assert_eq!(y.sum().backward()[x].to_vec(), vec![1.0; 6]);
     /// ```
+    #[track_caller]
     pub fn try_reshape(self, shape: &[usize]) -> Result<Self> {
         let from = self.shape();
         if numel(shape) != numel(&from) {
@@ -57,6 +58,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.shape().as_slice(), &[3, 1, 2]);
     /// assert_eq!(y.value().to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
     /// ```
+    #[track_caller]
     pub fn try_permute(self, perm: &[usize]) -> Result<Self> {
         let shape = self.shape();
         let mut seen = vec![false; shape.len()];
@@ -98,6 +100,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.transpose(0, 1);
     /// assert_eq!(y.value().to_vec(), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
     /// ```
+    #[track_caller]
     pub fn try_transpose(self, a: isize, b: isize) -> Result<Self> {
         let shape = self.shape();
         let a = normalize_axis("transpose", a, &shape)?;
@@ -131,6 +134,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
     /// assert_eq!(y.sum().backward()[x].to_vec(), vec![3.0, 3.0]);
     /// ```
+    #[track_caller]
     pub fn try_broadcast_to(self, shape: &[usize]) -> Result<Self> {
         let from = self.shape();
         if !broadcasts_to(&from, shape) {
@@ -151,6 +155,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// `broadcast_to` for a shape known to be reachable.
+    #[track_caller]
     pub(crate) fn expand_unchecked(self, shape: &[usize]) -> Self {
         let from = self.shape();
         if from.as_slice() == shape {
@@ -168,6 +173,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Sums a broadcast gradient back to `shape` (the adjoint of `broadcast_to`).
+    #[track_caller]
     pub(crate) fn sum_to(self, shape: &[usize]) -> Self {
         let from = self.shape();
         if from.as_slice() == shape {
@@ -194,6 +200,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(y.value().to_vec(), vec![1.0, 2.0]);
     /// assert_eq!(y.sum().backward()[x].to_vec(), vec![0.0, 1.0, 1.0, 0.0, 0.0]);
     /// ```
+    #[track_caller]
     pub fn try_narrow(self, axis: isize, start: usize, len: usize) -> Result<Self> {
         let shape = self.shape();
         let ax = normalize_axis("narrow", axis, &shape)?;
@@ -225,6 +232,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// Zeros of size `full` along `axis` with this value at `start..` (the adjoint of narrow).
+    #[track_caller]
     pub(crate) fn pad(self, axis: usize, start: usize, full: usize) -> Self {
         let shape = self.shape();
         let mut out = shape.clone();
@@ -249,6 +257,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
     /// assert_eq!(x.unsqueeze(-1).shape().as_slice(), &[2, 1]);
     /// ```
+    #[track_caller]
     pub fn try_unsqueeze(self, axis: isize) -> Result<Self> {
         let mut shape = self.shape();
         let rank = shape.len() as isize + 1;
@@ -271,6 +280,7 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// All elements as a 1-D vector. Derivative: reshape back.
+    #[track_caller]
     pub fn flatten(self) -> Self {
         let n = self.numel();
         self.reshape(&[n])
@@ -290,6 +300,7 @@ impl<'t, T: Float> Var<'t, T> {
 /// let g = (c * c).sum().backward();
 /// assert_eq!(g[b].to_vec(), vec![6.0]);
 /// ```
+#[track_caller]
 pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t, T>> {
     let first = parts.first().ok_or_else(|| Error::InvalidArgument {
         op: "concat",
@@ -346,6 +357,7 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
 /// assert_eq!(s.shape().as_slice(), &[2, 2]);
 /// assert_eq!(s.value().to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
 /// ```
+#[track_caller]
 pub fn stack<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t, T>> {
     let lifted: Result<Vec<_>> = parts.iter().map(|p| p.try_unsqueeze(axis)).collect();
     concat(&lifted?, axis)

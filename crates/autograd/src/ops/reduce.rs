@@ -10,6 +10,7 @@ use crate::var::Var;
 
 impl<'t, T: Float> Var<'t, T> {
     /// Records a reduction that keeps the reduced axes as size 1.
+    #[track_caller]
     pub(crate) fn reduce_keepdim(self, op: Op) -> Self {
         let (mask, init) = match op {
             Op::Sum(m) => (m, T::zero()),
@@ -47,6 +48,7 @@ impl<'t, T: Float> Var<'t, T> {
         Var::new(self.tape(), idx)
     }
 
+    #[track_caller]
     fn try_reduce(
         self,
         axes: &[isize],
@@ -67,6 +69,7 @@ impl<'t, T: Float> Var<'t, T> {
         })
     }
 
+    #[track_caller]
     fn all_axes(&self) -> Vec<isize> {
         (0..self.ndim() as isize).collect()
     }
@@ -81,6 +84,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.sum_axes(&[-1], false).value().to_vec(), vec![3.0, 7.0]);
     /// assert_eq!(x.sum_axes(&[0], true).shape().as_slice(), &[1, 2]);
     /// ```
+    #[track_caller]
     pub fn try_sum_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
         self.try_reduce(axes, keepdim, "sum", Op::Sum)
     }
@@ -100,6 +104,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.sum().item(), 6.0);
     /// assert_eq!(x.sum().backward()[x].to_vec(), vec![1.0, 1.0, 1.0]);
     /// ```
+    #[track_caller]
     pub fn sum(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_sum_axes(&axes, false))
@@ -113,6 +118,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 5.0], &[2, 2]).unwrap());
     /// assert_eq!(x.mean_axes(&[0], false).value().to_vec(), vec![2.0, 3.5]);
     /// ```
+    #[track_caller]
     pub fn try_mean_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
         let shape = self.shape();
         let mask = axes_mask("mean", axes, &shape)?;
@@ -138,6 +144,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.mean().item(), 3.0);
     /// assert_eq!(x.mean().backward()[x].to_vec(), vec![0.25; 4]);
     /// ```
+    #[track_caller]
     pub fn mean(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_mean_axes(&axes, false))
@@ -154,6 +161,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(m.item(), 3.0);
     /// assert_eq!(m.backward()[x].to_vec(), vec![0.0, 0.5, 0.5]);
     /// ```
+    #[track_caller]
     pub fn try_max_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
         self.try_reduce(axes, keepdim, "max", Op::Max)
     }
@@ -171,6 +179,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let t = Tape::<f64>::new();
     /// assert_eq!(t.var(Tensor::from(vec![1.0, -3.0])).max().item(), 1.0);
     /// ```
+    #[track_caller]
     pub fn max(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_max_axes(&axes, false))
@@ -184,6 +193,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.var(Tensor::from_vec(vec![1.0, 4.0, 3.0, 2.0], &[2, 2]).unwrap());
     /// assert_eq!(x.min_axes(&[1], false).value().to_vec(), vec![1.0, 2.0]);
     /// ```
+    #[track_caller]
     pub fn try_min_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
         self.try_reduce(axes, keepdim, "min", Op::Min)
     }
@@ -201,6 +211,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let t = Tape::<f64>::new();
     /// assert_eq!(t.var(Tensor::from(vec![1.0, -3.0])).min().item(), -3.0);
     /// ```
+    #[track_caller]
     pub fn min(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_min_axes(&axes, false))
@@ -217,6 +228,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert!((y.item() - (1000.0 + 2f64.ln())).abs() < 1e-12);
     /// assert_eq!(y.backward()[x].to_vec(), vec![0.5, 0.5]);
     /// ```
+    #[track_caller]
     pub fn try_logsumexp_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
         let shape = self.shape();
         let mask = axes_mask("logsumexp", axes, &shape)?;
@@ -250,6 +262,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.var(Tensor::from(vec![0.0, 0.0]));
     /// assert_eq!(x.logsumexp().item(), 2f64.ln());
     /// ```
+    #[track_caller]
     pub fn logsumexp(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_logsumexp_axes(&axes, false))

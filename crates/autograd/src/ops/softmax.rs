@@ -16,6 +16,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.log_softmax(-1);
     /// assert_eq!(y.value().to_vec(), vec![-1e4, 0.0]);
     /// ```
+    #[track_caller]
     pub fn try_log_softmax(self, axis: isize) -> Result<Self> {
         Ok(self - self.try_logsumexp_axes(&[axis], true)?)
     }
@@ -39,6 +40,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// // d y_0 / d x = [y0 (1 - y0), -y0 y1]
     /// assert_eq!(y.narrow(0, 0, 1).sum().backward()[x].to_vec(), vec![0.25, -0.25]);
     /// ```
+    #[track_caller]
     pub fn try_softmax(self, axis: isize) -> Result<Self> {
         let m = self.tape().no_grad(|| self.try_max_axes(&[axis], true))?;
         let m = self

@@ -8,6 +8,7 @@ use crate::var::Var;
 use std::ops::Neg;
 
 impl<'t, T: Float> Var<'t, T> {
+    #[track_caller]
     pub(crate) fn unary(self, op: Op) -> Self {
         let idx = self
             .tape()
@@ -24,6 +25,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.exp();
     /// assert_eq!(y.backward()[x].item(), std::f64::consts::E);
     /// ```
+    #[track_caller]
     pub fn exp(self) -> Self {
         self.unary(Op::Exp)
     }
@@ -36,6 +38,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(4.0);
     /// assert_eq!(x.ln().backward()[x].item(), 0.25);
     /// ```
+    #[track_caller]
     pub fn ln(self) -> Self {
         self.unary(Op::Ln)
     }
@@ -49,6 +52,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.sqrt();
     /// assert_eq!((y.item(), y.backward()[x].item()), (2.0, 0.25));
     /// ```
+    #[track_caller]
     pub fn sqrt(self) -> Self {
         self.unary(Op::Sqrt)
     }
@@ -61,6 +65,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(3.0);
     /// assert_eq!(x.powf(2.0).backward()[x].item(), 6.0);
     /// ```
+    #[track_caller]
     pub fn powf(self, c: f64) -> Self {
         self.unary(Op::Powf(c))
     }
@@ -75,6 +80,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let z = t.scalar_var(0.0);
     /// assert_eq!(z.abs().backward()[z].item(), 0.0);
     /// ```
+    #[track_caller]
     pub fn abs(self) -> Self {
         self.unary(Op::Abs)
     }
@@ -89,6 +95,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!(x.sign().item(), -1.0);
     /// assert!(!x.sign().requires_grad());
     /// ```
+    #[track_caller]
     pub fn sign(self) -> Self {
         self.tape().no_grad(|| self.unary(Op::Sign))
     }
@@ -101,6 +108,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(0.0);
     /// assert_eq!(x.sin().backward()[x].item(), 1.0);
     /// ```
+    #[track_caller]
     pub fn sin(self) -> Self {
         self.unary(Op::Sin)
     }
@@ -113,6 +121,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(std::f64::consts::FRAC_PI_2);
     /// assert_eq!(x.cos().backward()[x].item(), -1.0);
     /// ```
+    #[track_caller]
     pub fn cos(self) -> Self {
         self.unary(Op::Cos)
     }
@@ -125,6 +134,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(0.0);
     /// assert_eq!(x.tanh().backward()[x].item(), 1.0);
     /// ```
+    #[track_caller]
     pub fn tanh(self) -> Self {
         self.unary(Op::Tanh)
     }
@@ -140,6 +150,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!((s.item(), s.backward()[x].item()), (0.5, 0.25));
     /// assert_eq!(t.scalar_var(-1e4).sigmoid().item(), 0.0);
     /// ```
+    #[track_caller]
     pub fn sigmoid(self) -> Self {
         self.unary(Op::Sigmoid)
     }
@@ -154,6 +165,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(2.0);
     /// assert_eq!(x.relu().backward()[x].item(), 1.0);
     /// ```
+    #[track_caller]
     pub fn relu(self) -> Self {
         self.unary(Op::Relu)
     }
@@ -168,6 +180,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.leaky_relu(0.1);
     /// assert_eq!((y.item(), y.backward()[x].item()), (-0.2, 0.1));
     /// ```
+    #[track_caller]
     pub fn leaky_relu(self, alpha: f64) -> Self {
         self.unary(Op::LeakyRelu(alpha))
     }
@@ -182,6 +195,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// assert_eq!((y.item(), y.backward()[x].item()), (std::f64::consts::LN_2, 0.5));
     /// assert_eq!(t.scalar_var(1e4).softplus().item(), 1e4);
     /// ```
+    #[track_caller]
     pub fn softplus(self) -> Self {
         self.unary(Op::Softplus)
     }
@@ -194,6 +208,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(2.0);
     /// assert_eq!(x.recip().backward()[x].item(), -0.25);
     /// ```
+    #[track_caller]
     pub fn recip(self) -> Self {
         self.unary(Op::Recip)
     }
@@ -208,6 +223,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let y = x.clamp(0.0, 1.0);
     /// assert_eq!((y.item(), y.backward()[x].item()), (1.0, 0.0));
     /// ```
+    #[track_caller]
     pub fn clamp(self, min: f64, max: f64) -> Self {
         self.unary(Op::Clamp(min, max))
     }
@@ -220,6 +236,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(1.0);
     /// assert_eq!(x.add_scalar(0.5).item(), 1.5);
     /// ```
+    #[track_caller]
     pub fn add_scalar(self, c: f64) -> Self {
         self.unary(Op::AddScalar(c))
     }
@@ -232,6 +249,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// let x = t.scalar_var(1.0);
     /// assert_eq!(x.mul_scalar(3.0).backward()[x].item(), 3.0);
     /// ```
+    #[track_caller]
     pub fn mul_scalar(self, c: f64) -> Self {
         self.unary(Op::MulScalar(c))
     }
