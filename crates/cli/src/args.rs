@@ -4,10 +4,33 @@ use std::fmt;
 
 /// A whole number of at least 1 (epochs, batch sizes, ...).
 pub fn count(s: &str) -> Result<usize, String> {
+    use std::num::IntErrorKind;
     match s.trim().parse::<i128>() {
         Ok(n) if n >= 1 && n <= usize::MAX as i128 => Ok(n as usize),
+        Ok(n) if n >= 1 => Err(format!("must be at most {}, got {n}", usize::MAX)),
         Ok(n) => Err(format!("must be at least 1, got {n}")),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => {
+            Err(format!("must be at most {}, got {}", usize::MAX, s.trim()))
+        }
+        Err(e) if *e.kind() == IntErrorKind::NegOverflow => {
+            Err(format!("must be at least 1, got {}", s.trim()))
+        }
         Err(_) => Err(format!("expected a whole number of at least 1, got {s:?}")),
+    }
+}
+
+/// The highest `--order` of `check`: each order records the previous one's derivative rules,
+/// so the work and memory grow about twofold per order (order 10 of `sin(x)*exp(x)` takes
+/// seconds, order 16 more than a minute and gigabytes).
+pub const MAX_ORDER: usize = 10;
+
+/// The order of a derivative: a whole number from 1 to [`MAX_ORDER`].
+pub fn order(s: &str) -> Result<usize, String> {
+    match count(s)? {
+        n if n <= MAX_ORDER => Ok(n),
+        n => Err(format!(
+            "must be at most {MAX_ORDER} (the work doubles with each order), got {n}"
+        )),
     }
 }
 
@@ -89,6 +112,16 @@ mod tests {
         assert!(count("0").unwrap_err().contains("at least 1"));
         assert!(count("-2").unwrap_err().contains("got -2"));
         assert!(count("1.5").is_err());
+        assert!(count("18446744073709551616").unwrap_err().contains("at most"));
+        assert!(count("99999999999999999999999999999999999999999")
+            .unwrap_err()
+            .contains("at most"));
+        assert!(count("-99999999999999999999999999999999999999999")
+            .unwrap_err()
+            .contains("at least 1"));
+        assert_eq!(order("10"), Ok(10));
+        assert!(order("11").unwrap_err().contains("at most 10"));
+        assert!(order("0").is_err());
         assert_eq!(positive("0.01"), Ok(0.01));
         for bad in ["0", "-1", "NaN", "inf", "-inf", "x"] {
             assert!(positive(bad).is_err(), "{bad}");
@@ -156,17 +189,28 @@ pub fn names(s: &str) -> Result<Vec<String>, String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sizes(pub Vec<usize>);
 
-/// Parses `trace --layers`: comma-separated sizes from 1 to 64.
+/// The most sizes `trace --layers` takes: every path is printed, and a chain of 400 layers
+/// already prints megabytes.
+pub const MAX_LAYERS: usize = 64;
+
+/// Parses `trace --layers`: up to [`MAX_LAYERS`] comma-separated sizes from 1 to 64.
 pub fn sizes(s: &str) -> Result<Sizes, String> {
-    s.split(',')
+    let sizes = s
+        .split(',')
         .map(|p| match p.trim().parse::<usize>() {
             Ok(n) if (1..=64).contains(&n) => Ok(n),
             _ => Err(format!(
                 "expected comma-separated layer sizes from 1 to 64 (such as 2,2,1), got {s:?}"
             )),
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Sizes)
+        .collect::<Result<Vec<_>, _>>()?;
+    if sizes.len() > MAX_LAYERS {
+        return Err(format!(
+            "at most {MAX_LAYERS} layer sizes can be traced, got {}",
+            sizes.len()
+        ));
+    }
+    Ok(Sizes(sizes))
 }
 
 /// Output format of the reporting subcommands.

@@ -10,7 +10,8 @@ use verify::System;
 pub struct Args {
     /// Definitions `name = expression`, separated by `;` or newlines, in any order, e.g.
     /// 'z = u^2 + v^3; u = 2 - y; v = 4 + y; y = 4*x'.
-    #[arg(allow_hyphen_values = true)]
+    // No `allow_hyphen_values`: a definition starts with a name, never with `-`, and an
+    // unknown option such as `--bogus` must be reported as one, not read as the definitions.
     pub system: String,
     /// The variable(s) to differentiate with respect to, comma-separated (one --claim each).
     #[arg(long, value_parser = args::names)]
@@ -18,8 +19,8 @@ pub struct Args {
     /// The claimed derivative; may use the intermediate names. Repeat for several --wrt.
     #[arg(long, allow_hyphen_values = true)]
     pub claim: Vec<String>,
-    /// The order of the derivative.
-    #[arg(long, default_value_t = 1, value_parser = args::count)]
+    /// The order of the derivative (1 to 10).
+    #[arg(long, default_value_t = 1, value_parser = args::order, allow_negative_numbers = true)]
     pub order: usize,
     /// The defined name to differentiate (default: the one no other definition uses).
     #[arg(long)]
@@ -28,10 +29,10 @@ pub struct Args {
     #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]
     pub at: Vec<Vec<(String, f64)>>,
     /// Relative tolerance of the comparison.
-    #[arg(long, default_value_t = 1e-9, value_parser = args::positive)]
+    #[arg(long, default_value_t = 1e-9, value_parser = args::positive, allow_negative_numbers = true)]
     pub rtol: f64,
     /// Absolute tolerance of the comparison.
-    #[arg(long, default_value_t = 1e-9, value_parser = args::non_negative)]
+    #[arg(long, default_value_t = 1e-9, value_parser = args::non_negative, allow_negative_numbers = true)]
     pub atol: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

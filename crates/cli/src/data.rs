@@ -1,5 +1,6 @@
 //! Data sources: the UCI digits embedded in the binary, or a directory of MNIST IDX files.
 
+use crate::usage;
 use anyhow::{bail, Result};
 use autograd::Float;
 use nn::data::{digits, Dataset};
@@ -25,24 +26,47 @@ pub fn describe(dir: Option<&Path>) -> String {
     }
 }
 
-fn check_dir(dir: &Path) -> Result<()> {
+/// A path given on the command line that cannot serve is a usage error (exit code 2), found
+/// before anything is read: a missing data directory, a file where it should be, and missing
+/// or unreadable data files.
+fn check_dir(dir: &Path, prefix: &str) -> Result<()> {
     if !dir.exists() {
-        bail!("data directory {} does not exist", dir.display());
+        return Err(usage(format!("data directory {} does not exist", dir.display())));
     }
     if !dir.is_dir() {
-        bail!(
+        return Err(usage(format!(
             "--data {} is not a directory (expected one holding train-*-ubyte and t10k-*-ubyte files)",
             dir.display()
-        );
+        )));
+    }
+    for kind in ["images-idx3", "labels-idx1"] {
+        input_file(&dir.join(format!("{prefix}-{kind}-ubyte")), "--data")?;
     }
     Ok(())
+}
+
+/// Checks that `path` (given with the option `flag`, or found in its directory) is a regular
+/// file that can be opened; anything else is a usage error saying what is wrong. Not a regular
+/// file covers directories and also devices and pipes, which could be read forever.
+pub fn input_file(path: &Path, flag: &str) -> Result<()> {
+    let why = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file".to_string(),
+        Err(e) => e.to_string(),
+        Ok(m) if m.is_dir() => "it is a directory, not a file".to_string(),
+        Ok(m) if !m.is_file() => "not a regular file".to_string(),
+        Ok(_) => match std::fs::File::open(path) {
+            Ok(_) => return Ok(()),
+            Err(e) => e.to_string(),
+        },
+    };
+    Err(usage(format!("cannot read {} ({flag}): {why}", path.display())))
 }
 
 /// The test set (`t10k-*` files in `dir`, or the embedded digits' 297 test images).
 pub fn test_set<T: Float>(dir: Option<&Path>, pixel_max: f64) -> Result<Dataset<T>> {
     let data = match dir {
         Some(d) => {
-            check_dir(d)?;
+            check_dir(d, "t10k")?;
             Dataset::from_idx_dir(d, "t10k", pixel_max)?
         }
         None => Dataset::from_idx(
@@ -63,7 +87,8 @@ pub fn test_set<T: Float>(dir: Option<&Path>, pixel_max: f64) -> Result<Dataset<
 pub fn train_and_test<T: Float>(dir: Option<&Path>, pixel_max: f64) -> Result<(Dataset<T>, Dataset<T>)> {
     let mut train = match dir {
         Some(d) => {
-            check_dir(d)?;
+            check_dir(d, "train")?;
+            check_dir(d, "t10k")?;
             Dataset::from_idx_dir(d, "train", pixel_max)?
         }
         None => Dataset::from_idx(

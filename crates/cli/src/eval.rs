@@ -4,11 +4,12 @@
 use crate::{args, data, outln, train::PREFIX};
 use anyhow::{bail, Result};
 use autograd::Float;
-use nn::checkpoint::{self, Header, MlpSpec};
+use nn::checkpoint::{self, CheckpointError, Header, Mismatch, MlpSpec};
 use nn::data::Dataset;
 use nn::train::evaluate;
 use nn::ParamStore;
 use rand::SeedableRng;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Options of `chainrule eval`.
@@ -31,6 +32,7 @@ pub struct Args {
 
 /// Runs `chainrule eval`.
 pub fn run(args: Args) -> Result<()> {
+    data::input_file(&args.model, "--model")?;
     let header = checkpoint::read_header(&args.model)?;
     let spec = MlpSpec::from_metadata(&header.metadata).map_err(|e| {
         anyhow::anyhow!(
@@ -38,6 +40,10 @@ pub fn run(args: Args) -> Result<()> {
             args.model.display()
         )
     })?;
+    // The model is built from the metadata before the weights are loaded, so the metadata
+    // must not be trusted with its size: a small file declaring a huge MLP would make us
+    // allocate it. Its shapes are checked against the file's tensors first.
+    check_shapes(&header, &spec, &args.model)?;
     let dtypes: Vec<&str> = header.tensors.iter().map(|t| t.dtype.as_str()).collect();
     match dtypes.first() {
         Some(&"F32") if dtypes.iter().all(|&d| d == "F32") => run_typed::<f32>(&args, &header, &spec),
@@ -98,6 +104,61 @@ fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<(
     outln!();
     outln!("{}", confusion_table(&e.confusion));
     Ok(())
+}
+
+/// The parameters `spec.build` makes, compared with the file's tensors by name and shape
+/// before anything is allocated: the same mismatches as [`checkpoint::load`] reports.
+fn check_shapes(header: &Header, spec: &MlpSpec, model: &Path) -> Result<()> {
+    let expected: Vec<(String, Vec<usize>)> = spec
+        .sizes()
+        .windows(2)
+        .enumerate()
+        .flat_map(|(i, w)| {
+            [
+                (format!("{PREFIX}.{i}.weight"), vec![w[1], w[0]]),
+                (format!("{PREFIX}.{i}.bias"), vec![w[1]]),
+            ]
+        })
+        .collect();
+    // By name, so a file of many tensors and many layers takes linear time.
+    let in_file: HashMap<&str, &[usize]> = header
+        .tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.as_slice()))
+        .collect();
+    let wanted: HashSet<&str> = expected.iter().map(|(name, _)| name.as_str()).collect();
+    let mut mismatches = Vec::new();
+    for (name, shape) in &expected {
+        match in_file.get(name.as_str()) {
+            None => mismatches.push(Mismatch::Missing {
+                name: name.clone(),
+                shape: shape.clone(),
+            }),
+            Some(&found) if found != shape.as_slice() => mismatches.push(Mismatch::Shape {
+                name: name.clone(),
+                expected: shape.clone(),
+                found: found.to_vec(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for t in &header.tensors {
+        if !wanted.contains(t.name.as_str()) {
+            mismatches.push(Mismatch::Unexpected {
+                name: t.name.clone(),
+                shape: t.shape.clone(),
+            });
+        }
+    }
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckpointError::Mismatch {
+            path: model.to_path_buf(),
+            mismatches,
+        }
+        .into())
+    }
 }
 
 /// Checks the test set against the model (inputs, classes) and sizes its confusion matrix to

@@ -9,7 +9,8 @@ use verify::check::CheckError;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Definitions, e.g. 'y = sigmoid(0.5*x + 0.5)'.
-    #[arg(allow_hyphen_values = true)]
+    // No `allow_hyphen_values`: a definition starts with a name, never with `-`, and an
+    // unknown option such as `--bogus` must be reported as one, not read as the definitions.
     pub system: String,
     /// Values of the inputs, e.g. --at x=1.
     #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]

@@ -10,7 +10,8 @@ use verify::trace::{layered_network, trace, TraceError, NOTE_NETWORK, NOTE_PARAM
 pub struct Args {
     /// Definitions to trace (default: the note's network,
     /// 'a11 = sigmoid(x1*w11 + b1); a21 = relu(a11*w21 + b2); y = a21; J = 1/2*(y - label)^2').
-    #[arg(allow_hyphen_values = true)]
+    // No `allow_hyphen_values`: a definition starts with a name, never with `-`, and an
+    // unknown option such as `--bogus` must be reported as one, not read as the definitions.
     pub system: Option<String>,
     /// The parameters to differentiate, comma-separated (default: the note's w11,w21,b1,b2,
     /// or every weight and bias with --layers).
@@ -20,7 +21,7 @@ pub struct Args {
     #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]
     pub set: Vec<Vec<(String, f64)>>,
     /// Learning rate of the SGD step.
-    #[arg(long, default_value_t = 0.1, value_parser = args::positive)]
+    #[arg(long, default_value_t = 0.1, value_parser = args::positive, allow_negative_numbers = true)]
     pub lr: f64,
     /// Trace a fully connected network of these sizes instead (e.g. 2,2,1; the last must be 1).
     #[arg(long, value_parser = args::sizes, conflicts_with = "system")]
@@ -29,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "sigmoid", value_parser = ["sigmoid", "tanh", "relu", "softplus"])]
     pub activation: String,
     /// Seed of --layers' weights.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// The defined name to differentiate (default: the one no other definition uses).
     #[arg(long)]

@@ -2,7 +2,7 @@
 //! written as CSV and SVG, its weights as a safetensors checkpoint.
 
 use crate::{args, data, outln, plot, usage};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use autograd::{Float, Tensor};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -214,7 +214,7 @@ fn schedule(args: &Args) -> Result<(LrSchedule, String)> {
 /// Creates the output directory and decides where the model goes, before any training.
 fn prepare_outputs(args: &Args) -> Result<PathBuf> {
     if args.out.exists() && !args.out.is_dir() {
-        bail!("--out {} is not a directory", args.out.display());
+        return Err(usage(format!("--out {} is not a directory", args.out.display())));
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
@@ -223,18 +223,18 @@ fn prepare_outputs(args: &Args) -> Result<PathBuf> {
         .clone()
         .unwrap_or_else(|| args.out.join("model.safetensors"));
     if save.is_dir() {
-        bail!(
+        return Err(usage(format!(
             "--save {} is a directory; give a file name such as model.safetensors",
             save.display()
-        );
+        )));
     }
     if let Some(parent) = save.parent().filter(|p| !p.as_os_str().is_empty()) {
         if parent.exists() && !parent.is_dir() {
-            bail!(
+            return Err(usage(format!(
                 "cannot save to {}: {} is not a directory",
                 save.display(),
                 parent.display()
-            );
+            )));
         }
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create directory {}", parent.display()))?;
@@ -295,8 +295,10 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     );
 
     let batches = train.len().div_ceil(args.batch_size);
-    let bar =
-        ProgressBar::with_draw_target(Some((args.epochs * batches) as u64), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(
+        Some(args.epochs.saturating_mul(batches) as u64),
+        ProgressDrawTarget::stderr(),
+    );
     if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches, {msg}") {
         bar.set_style(style.progress_chars("=> "));
     }

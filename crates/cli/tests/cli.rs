@@ -342,8 +342,10 @@ fn usage_errors_exit_2_with_one_line() {
     }
 }
 
+/// Files that cannot be used as given (missing, a directory where a file is expected, a file
+/// where a directory is) are usage errors (2); files that are read but are wrong are errors (1).
 #[test]
-fn bad_files_exit_1_with_one_line() {
+fn bad_files_exit_1_and_unusable_paths_exit_2_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::create_dir(d.join("adir")).unwrap();
@@ -376,64 +378,76 @@ fn bad_files_exit_1_with_one_line() {
     )
     .unwrap();
 
-    let cases: &[(&[&str], &str)] = &[
+    let cases: &[(&[&str], i32, &str)] = &[
         (
             &["eval", "--model", "missing.safetensors"],
+            2,
             "cannot read missing.safetensors",
         ),
-        (&["eval", "--model", "adir"], "cannot read adir"),
+        (&["eval", "--model", "adir"], 2, "cannot read adir"),
         (
             &["eval", "--model", "random.safetensors"],
+            1,
             "random.safetensors is not a valid safetensors file",
         ),
         (
             &["eval", "--model", "truncated.safetensors"],
+            1,
             "truncated.safetensors is not a valid safetensors file",
         ),
         (
             &["eval", "--model", "empty.safetensors"],
+            1,
             "empty.safetensors is not a valid safetensors file",
         ),
         (
             &["eval", "--model", "nometa.safetensors"],
+            1,
             "no \"chainrule.sizes\" entry",
         ),
         (
             &["eval", "--model", "wrong.safetensors"],
+            1,
             "missing tensor layers.0.weight",
         ),
         (
             &["eval", "--model", "run/model.safetensors", "--data", "nowhere"],
+            2,
             "nowhere does not exist",
         ),
         (
             &["eval", "--model", "run/model.safetensors", "--data", "afile"],
+            2,
             "not a directory",
         ),
         (
             &["eval", "--model", "run/model.safetensors", "--data", "adir"],
+            2,
             "cannot read adir/t10k-images-idx3-ubyte",
         ),
         (
             &["eval", "--model", "run/model.safetensors", "--data", "idx"],
+            1,
             "truncated",
         ),
-        (&["train", "--data", "nowhere"], "nowhere does not exist"),
-        (&["train", "--data", "afile"], "not a directory"),
+        (&["train", "--data", "nowhere"], 2, "nowhere does not exist"),
+        (&["train", "--data", "afile"], 2, "not a directory"),
         (
             &["train", "--data", "adir", "--out", "o"],
+            2,
             "cannot read adir/train-images-idx3-ubyte",
         ),
-        (&["train", "--data", "idx", "--out", "o"], "truncated"),
-        (&["train", "--out", "afile"], "--out afile is not a directory"),
-        (&["train", "--save", "adir"], "--save adir is a directory"),
+        (&["train", "--data", "idx", "--out", "o"], 1, "truncated"),
+        (&["train", "--out", "afile"], 2, "--out afile is not a directory"),
+        (&["train", "--save", "adir"], 2, "--save adir is a directory"),
         (
             &["train", "--save", "afile/m.safetensors"],
+            2,
             "afile is not a directory",
         ),
     ];
-    for (args, want) in cases {
-        fails(args, d, 1, want);
+    for (args, code, want) in cases {
+        fails(args, d, *code, want);
     }
     assert_eq!(fs::read(d.join("afile")).unwrap(), b"not a directory");
     assert!(

@@ -81,12 +81,15 @@ pub enum CheckpointError {
         source: io::Error,
     },
     /// The bytes are not a well-formed safetensors file (truncated, corrupted, not one at all).
-    #[error("{} is not a valid safetensors file: {source}", path.display())]
+    #[error("{} is not a valid safetensors file: {}{}", .path.display(), printable(&.source.to_string()), .detail)]
     Format {
         /// The file.
         path: PathBuf,
         /// What the safetensors parser found wrong.
         source: SafeTensorError,
+        /// Where the parser's complaint comes from when it can be told (`"; tensor fc.bias:
+        /// ..."`, naming the tensor whose entry or data is wrong), or empty.
+        detail: String,
     },
     /// The file is well formed but its tensors do not fit the parameter store.
     #[error("{} does not match the model: {}", path.display(), list(mismatches))]
@@ -105,6 +108,20 @@ pub enum CheckpointError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// `s` with control characters escaped (`\n`, `\u{1b}`): names read from a file go into
+/// one-line messages, and must neither break them nor drive the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn list(m: &[Mismatch]) -> String {
@@ -162,31 +179,24 @@ impl Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = printable(self.name());
         match self {
-            Mismatch::Missing { name, shape } => {
+            Mismatch::Missing { shape, .. } => {
                 write!(f, "missing tensor {name} (the model expects shape {shape:?})")
             }
-            Mismatch::Unexpected { name, shape } => {
+            Mismatch::Unexpected { shape, .. } => {
                 write!(
                     f,
                     "unexpected tensor {name} (shape {shape:?}) is not a parameter of the model"
                 )
             }
-            Mismatch::Shape {
-                name,
-                expected,
-                found,
-            } => {
+            Mismatch::Shape { expected, found, .. } => {
                 write!(
                     f,
                     "{name} has shape {found:?} in the file, the model expects {expected:?}"
                 )
             }
-            Mismatch::Dtype {
-                name,
-                expected,
-                found,
-            } => {
+            Mismatch::Dtype { expected, found, .. } => {
                 write!(
                     f,
                     "{name} has dtype {found} in the file, the model expects {expected}"
@@ -266,6 +276,7 @@ pub fn to_bytes<T: Float>(params: &ParamStore<T>, metadata: &Metadata) -> Result
     let invalid = |e: SafeTensorError| CheckpointError::Format {
         path: PathBuf::from("<serialised checkpoint>"),
         source: e,
+        detail: String::new(),
     };
     let json = |e: serde_json::Error| invalid(SafeTensorError::JsonError(e));
     let dtype = dtype_of::<T>();
@@ -334,6 +345,20 @@ pub fn save<T: Float>(
 
 /// Writes `bytes` to `path` atomically (temporary file, sync, rename), as [`save`] does.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
+    write_atomic_through(path, bytes, |file, bytes| file.write_all(bytes))
+}
+
+/// [`write_atomic`] with the bytes written to the temporary file by `write(file, bytes)`
+/// instead of `file.write_all(bytes)`: a test can pass the file through a writer that fails,
+/// writes short or panics part-way, to check that an interrupted save leaves the previous file
+/// intact. Everything else (the temporary file, flush, sync, rename, removal on error) is
+/// exactly [`write_atomic`].
+#[doc(hidden)]
+pub fn write_atomic_through(
+    path: &Path,
+    bytes: &[u8],
+    write: impl FnOnce(&mut dyn Write, &[u8]) -> io::Result<()>,
+) -> Result<(), CheckpointError> {
     let io = |action: &'static str, path: &Path| {
         let path = path.to_path_buf();
         move |source| CheckpointError::Io { action, path, source }
@@ -362,8 +387,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
             Err(e) => return Err(io("create a temporary file in", &dir)(e)),
         }
     };
-    let written = file
-        .write_all(bytes)
+    let written = write(&mut file, bytes)
         .and_then(|()| file.flush())
         .and_then(|()| file.sync_all())
         .map_err(io("write", &tmp))
@@ -391,10 +415,94 @@ fn read_file(path: &Path) -> Result<Vec<u8>, CheckpointError> {
 }
 
 fn parse<'a>(bytes: &'a [u8], path: &Path) -> Result<SafeTensors<'a>, CheckpointError> {
-    SafeTensors::deserialize(bytes).map_err(|source| CheckpointError::Format {
+    SafeTensors::deserialize(bytes).map_err(|source| format_error(path, bytes, source))
+}
+
+fn format_error(path: &Path, bytes: &[u8], source: SafeTensorError) -> CheckpointError {
+    CheckpointError::Format {
         path: path.to_path_buf(),
+        detail: diagnose(bytes).map_or(String::new(), |d| format!("; {d}")),
         source,
-    })
+    }
+}
+
+/// Says which part of a file the safetensors parser rejected, naming the tensor where one is
+/// to blame: an entry whose dtype, shape and offsets disagree, data that runs past the end of
+/// a truncated file, a gap between tensors, bytes after the last one. Only called on files
+/// already known to be invalid; `None` if nothing more specific can be said.
+fn diagnose(bytes: &[u8]) -> Option<String> {
+    let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let have = bytes.len() as u64 - 8;
+    if n > have {
+        return Some(format!(
+            "the header length field says {n} bytes but only {have} follow it (truncated, or not a safetensors file)"
+        ));
+    }
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..8 + n as usize]).ok()?;
+    let data_len = have - n;
+    // (start, end, name) of every tensor entry, checked one by one.
+    let mut spans = Vec::new();
+    for (raw, entry) in header.iter().filter(|(k, _)| *k != "__metadata__") {
+        let name = printable(raw);
+        let info: TensorInfo = match serde_json::from_value(entry.clone()) {
+            Ok(info) => info,
+            Err(e) => return Some(format!("tensor {name}: bad entry ({e})")),
+        };
+        let (s, e) = info.data_offsets;
+        let size = info
+            .shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .and_then(|count| count.checked_mul(info.dtype.bitsize()))
+            .map(|bits| bits.div_ceil(8));
+        let Some(size) = size else {
+            return Some(format!(
+                "tensor {name}: shape {:?} of {:?} is too large (its size overflows)",
+                info.shape, info.dtype
+            ));
+        };
+        if e < s || e - s != size {
+            return Some(format!(
+                "tensor {name}: {:?} {:?} takes {size} bytes but its data_offsets [{s}, {e}] give {}",
+                info.dtype,
+                info.shape,
+                if e < s {
+                    "a negative length".to_string()
+                } else {
+                    format!("{}", e - s)
+                }
+            ));
+        }
+        spans.push((s, e, name.clone()));
+    }
+    spans.sort();
+    let mut end = 0;
+    for (s, e, name) in &spans {
+        let (s, e) = (*s, *e);
+        if s != end {
+            return Some(format!(
+                "tensor {name}: its data starts at byte {s} of the data section, expected {end} (tensors must be contiguous)"
+            ));
+        }
+        if e as u64 > data_len {
+            return Some(format!(
+                "tensor {name}: its data (bytes {s}..{e} of the data section) runs past the end of the file, \
+                 which has {data_len} data bytes (truncated?)"
+            ));
+        }
+        end = e;
+    }
+    if (end as u64) < data_len {
+        return Some(format!(
+            "{} bytes after the end of the last tensor's data{}",
+            data_len - end as u64,
+            spans
+                .last()
+                .map_or(String::new(), |(_, _, name)| format!(" ({name})"))
+        ));
+    }
+    None
 }
 
 /// Loads the safetensors file at `path` into an existing store: every parameter must be in the
@@ -473,10 +581,8 @@ pub fn load_bytes<T: Float>(
 pub fn read_header(path: impl AsRef<Path>) -> Result<Header, CheckpointError> {
     let path = path.as_ref();
     let bytes = read_file(path)?;
-    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|source| CheckpointError::Format {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let (_, meta) =
+        SafeTensors::read_metadata(&bytes).map_err(|source| format_error(path, &bytes, source))?;
     let metadata = meta.metadata().clone().unwrap_or_default().into_iter().collect();
     let mut tensors: Vec<TensorEntry> = meta
         .tensors()

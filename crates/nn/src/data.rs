@@ -214,6 +214,13 @@ impl<T: Float> Dataset<T> {
                  got {pixel_max}"
             )));
         }
+        // A tiny scale would turn bright pixels into infinities (255 / 1e-300 overflows f32).
+        if !T::from_f64(255.0 / pixel_max).is_finite() {
+            return Err(DataError::Mismatch(format!(
+                "{images_file}: pixel_max {pixel_max:e} is too small: pixel 255 / {pixel_max:e} overflows {}",
+                T::NAME
+            )));
+        }
         let img = parse_idx(images, images_file)?;
         let lab = parse_idx(labels, labels_file)?;
         if img.dims.len() < 2 {

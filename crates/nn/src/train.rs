@@ -235,7 +235,9 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     let batches = train.len().div_ceil(config.batch_size.max(1));
     let mut tape = Tape::<T>::new();
     tape.set_detect_anomaly(config.detect_anomaly);
-    let mut history = Vec::with_capacity(config.epochs);
+    // Not `with_capacity(epochs)`: a huge epoch count (a run meant to be stopped by a callback)
+    // must not allocate, or abort, up front.
+    let mut history = Vec::with_capacity(config.epochs.min(1024));
     for epoch in 0..config.epochs {
         let lr = config.schedule.lr(base_lr, epoch);
         opt.set_lr(lr);

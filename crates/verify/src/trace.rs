@@ -408,7 +408,12 @@ pub fn layered_network(sizes: &[usize], activation: &str, seed: u64) -> Result<N
             "--layers needs at least two sizes, none zero, ending in 1 (e.g. 2,2,1)".into(),
         ));
     }
-    if sizes.iter().product::<usize>() > 4096 {
+    // Checked: a plain product wraps around (64 sizes of 64 multiply to 0 mod 2^64).
+    if sizes
+        .iter()
+        .try_fold(1usize, |p, &s| p.checked_mul(s))
+        .is_none_or(|p| p > 4096)
+    {
         return Err(TraceError::Usage(
             "--layers: the network is too big to trace path by path".into(),
         ));

@@ -6,8 +6,10 @@ use crate::ops::binary::ok;
 use crate::var::Var;
 
 impl<'t, T: Float> Var<'t, T> {
-    /// `log(softmax(x))` along `axis`, computed as `x - logsumexp(x)` so it never overflows or
-    /// takes the log of 0. Derivative (vector-Jacobian): `g - softmax(x) * sum(g)` along the axis.
+    /// `log(softmax(x))` along `axis`, computed as `(x - m) - ln(sum(exp(x - m)))` with `m` the
+    /// maximum along the axis (a constant), so it never overflows or takes the log of 0, and a
+    /// small result keeps its digits however large `x` is. Derivative (vector-Jacobian):
+    /// `g - softmax(x) * sum(g)` along the axis.
     ///
     /// ```
     /// # use autograd::{Tape, Tensor};
@@ -18,7 +20,16 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_log_softmax(self, axis: isize) -> Result<Self> {
-        Ok(self - self.try_logsumexp_axes(&[axis], true)?)
+        // Not `x - logsumexp(x)`: logsumexp is rounded at the magnitude of `x`, so that
+        // difference loses the digits of a small result (in f32, log_softmax([1e4, 1e4]) came
+        // out as -0.69336 instead of -0.6931472). The shift is detached as in logsumexp (its
+        // derivative contributions cancel exactly), and 0 where the maximum is not finite.
+        let m = self.tape().no_grad(|| self.try_max_axes(&[axis], true))?;
+        let m = self
+            .tape()
+            .constant(m.value().map(|v| if v.is_finite() { v } else { T::zero() }));
+        let shifted = self - m;
+        Ok(shifted - shifted.exp().try_sum_axes(&[axis], true)?.ln())
     }
 
     /// Panicking form of [`try_log_softmax`](Self::try_log_softmax).
