@@ -1,0 +1,358 @@
+//! The hand-written "limit" of W1 (tensor version) and W2: an MLP with relu hidden layers and a
+//! linear output, its forward pass, its gradients derived by hand (no tape, no graph), and
+//! SGD, over buffers allocated once. The matrix products are `matrixmultiply`'s
+//! `sgemm`/`dgemm`, the same GEMM the engine calls, so the distance between an engine step and
+//! this one is the engine's own overhead.
+//!
+//! Layout as PyTorch's `nn.Linear` and `nn`'s `Dense`: weights `[out, in]` row-major, biases
+//! `[out]`, activations `[batch, features]` row-major; `params` holds `w0, b0, w1, b1, ...`
+//! in the order of `nn`'s parameter store.
+
+use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// The element types of the limit (`f32`, `f64`), with the matching `matrixmultiply` GEMM.
+pub trait Real:
+    Copy
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// Conversion from `f64` (rounding to nearest).
+    fn from_f64(x: f64) -> Self;
+    /// Conversion to `f64`.
+    fn to_f64(self) -> f64;
+    /// `e^self`.
+    fn exp(self) -> Self;
+    /// `ln self`.
+    fn ln(self) -> Self;
+    /// `C = alpha A B + beta C` for general strides (`matrixmultiply`'s `sgemm`/`dgemm`).
+    ///
+    /// # Safety
+    /// Every element that the strides address must lie inside the three buffers.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm_raw(
+        m: usize,
+        k: usize,
+        n: usize,
+        alpha: Self,
+        a: *const Self,
+        rsa: isize,
+        csa: isize,
+        b: *const Self,
+        rsb: isize,
+        csb: isize,
+        beta: Self,
+        c: *mut Self,
+        rsc: isize,
+        csc: isize,
+    );
+}
+
+macro_rules! real {
+    ($t:ty, $gemm:path) => {
+        impl Real for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            unsafe fn gemm_raw(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: the caller guarantees that the strides stay inside the buffers.
+                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+            }
+        }
+    };
+}
+
+real!(f32, matrixmultiply::sgemm);
+real!(f64, matrixmultiply::dgemm);
+
+/// `C[m, n] = op(A)[m, k] op(B)[k, n] + beta C` for contiguous row-major buffers, where `op` is
+/// the identity or, with `ta`/`tb`, the transpose (A stored `[k, m]`, B stored `[n, k]`): the
+/// transposes are read through strides, never copied.
+///
+/// # Panics
+/// If a buffer's length does not match its shape.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul<T: Real>(
+    ta: bool,
+    tb: bool,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    beta: T,
+    c: &mut [T],
+) {
+    assert_eq!(a.len(), m * k, "A is not {m} x {k}");
+    assert_eq!(b.len(), k * n, "B is not {k} x {n}");
+    assert_eq!(c.len(), m * n, "C is not {m} x {n}");
+    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    // SAFETY: row-major (or transposed row-major) buffers of exactly m*k, k*n and m*n elements,
+    // checked above: the largest offset addressed in each is its length minus one.
+    unsafe {
+        T::gemm_raw(
+            m,
+            k,
+            n,
+            T::ONE,
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+}
+
+/// An MLP `sizes[0] - sizes[1] - ... - sizes[L]`, relu on every layer but the last (linear),
+/// for a fixed batch size, with every buffer allocated once.
+#[derive(Clone, Debug)]
+pub struct MlpLimit<T> {
+    sizes: Vec<usize>,
+    batch: usize,
+    /// `w0, b0, w1, b1, ...` (weights `[out, in]`, biases `[out]`).
+    pub params: Vec<Vec<T>>,
+    /// The gradients of the last [`MlpLimit::backward`], in the order of `params`.
+    pub grads: Vec<Vec<T>>,
+    /// Each layer's output `[batch, out]`: after relu for hidden layers, the logits last.
+    acts: Vec<Vec<T>>,
+    /// The loss's gradient with respect to the logits, `[batch, out]`, filled by the loss.
+    pub dlogits: Vec<T>,
+    delta: Vec<T>,
+    delta_prev: Vec<T>,
+}
+
+impl<T: Real> MlpLimit<T> {
+    /// An MLP with the given layer sizes and parameters (`w0, b0, w1, b1, ...`).
+    ///
+    /// # Panics
+    /// If a parameter does not have its layer's size.
+    pub fn new(sizes: &[usize], batch: usize, params: Vec<Vec<T>>) -> Self {
+        assert_eq!(params.len(), 2 * (sizes.len() - 1), "two tensors per layer");
+        for (l, w) in sizes.windows(2).enumerate() {
+            assert_eq!(params[2 * l].len(), w[0] * w[1], "weight {l}");
+            assert_eq!(params[2 * l + 1].len(), w[1], "bias {l}");
+        }
+        let widest = sizes.iter().copied().max().unwrap_or(0);
+        let out = *sizes.last().expect("at least one size");
+        Self {
+            sizes: sizes.to_vec(),
+            batch,
+            grads: params.iter().map(|p| vec![T::ZERO; p.len()]).collect(),
+            params,
+            acts: sizes[1..].iter().map(|&o| vec![T::ZERO; batch * o]).collect(),
+            dlogits: vec![T::ZERO; batch * out],
+            delta: vec![T::ZERO; batch * widest],
+            delta_prev: vec![T::ZERO; batch * widest],
+        }
+    }
+
+    /// The batch size.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The forward pass on `x` (`[batch, sizes[0]]`); returns the logits `[batch, out]`.
+    pub fn forward(&mut self, x: &[T]) -> &[T] {
+        let layers = self.sizes.len() - 1;
+        for l in 0..layers {
+            let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
+            let (before, after) = self.acts.split_at_mut(l);
+            let input: &[T] = if l == 0 { x } else { &before[l - 1] };
+            let out = &mut after[0];
+            // Z = X W^T + b: the bias goes in first, the GEMM adds onto it (beta = 1).
+            let bias = &self.params[2 * l + 1];
+            for row in out.chunks_exact_mut(fan_out) {
+                row.copy_from_slice(bias);
+            }
+            matmul(
+                false,
+                true,
+                self.batch,
+                fan_in,
+                fan_out,
+                input,
+                &self.params[2 * l],
+                T::ONE,
+                out,
+            );
+            if l + 1 < layers {
+                // relu, as a select rather than a branch (the signs are random, a branch would
+                // be mispredicted half the time); NaN passes through, as in the engine.
+                for z in out.iter_mut() {
+                    *z = if *z < T::ZERO { T::ZERO } else { *z };
+                }
+            }
+        }
+        &self.acts[layers - 1]
+    }
+
+    /// The gradients of every parameter (into `grads`) from `dlogits`, after a
+    /// [`MlpLimit::forward`] on the same `x`.
+    pub fn backward(&mut self, x: &[T]) {
+        let layers = self.sizes.len() - 1;
+        let out = self.sizes[layers];
+        self.delta[..self.batch * out].copy_from_slice(&self.dlogits);
+        for l in (0..layers).rev() {
+            let (fan_in, fan_out) = (self.sizes[l], self.sizes[l + 1]);
+            let input: &[T] = if l == 0 { x } else { &self.acts[l - 1] };
+            let delta = &self.delta[..self.batch * fan_out];
+            // dW = delta^T X, db = column sums of delta.
+            matmul(
+                true,
+                false,
+                fan_out,
+                self.batch,
+                fan_in,
+                delta,
+                input,
+                T::ZERO,
+                &mut self.grads[2 * l],
+            );
+            let gb = &mut self.grads[2 * l + 1];
+            gb.fill(T::ZERO);
+            for row in delta.chunks_exact(fan_out) {
+                for (g, &d) in gb.iter_mut().zip(row) {
+                    *g += d;
+                }
+            }
+            if l > 0 {
+                // dX = delta W, then through the previous layer's relu (mask: output > 0).
+                let prev = &mut self.delta_prev[..self.batch * fan_in];
+                matmul(
+                    false,
+                    false,
+                    self.batch,
+                    fan_out,
+                    fan_in,
+                    delta,
+                    &self.params[2 * l],
+                    T::ZERO,
+                    prev,
+                );
+                for (d, &a) in prev.iter_mut().zip(&self.acts[l - 1]) {
+                    *d = if a > T::ZERO { *d } else { T::ZERO };
+                }
+                std::mem::swap(&mut self.delta, &mut self.delta_prev);
+            }
+        }
+    }
+
+    /// Plain SGD: `p -= lr g` for every parameter.
+    pub fn sgd(&mut self, lr: T) {
+        for (p, g) in self.params.iter_mut().zip(&self.grads) {
+            for (p, &g) in p.iter_mut().zip(g) {
+                *p -= lr * g;
+            }
+        }
+    }
+}
+
+/// W1's loss on the limit: `mean(relu(1 - y s)) + alpha sum p^2` for scores `s` (the logits
+/// of a one-output MLP) and labels `y` in {-1, +1}; fills `dlogits` and returns the loss. Call
+/// [`add_l2_grad`] after `backward` for the penalty's share of the gradients.
+pub fn hinge_l2_loss<T: Real>(mlp: &mut MlpLimit<T>, y: &[T], alpha: T) -> T {
+    let n = T::from_f64(mlp.batch() as f64);
+    let mut data_loss = T::ZERO;
+    for ((d, &s), &y) in mlp.dlogits.iter_mut().zip(&mlp.acts[mlp.acts.len() - 1]).zip(y) {
+        let margin = T::ONE - y * s;
+        if margin > T::ZERO {
+            data_loss += margin;
+            *d = -y / n;
+        } else {
+            *d = T::ZERO;
+        }
+    }
+    let mut reg = T::ZERO;
+    for p in &mlp.params {
+        for &v in p {
+            reg += v * v;
+        }
+    }
+    data_loss / n + alpha * reg
+}
+
+/// Adds the gradient of `alpha sum p^2`, `2 alpha p`, to every parameter's gradient.
+pub fn add_l2_grad<T: Real>(mlp: &mut MlpLimit<T>, alpha: T) {
+    let two_alpha = T::from_f64(2.0) * alpha;
+    for (g, p) in mlp.grads.iter_mut().zip(&mlp.params) {
+        for (g, &p) in g.iter_mut().zip(p) {
+            *g += two_alpha * p;
+        }
+    }
+}
+
+/// Softmax cross-entropy from the logits with integer labels, averaged over the batch
+/// (`mean_i(-log_softmax(z_i)[y_i])`, shifted by each row's maximum); fills `dlogits` with
+/// `(softmax(z) - onehot(y)) / batch` and returns the loss.
+pub fn cross_entropy_loss<T: Real>(mlp: &mut MlpLimit<T>, labels: &[usize]) -> T {
+    let classes = *mlp.sizes.last().expect("sizes");
+    let n = T::from_f64(mlp.batch() as f64);
+    let logits = &mlp.acts[mlp.acts.len() - 1];
+    let mut loss = T::ZERO;
+    for ((z, d), &y) in logits
+        .chunks_exact(classes)
+        .zip(mlp.dlogits.chunks_exact_mut(classes))
+        .zip(labels)
+    {
+        let mut m = z[0];
+        for &v in &z[1..] {
+            if v > m {
+                m = v;
+            }
+        }
+        let mut sum = T::ZERO;
+        for (d, &v) in d.iter_mut().zip(z) {
+            *d = (v - m).exp();
+            sum += *d;
+        }
+        loss += sum.ln() + m - z[y];
+        for d in d.iter_mut() {
+            *d = *d / sum / n;
+        }
+        d[y] -= T::ONE / n;
+    }
+    loss / n
+}

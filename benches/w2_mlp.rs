@@ -1,0 +1,39 @@
+//! W2, an MLP training step (issue 5): 784-256-256-10, relu, softmax cross-entropy from logits,
+//! batch 128, `f32`, SGD lr 0.01, seeded normal inputs and random labels; on 1 and 2 threads.
+//!
+//! - `w2/threads=N/engine`: `nn::Mlp`, `nn::loss::cross_entropy`, the engine's backward, `Sgd`;
+//! - `w2/threads=N/limit`: the hand-written step (analytic gradients, no tape, the same GEMM).
+//!
+//! Each thread count runs in its own process (`MATMUL_NUM_THREADS` is read once per process).
+//! Run with `cargo bench --bench w2_mlp`.
+
+mod common;
+
+use common::{W2Engine, W2Limit};
+use criterion::Criterion;
+use std::hint::black_box;
+use std::time::Duration;
+
+fn bench(c: &mut Criterion, threads: usize) {
+    let mut engine = W2Engine::<f32>::new();
+    engine.step();
+    println!(
+        "w2/threads={threads}: {} nodes a step with backward, tape {} KiB",
+        engine.tape_len(),
+        engine.tape_bytes() / 1024
+    );
+    let mut limit = W2Limit::<f32>::new();
+    let mut g = c.benchmark_group(format!("w2/threads={threads}"));
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    g.bench_function("engine", |b| b.iter(|| black_box(engine.step())));
+    g.bench_function("limit", |b| b.iter(|| black_box(limit.step())));
+    g.finish();
+}
+
+fn main() {
+    common::per_thread_count(&[1, 2], |threads| {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c, threads);
+        c.final_summary();
+    });
+}
