@@ -461,25 +461,52 @@ impl<T: Float + Real> W2Limit<T> {
 /// The environment variable that marks a child process started by [`per_thread_count`].
 const THREADS_VAR: &str = "CHAINRULE_BENCH_THREADS";
 
+/// Set (to anything) to run the benchmarks with glibc's allocator as a fresh process has it:
+/// no [`warm_allocator`], and criterion kept from running `cargo metadata` (whose large output,
+/// once freed, warms the allocator too).
+pub const FRESH_MALLOC_VAR: &str = "CHAINRULE_BENCH_FRESH_MALLOC";
+
 /// Runs `body(n)` once per thread count `n`, each in a fresh child process of this benchmark
-/// with `MATMUL_NUM_THREADS=n`: `matrixmultiply` reads that variable once per process, so one
-/// process cannot measure two thread counts. The children get this process's arguments
-/// (criterion's filters and options). Panics if a child fails.
+/// with `MATMUL_NUM_THREADS=n` (`matrixmultiply` reads it once per process, so one process
+/// cannot measure two thread counts) and a warmed allocator (unless [`FRESH_MALLOC_VAR`] is
+/// set). The children get this process's arguments (criterion's filters and options). Panics
+/// if a child fails.
 pub fn per_thread_count(counts: &[usize], body: impl FnOnce(usize)) {
+    let fresh = std::env::var_os(FRESH_MALLOC_VAR).is_some();
     if let Ok(n) = std::env::var(THREADS_VAR) {
+        if !fresh {
+            warm_allocator();
+        }
         body(n.parse().expect("a thread count"));
         return;
     }
     let exe = std::env::current_exe().expect("the benchmark's path");
     for &n in counts {
-        let status = Command::new(&exe)
+        let mut child = Command::new(&exe);
+        child
             .args(std::env::args_os().skip(1))
             .env(THREADS_VAR, n.to_string())
-            .env("MATMUL_NUM_THREADS", n.to_string())
-            .status()
-            .expect("the benchmark runs itself");
+            .env("MATMUL_NUM_THREADS", n.to_string());
+        if fresh && std::env::var_os("CARGO_TARGET_DIR").is_none() {
+            // The benchmark is `target/release/deps/<name>`: criterion needs no `cargo metadata`.
+            if let Some(target) = exe.ancestors().nth(3) {
+                child.env("CARGO_TARGET_DIR", target);
+            }
+        }
+        let status = child.status().expect("the benchmark runs itself");
         assert!(status.success(), "the run with {n} thread(s) failed: {status}");
     }
+}
+
+/// Puts glibc's allocator in the state of a process that has run for a while: allocating and
+/// freeing a 16 MiB block raises its dynamic mmap threshold to 16 MiB (and its trim threshold
+/// to 32 MiB), so later large blocks that are freed every step (the engine's gradient copies)
+/// are reused from the heap instead of being unmapped and faulted in again. In a fresh process
+/// the engine's W2 step is much slower for that reason alone; `w2/threads=1/fresh_malloc`
+/// measures it (see docs/performance.md).
+pub fn warm_allocator() {
+    let block: Vec<u8> = Vec::with_capacity(16 << 20);
+    drop(std::hint::black_box(block));
 }
 
 /// Whether this is a real benchmark run (`cargo bench` passes `--bench`), as opposed to
