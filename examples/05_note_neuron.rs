@@ -47,7 +47,7 @@ impl Net {
         let a11 = self.hidden.forward(&p, x1); // sigmoid(x1 w11 + b1), a scalar
         let y = self.output.forward(&p, a11.reshape(&[1])); // relu(a11 w21 + b2)
         let j = loss::mse_half(y, tape.scalar(2.0)).unwrap(); // 1/2 (y - 2)^2
-        let g = p.grads(&j.backward());
+        let g = p.grads(j.backward());
         let g = |i: usize| g[i].as_ref().expect("every parameter gets a gradient").item();
         Pass {
             a11: a11.item(),

@@ -42,7 +42,7 @@ fn train(seed: u64) -> Run {
         if step == STEPS {
             break; // the last entry is the loss after training
         }
-        let grads = bound.grads(&j.backward());
+        let grads = bound.grads(j.backward());
         opt.step(&mut params, &grads);
     }
     Run { mlp, params, curve }

@@ -54,7 +54,7 @@ fn main() {
         if acc == 1.0 && first_perfect.is_none() {
             first_perfect = Some(k);
         }
-        let grads = bound.grads(&total.backward());
+        let grads = bound.grads(total.backward());
         let lr = 1.0 - 0.9 * k as f64 / STEPS as f64;
         opt.set_lr(lr);
         opt.step(&mut params, &grads);

@@ -242,6 +242,19 @@ fn shape_errors_name_the_op_and_both_shapes() {
         "{msg}"
     );
 
+    // linear: x [2, 3] against a weight [4, 5] (needs [out, 3]), and a bias of the wrong size.
+    let e = m23.try_linear(m45, None).unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { op: "linear", .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(msg.contains("[2, 3]") && msg.contains("[4, 5]"), "{msg}");
+    let w23 = tape.var(Tensor::zeros(&[2, 3]));
+    let msg = m23.try_linear(w23, Some(v3)).unwrap_err().to_string();
+    assert!(
+        msg.contains("linear") && msg.contains("[2, 3]") && msg.contains("[3]"),
+        "{msg}"
+    );
+    assert_eq!(m23.try_linear(w23, Some(v2)).unwrap().shape().as_slice(), &[2, 2]);
+
     let e = v2.try_add(v3).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::ShapeMismatch { op: "add", .. }), "{e:?}");

@@ -95,7 +95,7 @@ fn train_xor(seed: u64, lr: f64, steps: usize) -> (Mlp, ParamStore<f64>) {
         let bound = params.bind(&tape); // every parameter becomes a leaf variable
         let y = mlp.forward(&bound, tape.constant_from(&xor.x)); // an expression of ops
         let j = loss::mse_half(y, tape.constant_from(&targets)).unwrap(); // J = 1/(2m) sum (y - t)^2
-        let grads = bound.grads(&j.backward()); // one reverse sweep; dJ/dp per parameter
+        let grads = bound.grads(j.backward()); // one reverse sweep; dJ/dp per parameter
         opt.step(&mut params, &grads); // p <- p - lr dJ/dp
     }
     (mlp, params)
@@ -174,7 +174,7 @@ fn train_moons(data_seed: u64, model_seed: u64, steps: usize) -> Moons {
         let reg_loss = loss::l2_penalty(bound.vars()).unwrap().mul_scalar(1e-4);
         let total = data_loss + reg_loss;
         losses.push(total.item());
-        let grads = bound.grads(&total.backward());
+        let grads = bound.grads(total.backward());
         tape_sizes.push((tape.len(), tape.memory_bytes()));
         opt.set_lr(1.0 - 0.9 * k as f64 / steps as f64);
         opt.step(&mut params, &grads);
@@ -479,7 +479,7 @@ fn custom_activation_and_loss_differentiate_and_train() {
         let pred = fc2.forward(&p, silu(fc1.forward(&p, tape.constant_from(&x))));
         let j = log_cosh(pred, tape.constant_from(&target)).unwrap();
         losses.push(j.item());
-        let g = p.grads(&j.backward());
+        let g = p.grads(j.backward());
         opt.step(&mut ps, &g);
     }
     let (first, last) = (losses[0], *losses.last().unwrap());

@@ -110,7 +110,7 @@ impl W1Tensor {
         let tape = &self.tape;
         let bound = self.params.bind(tape);
         let total = self.loss(&bound, tape);
-        let grads = bound.grads(&total.backward());
+        let grads = bound.grads(total.backward());
         let grads = grads
             .into_iter()
             .map(|g| g.expect("trainable").to_vec())
@@ -134,7 +134,7 @@ impl W1Tensor {
             let tape = &self.tape;
             let bound = self.params.bind(tape);
             let total = self.loss(&bound, tape);
-            (total.item(), bound.grads(&total.backward()))
+            (total.item(), bound.grads(total.backward()))
         };
         self.opt.step(&mut self.params, &grads);
         loss
@@ -383,7 +383,7 @@ impl<T: Float> W2Engine<T> {
         let bound = self.params.bind(tape);
         let logits = self.mlp.forward(&bound, tape.constant_from(&self.x));
         let loss = loss::cross_entropy(logits, &self.labels).expect("labels");
-        let grads = bound.grads(&loss.backward());
+        let grads = bound.grads(loss.backward());
         let grads = grads
             .into_iter()
             .map(|g| g.expect("trainable").to_vec())
@@ -399,7 +399,7 @@ impl<T: Float> W2Engine<T> {
             let bound = self.params.bind(tape);
             let logits = self.mlp.forward(&bound, tape.constant_from(&self.x));
             let loss = loss::cross_entropy(logits, &self.labels).expect("labels");
-            (loss.item().as_f64(), bound.grads(&loss.backward()))
+            (loss.item().as_f64(), bound.grads(loss.backward()))
         };
         self.opt.step(&mut self.params, &grads);
         loss

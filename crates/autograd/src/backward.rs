@@ -130,6 +130,24 @@ impl<T: Float> Gradients<T> {
         self.grads.get(&var.idx())
     }
 
+    /// Takes the gradient of `var` out of the store (moving it, no copy), if it is a variable of
+    /// the tape this came from and was not taken before.
+    ///
+    /// ```
+    /// # use autograd::Tape;
+    /// let t = Tape::<f64>::new();
+    /// let x = t.scalar_var(3.0);
+    /// let mut g = (x * x).backward();
+    /// assert_eq!(g.remove(x).unwrap().item(), 6.0);
+    /// assert!(g.remove(x).is_none());
+    /// ```
+    pub fn remove(&mut self, var: Var<'_, T>) -> Option<Tensor<T>> {
+        if var.tape().id() != self.tape_id {
+            return None;
+        }
+        self.grads.remove(&var.idx())
+    }
+
     /// The number of variables with a gradient.
     pub fn len(&self) -> usize {
         self.grads.len()

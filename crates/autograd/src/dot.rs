@@ -98,7 +98,7 @@ impl<'t, T: Float> Var<'t, T> {
             if v.name().is_some() && !v.is_leaf() {
                 let _ = write!(label, " = {}", op.name());
             }
-            if let Some(a) = op.args() {
+            if let Some(a) = op.args(&tape.borrow().consts) {
                 let _ = write!(label, " {a}");
             }
             let shape = v.shape();

@@ -33,7 +33,10 @@ pub(crate) enum Op {
     LeakyRelu(f64),
     Softplus,
     Recip,
-    Clamp(f64, f64),
+    /// Bounds `[lo, hi]` at `consts[c]`, `consts[c + 1]` (keeps `Op`, and so a node, small).
+    Clamp {
+        c: u32,
+    },
     AddScalar(f64),
     MulScalar(f64),
     Compare(Cmp),
@@ -52,16 +55,41 @@ pub(crate) enum Op {
     Min(u64),
     // Movement.
     Reshape,
-    Permute { aux: u32 },
+    Permute {
+        aux: u32,
+    },
     Expand,
-    Narrow { axis: u32, start: u32 },
-    Pad { axis: u32, start: u32 },
-    IndexSelect { axis: u32, aux: u32 },
-    IndexAdd { axis: u32, aux: u32 },
-    Gather { axis: u32, aux: u32 },
-    ScatterAdd { axis: u32, aux: u32 },
-    Concat { axis: u32 },
-    Matmul { ta: bool, tb: bool },
+    Narrow {
+        axis: u32,
+        start: u32,
+    },
+    Pad {
+        axis: u32,
+        start: u32,
+    },
+    IndexSelect {
+        axis: u32,
+        aux: u32,
+    },
+    IndexAdd {
+        axis: u32,
+        aux: u32,
+    },
+    Gather {
+        axis: u32,
+        aux: u32,
+    },
+    ScatterAdd {
+        axis: u32,
+        aux: u32,
+    },
+    Concat {
+        axis: u32,
+    },
+    Matmul {
+        ta: bool,
+        tb: bool,
+    },
 }
 
 impl Op {
@@ -84,7 +112,7 @@ impl Op {
             Op::LeakyRelu(_) => "leaky_relu",
             Op::Softplus => "softplus",
             Op::Recip => "recip",
-            Op::Clamp(..) => "clamp",
+            Op::Clamp { .. } => "clamp",
             Op::AddScalar(_) => "add_scalar",
             Op::MulScalar(_) => "mul_scalar",
             Op::Compare(c) => match c {
@@ -120,12 +148,16 @@ impl Op {
         }
     }
 
-    /// A short description of the op's constant arguments, for DOT labels.
-    pub(crate) fn args(&self) -> Option<String> {
+    /// A short description of the op's constant arguments, for DOT labels (`consts`: the
+    /// tape's constant table).
+    pub(crate) fn args(&self, consts: &[f64]) -> Option<String> {
         match self {
             Op::Powf(c) => Some(format!("^{c}")),
             Op::LeakyRelu(a) => Some(format!("alpha={a}")),
-            Op::Clamp(lo, hi) => Some(format!("[{lo}, {hi}]")),
+            Op::Clamp { c } => {
+                let (lo, hi) = (consts[*c as usize], consts[*c as usize + 1]);
+                Some(format!("[{lo}, {hi}]"))
+            }
             Op::AddScalar(c) => Some(format!("+{c}")),
             Op::MulScalar(c) => Some(format!("*{c}")),
             Op::Sum(m) | Op::Max(m) | Op::Min(m) => Some(format!("axes={}", mask_list(*m))),

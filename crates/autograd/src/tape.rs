@@ -16,14 +16,15 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// One recorded value: the op that made it, where its inputs, shape and elements are.
-/// 48 bytes; its elements live in the tape's value buffer.
+/// 32 bytes; its elements live in the tape's value buffer.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Node {
     /// The op that produced this value (for a constant computed from constants, still the op,
     /// but with no recorded inputs).
     pub op: Op,
     /// Offset of the first element in the value buffer. Reshape and detach share their input's.
-    pub data: usize,
+    /// (`u32`: a node is 32 bytes, and a tape holds at most 2^32 - 1 elements.)
+    pub data: u32,
     /// Offset of the first input index in the edge list.
     pub edges: u32,
     /// Offset of the first dimension in the dims list.
@@ -43,6 +44,8 @@ pub(crate) struct Inner<T> {
     pub dims: Vec<usize>,
     /// Integer arguments of ops that carry lists (permutations, index lists).
     pub aux: Vec<usize>,
+    /// Real arguments of ops that carry more than one (clamp's bounds).
+    pub consts: Vec<f64>,
     pub data: Vec<T>,
     pub no_grad_depth: u32,
     /// Names given to values with [`Var::named`], for DOT graphs and traces.
@@ -64,7 +67,8 @@ impl<T: Float> Inner<T> {
     #[inline]
     pub fn values(&self, i: u32) -> &[T] {
         let n = &self.nodes[i as usize];
-        &self.data[n.data..n.data + self.numel(i)]
+        let start = n.data as usize;
+        &self.data[start..start + self.numel(i)]
     }
     #[inline]
     pub fn inputs(&self, i: u32) -> &[u32] {
@@ -117,6 +121,7 @@ impl<T: Float> Tape<T> {
                 edges: Vec::new(),
                 dims: Vec::new(),
                 aux: Vec::new(),
+                consts: Vec::new(),
                 data: Vec::new(),
                 no_grad_depth: 0,
                 names: Default::default(),
@@ -125,14 +130,14 @@ impl<T: Float> Tape<T> {
         }
     }
 
-    /// An empty tape with room for `nodes` nodes and `elements` values before it reallocates.
+    /// An empty tape with room for `nodes` nodes and `elements` values before it reallocates
+    /// (shapes are kept apart and grow as needed: scalars need none).
     pub fn with_capacity(nodes: usize, elements: usize) -> Self {
         let t = Self::new();
         {
             let mut g = t.inner.borrow_mut();
             g.nodes.reserve(nodes);
             g.edges.reserve(2 * nodes);
-            g.dims.reserve(nodes);
             g.data.reserve(elements);
         }
         t
@@ -160,6 +165,7 @@ impl<T: Float> Tape<T> {
         g.nodes.capacity() * std::mem::size_of::<Node>()
             + g.edges.capacity() * 4
             + (g.dims.capacity() + g.aux.capacity()) * std::mem::size_of::<usize>()
+            + g.consts.capacity() * std::mem::size_of::<f64>()
             + g.data.capacity() * std::mem::size_of::<T>()
     }
 
@@ -173,6 +179,7 @@ impl<T: Float> Tape<T> {
         g.edges.clear();
         g.dims.clear();
         g.aux.clear();
+        g.consts.clear();
         g.data.clear();
         g.no_grad_depth = 0;
         g.names.clear();
@@ -382,7 +389,7 @@ impl<T: Float> Tape<T> {
             let slice = |i: u32| -> &[T] {
                 let nd = &nodes[i as usize];
                 let d = &all_dims[nd.dims as usize..nd.dims as usize + nd.rank as usize];
-                &before[nd.data..nd.data + numel(d)]
+                &before[nd.data as usize..nd.data as usize + numel(d)]
             };
             // Fixed-size arrays for the common arities: no collecting on the hot path.
             match *inputs {
@@ -405,7 +412,7 @@ impl<T: Float> Tape<T> {
         let mut guard = self.inner.borrow_mut();
         let g = &mut *guard;
         let requires_grad = keep_grad && g.no_grad_depth == 0 && g.nodes[input as usize].requires_grad;
-        let off = g.nodes[input as usize].data;
+        let off = g.nodes[input as usize].data as usize;
         if let Some(a) = g.anomaly.as_mut() {
             a.locations.push(Some(Location::caller()));
         }
@@ -494,6 +501,10 @@ impl<T: Float> Tape<T> {
     ) -> u32 {
         let idx = g.nodes.len();
         assert!(idx < u32::MAX as usize, "a tape holds at most 2^32 - 1 nodes");
+        assert!(
+            g.data.len() <= u32::MAX as usize,
+            "a tape holds at most 2^32 - 1 elements"
+        );
         let edges = g.edges.len() as u32;
         // A value computed only from constants keeps no edges: the sweep never visits it.
         let n_in = if requires_grad {
@@ -504,7 +515,7 @@ impl<T: Float> Tape<T> {
         };
         g.nodes.push(Node {
             op,
-            data,
+            data: data as u32,
             edges,
             dims,
             n_in,
@@ -512,6 +523,14 @@ impl<T: Float> Tape<T> {
             requires_grad,
         });
         idx as u32
+    }
+
+    /// Stores real constants an op needs and returns their offset.
+    pub(crate) fn push_consts(&self, values: &[f64]) -> u32 {
+        let mut g = self.inner.borrow_mut();
+        let off = g.consts.len() as u32;
+        g.consts.extend_from_slice(values);
+        off
     }
 
     /// Stores a list of integers an op needs (a permutation, indices) and returns its offset.
@@ -571,7 +590,7 @@ mod tests {
     #[test]
     fn node_is_small() {
         assert!(
-            std::mem::size_of::<Node>() <= 48,
+            std::mem::size_of::<Node>() <= 32,
             "{}",
             std::mem::size_of::<Node>()
         );

@@ -689,6 +689,9 @@ proptest! {
             ("A B^T", vec![m, k], vec![n, k], vec![m, n], form(|x, y| x.matmul(y.t()))),
             ("batched A^T B^T", vec![b, k, m], vec![b, n, k], vec![b, m, n], form(|x, y| x.t().matmul(y.t()))),
             ("Gram A A^T + B", vec![m, k], vec![m, m], vec![m, m], form(|x, y| x.matmul(x.t()) + y)),
+            ("linear x W^T", vec![m, k], vec![n, k], vec![m, n], form(|x, y| x.linear(y, None))),
+            ("linear, batched input", vec![b, m, k], vec![n, k], vec![b, m, n], form(|x, y| x.linear(y, None))),
+            ("linear, vector input", vec![k], vec![n, k], vec![n], form(|x, y| x.linear(y, None))),
         ];
         for (name, sa, sb, out, f) in forms {
             let inputs = [t(&pa, &sa), t(&pb, &sb)];
@@ -719,6 +722,15 @@ proptest! {
                 let xs = v[0].tape().constant_from(&x);
                 let logits = xs.matmul(v[0].t()).tanh() + v[1];
                 -logits.log_softmax(-1).gather(-1, targets).mean()
+            },
+            &inputs,
+            Second::Direct,
+        )?;
+        check(
+            "linear with bias, then log_softmax",
+            |v| {
+                let xs = v[0].tape().constant_from(&x);
+                -xs.linear(v[0], Some(v[1])).tanh().log_softmax(-1).gather(-1, targets).mean()
             },
             &inputs,
             Second::Direct,

@@ -186,7 +186,7 @@ impl Dense {
 
 impl<T: Float> Module<T> for Dense {
     fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
-        let z = x.matmul(p[self.weight].t()) + p[self.bias];
+        let z = x.linear(p[self.weight], Some(p[self.bias]));
         self.activation.apply(z)
     }
 

@@ -37,7 +37,7 @@ use autograd::{Float, Var};
 /// let tape = Tape::new();
 /// let bound = ps.bind(&tape);
 /// let y = net.forward(&bound, tape.constant(Tensor::ones(&[4, 3]))).sum();
-/// let grads = bound.grads(&y.backward());
+/// let grads = bound.grads(y.backward());
 /// assert!(grads.iter().all(|g| g.is_some()));
 /// assert_eq!(Module::<f64>::parameters(&net).len(), 4);
 /// ```

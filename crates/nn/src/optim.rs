@@ -101,6 +101,11 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 continue;
             }
             let w = p.value.as_mut_slice();
+            if self.weight_decay == 0.0 && self.momentum == 0.0 {
+                // Plain SGD reads the gradient in place: no copy of it.
+                w.iter_mut().zip(g.as_slice()).for_each(|(w, &g)| *w -= lr * g);
+                continue;
+            }
             let mut d: Vec<T> = g.as_slice().to_vec();
             if self.weight_decay != 0.0 {
                 d.iter_mut().zip(w.iter()).for_each(|(d, &w)| *d += wd * w);

@@ -226,10 +226,10 @@ impl<'t, T: Float> Bound<'t, T> {
         self.vars.is_empty()
     }
 
-    /// The gradients of every parameter, in store order (`None` for frozen ones), read from
-    /// the gradients of a loss.
-    pub fn grads(&self, g: &Gradients<T>) -> Vec<Option<Tensor<T>>> {
-        self.vars.iter().map(|&v| g.get(v).cloned()).collect()
+    /// The gradients of every parameter, in store order (`None` for frozen ones), taken out of
+    /// the gradients of a loss (moved, not copied).
+    pub fn grads(&self, mut g: Gradients<T>) -> Vec<Option<Tensor<T>>> {
+        self.vars.iter().map(|&v| g.remove(v)).collect()
     }
 }
 

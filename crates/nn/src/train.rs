@@ -251,11 +251,7 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
                 let logits = model.forward(&bound, tape.constant_from(&batch.x));
                 let loss = cross_entropy(logits, &batch.labels).expect("labels match the logits");
                 let g = loss.backward();
-                (
-                    loss.item().as_f64(),
-                    bound.grads(&g),
-                    argmax_rows(&logits.value()),
-                )
+                (loss.item().as_f64(), bound.grads(g), argmax_rows(&logits.value()))
             };
             if let Some(anomaly) = tape.anomaly() {
                 opt.set_lr(base_lr);

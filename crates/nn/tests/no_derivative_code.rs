@@ -731,7 +731,7 @@ fn calls_docs_strings_and_innocent_names_pass() {
         fn train_step<'t>(x: &'t str) -> char {
             /* fn backward() {} /* nested */ fn vjp() {} */
             let g = loss.backward();        // calling the engine is fine
-            let grads = bound.grads(&g);   // so is reading its gradients
+            let grads = bound.grads(g);   // so is reading its gradients
             let msg = "fn sigmoid_grad(y) is derivative code";
             let raw = r#"fn backward() { unsafe {} }"#;
             let b = b"unsafe"; let c = 'u'; let q = '\'';

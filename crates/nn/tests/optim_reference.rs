@@ -69,7 +69,7 @@ fn train(opt: &mut impl Optimizer<f64>, clip: Option<f64>) -> Run {
         let (xv, yv) = (tape.constant_from(&x), tape.constant_from(&y));
         let fit = ((xv + p[b]).matmul(p[w].t()).tanh() - yv).powf(2.0).mean();
         let loss = fit + p[b].powf(4.0).sum().mul_scalar(0.05);
-        let mut grads = p.grads(&loss.backward());
+        let mut grads = p.grads(loss.backward());
         losses.push(loss.item());
         if let Some(max_norm) = clip {
             norms.push(clip_grad_norm(&mut grads, max_norm));

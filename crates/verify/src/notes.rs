@@ -275,7 +275,7 @@ impl NoteNet {
             z21: z21.item(),
             a21: a21.item(),
             loss: loss.item(),
-            grads: p.grads(&g),
+            grads: p.grads(g),
         }
     }
 }
@@ -640,7 +640,7 @@ fn dead_relu() -> Item {
             let p = ps.bind(&tape);
             let a = n.forward(&p, tape.constant(Tensor::from(vec![1.0])));
             let loss = nn::loss::mse_half(a, tape.scalar(0.2)).expect("scalars");
-            let grads = p.grads(&loss.backward());
+            let grads = p.grads(loss.backward());
             last_grad = grads[0].as_ref().expect("trainable").item();
             opt.step(&mut ps, &grads);
             if step == 0 {

@@ -191,7 +191,7 @@ impl Workload for W1Tensor {
         let reg = loss::l2_penalty(bound.vars()).unwrap().mul_scalar(W1_ALPHA);
         let total = data_loss + reg;
         self.fwd_nodes = tape.len();
-        let grads = bound.grads(&total.backward());
+        let grads = bound.grads(total.backward());
         let l = total.item();
         self.opt.step(&mut self.params, &grads);
         l
@@ -234,7 +234,7 @@ impl Workload for W2 {
         let logits = self.model.forward(&bound, tape.constant_from(&self.x));
         let l = loss::cross_entropy(logits, &self.labels).unwrap();
         self.fwd_nodes = tape.len();
-        let grads = bound.grads(&l.backward());
+        let grads = bound.grads(l.backward());
         let v = l.item() as f64;
         self.opt.step(&mut self.params, &grads);
         v

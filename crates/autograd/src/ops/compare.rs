@@ -47,7 +47,14 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     fn try_compare(self, other: Self, cmp: Cmp) -> Result<Self> {
         let op = Op::Compare(cmp);
-        let (a, b) = self.try_broadcast_pair(other, op.name())?;
+        // Against a scalar (relu's and clamp's rules): compare in place, not against a
+        // broadcast copy. The mask carries no gradient, so its operands need not share a shape.
+        let (a, b) = if other.shape().is_empty() {
+            Tape::check_same(op.name(), &self, &other)?;
+            (self, other)
+        } else {
+            self.try_broadcast_pair(other, op.name())?
+        };
         let (one, zero) = (T::one(), T::zero());
         let f = move |x: T, y: T| -> bool {
             match cmp {
@@ -62,8 +69,14 @@ impl<'t, T: Float> Var<'t, T> {
         let idx = self.tape().no_grad(|| {
             self.tape()
                 .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
-                    for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
-                        *o = if f(x, y) { one } else { zero };
+                    if let [y] = *ins[1] {
+                        for (o, &x) in out.iter_mut().zip(ins[0]) {
+                            *o = if f(x, y) { one } else { zero };
+                        }
+                    } else {
+                        for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
+                            *o = if f(x, y) { one } else { zero };
+                        }
                     }
                 })
         });

@@ -80,6 +80,67 @@ impl<'t, T: Float> Var<'t, T> {
         ok(self.try_matmul(other))
     }
 
+    /// PyTorch's `nn.functional.linear`: `x W^T + b` for `x: [.., in]`, `W: [out, in]` and an
+    /// optional `b: [out]`, giving `[.., out]`. `W` is read transposed in place (no copy of
+    /// `W^T`, unlike `x.matmul(w.t())`). A composite of `matmul`, `reshape` and `add`, so its
+    /// derivative follows from theirs: `dx = G W`, `dW = G^T x` (over the leading axes
+    /// flattened), `db = G` summed over the leading axes.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let t = Tape::<f64>::new();
+    /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap());
+    /// let w = t.var(Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 0.0, 2.0], &[3, 2]).unwrap());
+    /// let b = t.var(Tensor::from(vec![0.5, 0.0, -1.0]));
+    /// let y = x.linear(w, Some(b));
+    /// assert_eq!(y.value().to_vec(), vec![1.5, 3.0, 3.0, 3.5, 7.0, 7.0]);
+    /// let g = y.sum().backward();
+    /// assert_eq!(g[w].to_vec(), vec![4.0, 6.0, 4.0, 6.0, 4.0, 6.0]); // G^T x, G = ones
+    /// assert_eq!(g[b].to_vec(), vec![2.0, 2.0, 2.0]);
+    /// assert_eq!(g[x].to_vec(), vec![2.0, 3.0, 2.0, 3.0]);               // G W
+    /// ```
+    #[track_caller]
+    pub fn try_linear(self, weight: Self, bias: Option<Self>) -> Result<Self> {
+        Tape::check_same("linear", &self, &weight)?;
+        let (sx, sw) = (self.shape(), weight.shape());
+        let fits = !sx.is_empty() && sw.len() == 2 && sx[sx.len() - 1] == sw[1];
+        if !fits {
+            return Err(Error::ShapeMismatch {
+                op: "linear",
+                lhs: sx,
+                rhs: sw,
+                expected: "an input [.., in] and a weight [out, in]".into(),
+            });
+        }
+        let (inputs, outputs) = (sw[1], sw[0]);
+        let rows = sx[..sx.len() - 1].iter().product();
+        let x2 = if sx.len() == 2 {
+            self
+        } else {
+            self.reshape(&[rows, inputs])
+        };
+        let y = x2.matmul_t(weight, false, true);
+        let mut out: Shape = sx;
+        *out.last_mut().expect("rank >= 1") = outputs;
+        let y = if out.len() == 2 { y } else { y.reshape(&out) };
+        match bias {
+            None => Ok(y),
+            Some(b) if b.shape().as_slice() == [outputs] => y.try_add(b),
+            Some(b) => Err(Error::ShapeMismatch {
+                op: "linear",
+                lhs: weight.shape(),
+                rhs: b.shape(),
+                expected: "a bias [out] for a weight [out, in]".into(),
+            }),
+        }
+    }
+
+    /// Panicking form of [`try_linear`](Self::try_linear).
+    #[track_caller]
+    pub fn linear(self, weight: Self, bias: Option<Self>) -> Self {
+        ok(self.try_linear(weight, bias))
+    }
+
     /// `op(a) @ op(b)` where `op` transposes the last two axes when its flag is set. Shapes
     /// are checked by the caller.
     #[track_caller]
