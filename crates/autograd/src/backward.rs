@@ -7,22 +7,81 @@
 
 use crate::dtype::Float;
 use crate::error::{Error, Result};
+use crate::op::Op;
 use crate::ops;
+use crate::ops::elem::Val;
 use crate::tensor::Tensor;
 use crate::var::Var;
 use smallvec::SmallVec;
 use std::collections::HashMap;
 
-/// Gradients of every node `0..=root` (`None` where no gradient flows), as node indices.
+/// A node's cotangent during a sweep: a recorded node, or, in a sweep that keeps no graph, a
+/// plain number for a scalar node (its rule applied to values, nothing recorded).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ct<T> {
+    Node(u32),
+    Value(T),
+}
+
+/// The elementwise primitives whose rules are generic over [`Elem`](crate::ops::elem::Elem):
+/// on scalar nodes a sweep that keeps no graph applies them to values.
+fn has_value_rule(op: Op) -> bool {
+    !matches!(
+        op,
+        Op::Leaf
+            | Op::Sign
+            | Op::Compare(_)
+            | Op::Where
+            | Op::Sum(_)
+            | Op::Max(_)
+            | Op::Min(_)
+            | Op::Reshape
+            | Op::Permute { .. }
+            | Op::Expand
+            | Op::Narrow { .. }
+            | Op::Pad { .. }
+            | Op::IndexSelect { .. }
+            | Op::IndexAdd { .. }
+            | Op::Gather { .. }
+            | Op::ScatterAdd { .. }
+            | Op::Concat { .. }
+            | Op::Matmul { .. }
+    )
+}
+
+/// `prev + ct` for a slot that already holds a cotangent. In a sweep that keeps no graph, a
+/// scalar slot holding a value stays a value (the sum of the two as numbers, the same `+` as
+/// the add kernel's); otherwise the sum is recorded.
+#[inline]
+fn accumulate<T: Float>(tape: &crate::Tape<T>, slot: &mut Option<Ct<T>>, ct: Ct<T>) {
+    let Some(prev) = *slot else {
+        *slot = Some(ct);
+        return;
+    };
+    *slot = Some(match (prev, ct) {
+        (Ct::Node(p), Ct::Node(c)) => Ct::Node((Var::new(tape, p) + Var::new(tape, c)).idx()),
+        (prev, ct) => {
+            let value = |c: Ct<T>| match c {
+                Ct::Value(v) => Val(v),
+                Ct::Node(k) => Val(tape.borrow().values(k)[0]),
+            };
+            Ct::Value((value(prev) + value(ct)).0)
+        }
+    });
+}
+
+/// Gradients of every node `0..=root` (`None` where no gradient flows).
 ///
 /// `targets`: the leaves whose gradients are wanted (`None` = every variable). Only nodes on a
-/// path from a target to the root are visited. `create_graph` records the rules for higher order.
+/// path from a target to the root are visited. `create_graph` records the rules for higher
+/// order; without it (and outside anomaly mode, which checks what rules record), the rules of
+/// scalar elementwise nodes run on values and record nothing.
 pub(crate) fn sweep<'t, T: Float>(
     root: Var<'t, T>,
     seed: Var<'t, T>,
     targets: Option<&[u32]>,
     create_graph: bool,
-) -> Vec<Option<u32>> {
+) -> Vec<Option<Ct<T>>> {
     let tape = root.tape();
     let n = root.idx() as usize + 1;
     let relevant: Vec<bool> = {
@@ -42,24 +101,36 @@ pub(crate) fn sweep<'t, T: Float>(
         }
         rel
     };
-    let mut grads: Vec<Option<u32>> = vec![None; n];
+    let mut grads: Vec<Option<Ct<T>>> = vec![None; n];
     if !relevant[n - 1] {
         return grads;
     }
-    grads[n - 1] = Some(seed.idx());
+    grads[n - 1] = Some(Ct::Node(seed.idx()));
+    let values_only = !create_graph && !tape.is_detecting_anomalies();
     let mut run = || {
         for i in (0..n).rev() {
             let Some(gi) = grads[i] else { continue };
-            let (op, inputs) = {
+            let (op, n_in, scalar, first) = {
                 let g = tape.borrow();
-                (
-                    g.nodes[i].op,
-                    SmallVec::<[u32; 3]>::from_slice(g.inputs(i as u32)),
-                )
+                let node = &g.nodes[i];
+                let e = g.inputs(i as u32);
+                let first = match *e {
+                    [a] => [a, a],
+                    [a, b, ..] => [a, b],
+                    [] => continue,
+                };
+                (node.op, node.n_in, node.rank == 0, first)
             };
-            if inputs.is_empty() {
+            // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
+            if values_only && scalar && has_value_rule(op) {
+                scalar_rule(tape, i, op, &first[..n_in as usize], gi, &relevant, &mut grads);
                 continue;
             }
+            let inputs = SmallVec::<[u32; 3]>::from_slice(tape.borrow().inputs(i as u32));
+            let gi = match gi {
+                Ct::Node(k) => k,
+                Ct::Value(v) => tape.scalar(v).idx(),
+            };
             let mut need: SmallVec<[bool; 3]> = SmallVec::new();
             let mut vars: SmallVec<[Var<'t, T>; 3]> = SmallVec::new();
             for &j in &inputs {
@@ -73,12 +144,8 @@ pub(crate) fn sweep<'t, T: Float>(
             let cts = ops::vjp(op, Var::new(tape, gi), &vars, Var::new(tape, i as u32), &need);
             for ((&j, ct), &needed) in inputs.iter().zip(cts).zip(&need) {
                 let (Some(ct), true) = (ct, needed) else { continue };
-                let slot = &mut grads[j as usize];
                 // The multivariable chain rule: a value used several times gets the sum.
-                *slot = Some(match *slot {
-                    None => ct.idx(),
-                    Some(prev) => (Var::new(tape, prev) + ct).idx(),
-                });
+                accumulate(tape, &mut grads[j as usize], Ct::Node(ct.idx()));
             }
         }
     };
@@ -89,6 +156,50 @@ pub(crate) fn sweep<'t, T: Float>(
     }
     tape.set_backward_of(None);
     grads
+}
+
+/// Applies the rule of the scalar elementwise node `i` (`op` of `inputs`) to values: the
+/// cotangent `gi` read as a number, its inputs' cotangents accumulated as numbers.
+#[inline]
+fn scalar_rule<T: Float>(
+    tape: &crate::Tape<T>,
+    i: usize,
+    op: Op,
+    inputs: &[u32],
+    gi: Ct<T>,
+    relevant: &[bool],
+    grads: &mut [Option<Ct<T>>],
+) {
+    let (a, b) = match *inputs {
+        [a] => (a, a),
+        [a, b] => (a, b),
+        _ => unreachable!("elementwise ops have one or two inputs"),
+    };
+    let (gv, y, x, bounds) = {
+        let g = tape.borrow();
+        let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
+        let gv = match gi {
+            Ct::Value(v) => Val(v),
+            Ct::Node(k) => value(k),
+        };
+        (
+            gv,
+            value(i as u32),
+            [value(a), value(b)],
+            ops::rule_consts(&g.consts, op),
+        )
+    };
+    let need = [relevant[a as usize], relevant[b as usize]];
+    let cts = if inputs.len() == 1 {
+        [need[0].then(|| ops::unary::vjp(op, gv, x[0], y, bounds)), None]
+    } else {
+        ops::binary::vjp(op, gv, x[0], x[1], y, need)
+    };
+    for (j, ct) in [a, b].into_iter().zip(cts) {
+        if let Some(Val(v)) = ct {
+            accumulate(tape, &mut grads[j as usize], Ct::Value(v));
+        }
+    }
 }
 
 fn seed_for<'t, T: Float>(y: Var<'t, T>, op: &'static str) -> Result<Var<'t, T>> {
@@ -180,16 +291,22 @@ impl<'t, T: Float> std::ops::Index<Var<'t, T>> for Gradients<T> {
     }
 }
 
-fn collect<'t, T: Float>(y: Var<'t, T>, grads: &[Option<u32>]) -> Gradients<T> {
+/// The cotangent of node `i` as a tensor of its shape (zeros if none flowed).
+pub(crate) fn ct_tensor<T: Float>(g: &crate::tape::Inner<T>, grads: &[Option<Ct<T>>], i: u32) -> Tensor<T> {
+    match grads.get(i as usize).copied().flatten() {
+        Some(Ct::Node(k)) => Tensor::from_parts(g.shape(k).into(), g.values(k).to_vec()),
+        Some(Ct::Value(v)) => Tensor::from_parts(g.shape(i).into(), vec![v]),
+        None => Tensor::zeros(g.shape(i)),
+    }
+}
+
+fn collect<'t, T: Float>(y: Var<'t, T>, grads: &[Option<Ct<T>>]) -> Gradients<T> {
     let tape = y.tape();
     let g = tape.borrow();
     let mut out = HashMap::new();
     for (i, node) in g.nodes.iter().enumerate() {
         if node.requires_grad && node.n_in == 0 {
-            let t = match grads.get(i).copied().flatten() {
-                Some(gi) => Tensor::from_parts(g.shape(gi).into(), g.values(gi).to_vec()),
-                None => Tensor::zeros(g.shape(i as u32)),
-            };
+            let t = ct_tensor(&g, grads, i as u32);
             out.insert(i as u32, t);
         }
     }
@@ -299,7 +416,8 @@ pub fn grad_with<'t, T: Float>(
     Ok(xs
         .iter()
         .map(|x| match grads.get(x.idx() as usize).copied().flatten() {
-            Some(g) => Var::new(y.tape(), g),
+            Some(Ct::Node(g)) => Var::new(y.tape(), g),
+            Some(Ct::Value(_)) => unreachable!("a sweep that records its rules keeps no values"),
             None => y.tape().constant(Tensor::zeros(&x.shape())),
         })
         .collect())
@@ -322,11 +440,6 @@ pub fn vjp<'t, T: Float>(y: Var<'t, T>, cotangent: &Tensor<T>, xs: &[Var<'t, T>]
     let seed = cotangent_for(y, cotangent, "vjp")?;
     let targets: Vec<u32> = xs.iter().map(|x| x.idx()).collect();
     let grads = sweep(y, seed, Some(&targets), false);
-    Ok(xs
-        .iter()
-        .map(|x| match grads.get(x.idx() as usize).copied().flatten() {
-            Some(g) => Var::new(y.tape(), g).value(),
-            None => Tensor::zeros(&x.shape()),
-        })
-        .collect())
+    let g = y.tape().borrow();
+    Ok(xs.iter().map(|x| ct_tensor(&g, &grads, x.idx())).collect())
 }

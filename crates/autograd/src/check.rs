@@ -276,10 +276,8 @@ fn rows_of<'t, T: Float>(y: Var<'t, T>, x: Var<'t, T>) -> Tensor<T> {
         u.as_mut_slice()[j] = T::one();
         let seed = y.tape().constant_from(&u);
         let grads = sweep(y, seed, Some(&[x.idx()]), false);
-        match grads.get(x.idx() as usize).copied().flatten() {
-            Some(g) => Var::new(y.tape(), g).with_values(|v| data.extend_from_slice(v)),
-            None => data.extend(std::iter::repeat_n(T::zero(), numel(&xs))),
-        }
+        let row = crate::backward::ct_tensor(&y.tape().borrow(), &grads, x.idx());
+        data.extend_from_slice(row.as_slice());
     }
     let shape: Shape = ys.iter().chain(xs.iter()).copied().collect();
     Tensor::from_parts(shape, data)

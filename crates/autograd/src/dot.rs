@@ -68,7 +68,7 @@ impl<'t, T: Float> Var<'t, T> {
         Ok(self.render_dot(Some(&grads)))
     }
 
-    fn render_dot(self, grads: Option<&[Option<u32>]>) -> String {
+    fn render_dot(self, grads: Option<&[Option<crate::backward::Ct<T>>]>) -> String {
         let tape = self.tape();
         let root = self.idx() as usize;
         // Mark what the root depends on: one reverse pass, no recursion.
@@ -108,12 +108,12 @@ impl<'t, T: Float> Var<'t, T> {
             if v.numel() == 1 {
                 let _ = write!(label, "\\nvalue {}", fmt_num(v.item()));
             }
-            if let Some(gi) = grads.and_then(|g| g.get(i).copied().flatten()) {
-                let gv = Var::new(tape, gi);
+            if let Some(grads) = grads.filter(|g| g.get(i).copied().flatten().is_some()) {
+                let gv = crate::backward::ct_tensor(&tape.borrow(), grads, i as u32);
                 if gv.numel() == 1 {
-                    let _ = write!(label, "\\ngrad {}", fmt_num(gv.item()));
+                    let _ = write!(label, "\\ngrad {}", fmt_num(gv.as_slice()[0]));
                 } else {
-                    let _ = write!(label, "\\ngrad {}", gv.value().to_string().replace('\n', " "));
+                    let _ = write!(label, "\\ngrad {}", gv.to_string().replace('\n', " "));
                 }
             }
             let style = if v.requires_grad() && v.is_leaf() {

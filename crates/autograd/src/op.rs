@@ -13,6 +13,21 @@ pub(crate) enum Cmp {
     Ne,
 }
 
+impl Cmp {
+    /// Whether `x cmp y` (false when either is NaN, except for `Ne`).
+    #[inline]
+    pub(crate) fn holds<T: PartialOrd>(self, x: T, y: T) -> bool {
+        match self {
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        }
+    }
+}
+
 /// A recorded primitive. Axis sets are bit masks; list arguments live in the tape's `aux` list.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Op {

@@ -3,7 +3,8 @@
 
 use crate::dtype::Float;
 use crate::error::Result;
-use crate::op::Op;
+use crate::op::{Cmp, Op};
+use crate::ops::elem::Elem;
 use crate::shape::broadcast_shapes;
 use crate::tape::Tape;
 use crate::var::Var;
@@ -174,6 +175,7 @@ fn each<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
 }
 
 /// The forward kernels (equal shapes).
+#[inline]
 pub(crate) fn forward<T: Float>(op: Op, a: &[T], b: &[T], out: &mut [T]) {
     match op {
         Op::Add => each(a, b, out, |x, y| x + y),
@@ -189,16 +191,10 @@ pub(crate) fn forward<T: Float>(op: Op, a: &[T], b: &[T], out: &mut [T]) {
 }
 
 /// The derivative rules: cotangents of `a` and `b` given the output's cotangent `g` (all of the
-/// broadcast shape; the `broadcast_to` rule sums them back to each operand's shape).
-pub(crate) fn vjp<'t, T: Float>(
-    op: Op,
-    g: Var<'t, T>,
-    a: Var<'t, T>,
-    b: Var<'t, T>,
-    y: Var<'t, T>,
-    need: [bool; 2],
-) -> [Option<Var<'t, T>>; 2] {
-    let when = |n: bool, f: &dyn Fn() -> Var<'t, T>| if n { Some(f()) } else { None };
+/// broadcast shape; the `broadcast_to` rule sums them back to each operand's shape). Generic
+/// over [`Elem`], as the unary rules.
+pub(crate) fn vjp<V: Elem>(op: Op, g: V, a: V, b: V, y: V, need: [bool; 2]) -> [Option<V>; 2] {
+    let when = |n: bool, f: &dyn Fn() -> V| if n { Some(f()) } else { None };
     match op {
         Op::Add => [when(need[0], &|| g), when(need[1], &|| g)],
         Op::Sub => [when(need[0], &|| g), when(need[1], &|| -g)],
@@ -208,22 +204,23 @@ pub(crate) fn vjp<'t, T: Float>(
             when(need[0], &|| {
                 // d/da a^b = b a^(b-1), defined as 0 where b = 0 (PyTorch; a^0 is constant,
                 // and 0 * 0^-1 would be NaN at a = 0).
-                let zero = g.tape().scalar(T::zero());
-                b.eq_scalar(0.0).where_(zero, g * b * a.pow(b.add_scalar(-1.0)))
+                let zero = g.constant(0.0);
+                let db = g * b * a.binary(b.add_scalar(-1.0), Op::Pow);
+                b.compare_scalar(0.0, Cmp::Eq).select(zero, db)
             }),
             when(need[1], &|| {
                 // d/db a^b = a^b ln a, defined as 0 where a = 0 and b >= 0 (PyTorch).
-                let zero_base = a.eq_scalar(0.0) * b.ge_scalar(0.0);
-                g * zero_base.where_(y.mul_scalar(0.0), y * a.ln())
+                let zero_base = a.compare_scalar(0.0, Cmp::Eq) * b.compare_scalar(0.0, Cmp::Ge);
+                g * zero_base.select(y.mul_scalar(0.0), y * a.unary(Op::Ln))
             }),
         ],
         Op::Maximum | Op::Minimum => {
             // Weight 1 to the winner, 1/2 each at ties.
-            let ties = a.eq(b).mul_scalar(0.5);
+            let ties = a.compare(b, Cmp::Eq).mul_scalar(0.5);
             let (wa, wb) = if op == Op::Maximum {
-                (a.gt(b), b.gt(a))
+                (a.compare(b, Cmp::Gt), b.compare(a, Cmp::Gt))
             } else {
-                (a.lt(b), b.lt(a))
+                (a.compare(b, Cmp::Lt), b.compare(a, Cmp::Lt))
             };
             [
                 when(need[0], &|| g * (wa + ties)),

@@ -45,7 +45,7 @@ macro_rules! comparison {
 
 impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
-    fn try_compare(self, other: Self, cmp: Cmp) -> Result<Self> {
+    pub(crate) fn try_compare(self, other: Self, cmp: Cmp) -> Result<Self> {
         let op = Op::Compare(cmp);
         // Against a scalar (relu's and clamp's rules): compare in place, not against a
         // broadcast copy. The mask carries no gradient, so its operands need not share a shape.
@@ -56,16 +56,7 @@ impl<'t, T: Float> Var<'t, T> {
             self.try_broadcast_pair(other, op.name())?
         };
         let (one, zero) = (T::one(), T::zero());
-        let f = move |x: T, y: T| -> bool {
-            match cmp {
-                Cmp::Gt => x > y,
-                Cmp::Ge => x >= y,
-                Cmp::Lt => x < y,
-                Cmp::Le => x <= y,
-                Cmp::Eq => x == y,
-                Cmp::Ne => x != y,
-            }
-        };
+        let f = move |x: T, y: T| cmp.holds(x, y);
         let idx = self.tape().no_grad(|| {
             self.tape()
                 .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {

@@ -3,6 +3,7 @@
 pub(crate) mod arith;
 pub(crate) mod binary;
 pub(crate) mod compare;
+pub(crate) mod elem;
 pub(crate) mod index;
 pub(crate) mod matmul;
 pub(crate) mod movement;
@@ -17,6 +18,14 @@ use smallvec::{smallvec, SmallVec};
 
 /// Cotangents of a node's inputs (`None` where not needed).
 pub(crate) type Cotangents<'t, T> = SmallVec<[Option<Var<'t, T>>; 2]>;
+
+/// The constants a unary rule reads from the tape's table (clamp's bounds), else zeros.
+pub(crate) fn rule_consts(consts: &[f64], op: Op) -> [f64; 2] {
+    match op {
+        Op::Clamp { c } => [consts[c as usize], consts[c as usize + 1]],
+        _ => [0.0; 2],
+    }
+}
 
 /// Dispatches to the derivative rule of `op`: given the output `y`, its cotangent `g` and the
 /// inputs, the cotangent of every input marked in `need`.
@@ -54,6 +63,12 @@ pub(crate) fn vjp<'t, T: Float>(
             let [a, b] = matmul::vjp(ta, tb, g, inputs[0], inputs[1], [need[0], need[1]]);
             smallvec![a, b]
         }
-        _ => smallvec![Some(unary::vjp(op, g, inputs[0], y))],
+        _ => {
+            let bounds = match op {
+                Op::Clamp { .. } => rule_consts(&g.tape().borrow().consts, op),
+                _ => [0.0; 2],
+            };
+            smallvec![Some(unary::vjp(op, g, inputs[0], y, bounds))]
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! itself differentiable.
 
 use crate::dtype::Float;
-use crate::op::Op;
+use crate::op::{Cmp, Op};
+use crate::ops::elem::Elem;
 use crate::var::Var;
 
 impl<'t, T: Float> Var<'t, T> {
@@ -277,6 +278,7 @@ fn each<T: Float>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
 }
 
 /// The forward kernels.
+#[inline]
 pub(crate) fn forward<T: Float>(op: Op, x: &[T], out: &mut [T]) {
     let zero = T::zero();
     let one = T::one();
@@ -335,9 +337,10 @@ pub(crate) fn forward<T: Float>(op: Op, x: &[T], out: &mut [T]) {
 }
 
 /// The derivative rules: given the output's cotangent `g`, the input `x` and the output `y`,
-/// the input's cotangent. Every rule is built from primitive ops, so it can be differentiated
-/// again.
-pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t, T>) -> Var<'t, T> {
+/// the input's cotangent. Every rule is built from primitive ops, generic over [`Elem`]: on
+/// [`Var`](crate::Var) it records them (so it can be differentiated again), on values it
+/// computes them. `bounds`: clamp's `[lo, hi]` (from the tape's constant table).
+pub(crate) fn vjp<V: Elem>(op: Op, g: V, x: V, y: V, bounds: [f64; 2]) -> V {
     match op {
         Op::Neg => -g,
         Op::Exp => g * y,
@@ -345,26 +348,23 @@ pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t,
         Op::Sqrt => g / y.mul_scalar(2.0),
         Op::Powf(0.0) => g.mul_scalar(0.0),
         Op::Powf(2.0) => (g * x).mul_scalar(2.0),
-        Op::Powf(c) => g * x.powf(c - 1.0).mul_scalar(c),
-        Op::Abs => g * x.sign(),
-        Op::Sin => g * x.cos(),
-        Op::Cos => -(g * x.sin()),
+        Op::Powf(c) => g * x.unary(Op::Powf(c - 1.0)).mul_scalar(c),
+        Op::Abs => g * x.unary(Op::Sign),
+        Op::Sin => g * x.unary(Op::Cos),
+        Op::Cos => -(g * x.unary(Op::Sin)),
         // g (1 - y^2) and g y (1 - y), in three recorded ops each.
         Op::Tanh => g - g * y * y,
         Op::Sigmoid => {
             let gy = g * y;
             gy - gy * y
         }
-        Op::Relu => g * x.gt_scalar(0.0),
-        Op::LeakyRelu(a) => g * x.gt_scalar(0.0).mul_scalar(1.0 - a).add_scalar(a),
-        Op::Softplus => g * x.sigmoid(),
+        Op::Relu => g * x.compare_scalar(0.0, Cmp::Gt),
+        Op::LeakyRelu(a) => g * x.compare_scalar(0.0, Cmp::Gt).mul_scalar(1.0 - a).add_scalar(a),
+        Op::Softplus => g * x.unary(Op::Sigmoid),
         Op::Recip => -(g * y * y),
-        Op::Clamp { c } => {
-            let (lo, hi) = {
-                let consts = &g.tape().borrow().consts;
-                (consts[c as usize], consts[c as usize + 1])
-            };
-            g * (x.gt_scalar(lo) * x.lt_scalar(hi))
+        Op::Clamp { .. } => {
+            let [lo, hi] = bounds;
+            g * (x.compare_scalar(lo, Cmp::Gt) * x.compare_scalar(hi, Cmp::Lt))
         }
         Op::AddScalar(_) => g,
         Op::MulScalar(c) => g.mul_scalar(c),

@@ -1,0 +1,128 @@
+//! The algebra the elementwise derivative rules are written in, and its two implementations:
+//!
+//! - [`Var`]: every step is recorded, so the gradient is a graph that can be differentiated
+//!   again (`grad`), and tensors of any shape work;
+//! - [`Val`]: a plain number, computed with the very same forward kernels: `backward` (which
+//!   keeps no graph) applies the rules of scalar nodes this way, without recording a node.
+//!
+//! Each rule (in `unary.rs` and `binary.rs`) is written once, generic over [`Elem`], so both
+//! paths apply the same formula, step by step, and round the same way.
+
+use crate::dtype::Float;
+use crate::op::{Cmp, Op};
+use crate::ops::{binary, unary};
+use crate::var::Var;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// What a derivative rule may do with the cotangent, the inputs and the output.
+pub(crate) trait Elem:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
+{
+    /// A one-input elementwise primitive (`exp`, `powf(c)`, `mul_scalar(c)`, ...).
+    fn unary(self, op: Op) -> Self;
+    /// A two-input elementwise primitive (`pow`).
+    fn binary(self, other: Self, op: Op) -> Self;
+    /// A mask: 1 where `self cmp other`, else 0 (no gradient).
+    fn compare(self, other: Self, cmp: Cmp) -> Self;
+    /// `where(self, on_true, on_false)`.
+    fn select(self, on_true: Self, on_false: Self) -> Self;
+    /// A scalar constant `c` (broadcast where combined with a tensor).
+    fn constant(self, c: f64) -> Self;
+
+    fn mul_scalar(self, c: f64) -> Self {
+        self.unary(Op::MulScalar(c))
+    }
+    fn add_scalar(self, c: f64) -> Self {
+        self.unary(Op::AddScalar(c))
+    }
+    fn compare_scalar(self, c: f64, cmp: Cmp) -> Self {
+        self.compare(self.constant(c), cmp)
+    }
+}
+
+impl<'t, T: Float> Elem for Var<'t, T> {
+    #[inline]
+    fn unary(self, op: Op) -> Self {
+        Var::unary(self, op)
+    }
+    #[inline]
+    fn binary(self, other: Self, op: Op) -> Self {
+        binary::ok(self.try_binary(other, op))
+    }
+    #[inline]
+    fn compare(self, other: Self, cmp: Cmp) -> Self {
+        binary::ok(self.try_compare(other, cmp))
+    }
+    #[inline]
+    fn select(self, on_true: Self, on_false: Self) -> Self {
+        self.where_(on_true, on_false)
+    }
+    #[inline]
+    fn constant(self, c: f64) -> Self {
+        self.tape().scalar(T::from_f64(c))
+    }
+}
+
+/// A scalar value with the engine's elementwise semantics (its forward kernels, applied to one
+/// element).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Val<T>(pub T);
+
+impl<T: Float> Elem for Val<T> {
+    #[inline]
+    fn unary(self, op: Op) -> Self {
+        let mut out = [T::zero()];
+        unary::forward(op, &[self.0], &mut out);
+        Val(out[0])
+    }
+    #[inline]
+    fn binary(self, other: Self, op: Op) -> Self {
+        let mut out = [T::zero()];
+        binary::forward(op, &[self.0], &[other.0], &mut out);
+        Val(out[0])
+    }
+    #[inline]
+    fn compare(self, other: Self, cmp: Cmp) -> Self {
+        Val(if cmp.holds(self.0, other.0) {
+            T::one()
+        } else {
+            T::zero()
+        })
+    }
+    #[inline]
+    fn select(self, on_true: Self, on_false: Self) -> Self {
+        if self.0 != T::zero() {
+            on_true
+        } else {
+            on_false
+        }
+    }
+    #[inline]
+    fn constant(self, c: f64) -> Self {
+        Val(T::from_f64(c))
+    }
+}
+
+macro_rules! val_operator {
+    ($trait:ident, $method:ident, $op:ident) => {
+        impl<T: Float> $trait for Val<T> {
+            type Output = Val<T>;
+            #[inline]
+            fn $method(self, rhs: Self) -> Self {
+                self.binary(rhs, Op::$op)
+            }
+        }
+    };
+}
+val_operator!(Add, add, Add);
+val_operator!(Sub, sub, Sub);
+val_operator!(Mul, mul, Mul);
+val_operator!(Div, div, Div);
+
+impl<T: Float> Neg for Val<T> {
+    type Output = Val<T>;
+    #[inline]
+    fn neg(self) -> Self {
+        self.unary(Op::Neg)
+    }
+}
