@@ -70,6 +70,24 @@ fn accumulate<T: Float>(tape: &crate::Tape<T>, slot: &mut Option<Ct<T>>, ct: Ct<
     });
 }
 
+/// Which nodes a sweep visits: those on a path from a target to the root.
+enum Relevance {
+    /// Every variable is a target: exactly the nodes that require a gradient.
+    RequiresGrad,
+    /// Marked by a forward pass from the targets.
+    Marked(Vec<bool>),
+}
+
+impl Relevance {
+    #[inline]
+    fn of<T: Float>(&self, g: &crate::tape::Inner<T>, i: u32) -> bool {
+        match self {
+            Relevance::RequiresGrad => g.nodes[i as usize].requires_grad,
+            Relevance::Marked(rel) => rel[i as usize],
+        }
+    }
+}
+
 /// Gradients of every node `0..=root` (`None` where no gradient flows).
 ///
 /// `targets`: the leaves whose gradients are wanted (`None` = every variable). Only nodes on a
@@ -84,7 +102,11 @@ pub(crate) fn sweep<'t, T: Float>(
 ) -> Vec<Option<Ct<T>>> {
     let tape = root.tape();
     let n = root.idx() as usize + 1;
-    let relevant: Vec<bool> = {
+    let relevant = if targets.is_none() {
+        // Every variable is a target, so the nodes on a path from one are exactly those that
+        // require a gradient: no pass needed.
+        Relevance::RequiresGrad
+    } else {
         let g = tape.borrow();
         let mut is_target = vec![targets.is_none(); n];
         for &t in targets.unwrap_or(&[]) {
@@ -99,10 +121,10 @@ pub(crate) fn sweep<'t, T: Float>(
             rel[i] =
                 node.requires_grad && (is_target[i] || g.inputs(i as u32).iter().any(|&j| rel[j as usize]));
         }
-        rel
+        Relevance::Marked(rel)
     };
     let mut grads: Vec<Option<Ct<T>>> = vec![None; n];
-    if !relevant[n - 1] {
+    if !relevant.of(&tape.borrow(), (n - 1) as u32) {
         return grads;
     }
     grads[n - 1] = Some(Ct::Node(seed.idx()));
@@ -110,33 +132,29 @@ pub(crate) fn sweep<'t, T: Float>(
     let mut run = || {
         for i in (0..n).rev() {
             let Some(gi) = grads[i] else { continue };
-            let (op, n_in, scalar, first) = {
+            let op = {
                 let g = tape.borrow();
-                let node = &g.nodes[i];
-                let e = g.inputs(i as u32);
-                let first = match *e {
-                    [a] => [a, a],
-                    [a, b, ..] => [a, b],
-                    [] => continue,
-                };
-                (node.op, node.n_in, node.rank == 0, first)
+                let node = g.nodes[i];
+                if node.n_in == 0 {
+                    continue;
+                }
+                // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
+                if values_only && node.rank == 0 && has_value_rule(node.op) {
+                    scalar_rule(&g, i, gi, &relevant, &mut grads);
+                    continue;
+                }
+                node.op
             };
-            // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
-            if values_only && scalar && has_value_rule(op) {
-                scalar_rule(tape, i, op, &first[..n_in as usize], gi, &relevant, &mut grads);
-                continue;
-            }
             let inputs = SmallVec::<[u32; 3]>::from_slice(tape.borrow().inputs(i as u32));
             let gi = match gi {
                 Ct::Node(k) => k,
                 Ct::Value(v) => tape.scalar(v).idx(),
             };
-            let mut need: SmallVec<[bool; 3]> = SmallVec::new();
-            let mut vars: SmallVec<[Var<'t, T>; 3]> = SmallVec::new();
-            for &j in &inputs {
-                need.push(relevant[j as usize]);
-                vars.push(Var::new(tape, j));
-            }
+            let need: SmallVec<[bool; 3]> = {
+                let g = tape.borrow();
+                inputs.iter().map(|&j| relevant.of(&g, j)).collect()
+            };
+            let vars: SmallVec<[Var<'t, T>; 3]> = inputs.iter().map(|&j| Var::new(tape, j)).collect();
             if !need.iter().any(|&b| b) {
                 continue;
             }
@@ -162,43 +180,41 @@ pub(crate) fn sweep<'t, T: Float>(
 /// cotangent `gi` read as a number, its inputs' cotangents accumulated as numbers.
 #[inline]
 fn scalar_rule<T: Float>(
-    tape: &crate::Tape<T>,
+    g: &crate::tape::Inner<T>,
     i: usize,
-    op: Op,
-    inputs: &[u32],
     gi: Ct<T>,
-    relevant: &[bool],
+    relevant: &Relevance,
     grads: &mut [Option<Ct<T>>],
 ) {
+    let op = g.nodes[i].op;
+    let inputs = g.inputs(i as u32);
     let (a, b) = match *inputs {
         [a] => (a, a),
         [a, b] => (a, b),
         _ => unreachable!("elementwise ops have one or two inputs"),
     };
-    let (gv, y, x, bounds) = {
-        let g = tape.borrow();
-        let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
-        let gv = match gi {
-            Ct::Value(v) => Val(v),
-            Ct::Node(k) => value(k),
-        };
-        (
-            gv,
-            value(i as u32),
-            [value(a), value(b)],
-            ops::rule_consts(&g.consts, op),
-        )
+    let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
+    let gv = match gi {
+        Ct::Value(v) => Val(v),
+        Ct::Node(k) => value(k),
     };
-    let need = [relevant[a as usize], relevant[b as usize]];
+    let (y, x) = (value(i as u32), [value(a), value(b)]);
+    let need = [relevant.of(g, a), relevant.of(g, b)];
     let cts = if inputs.len() == 1 {
+        let bounds = ops::rule_consts(&g.consts, op);
         [need[0].then(|| ops::unary::vjp(op, gv, x[0], y, bounds)), None]
     } else {
         ops::binary::vjp(op, gv, x[0], x[1], y, need)
     };
     for (j, ct) in [a, b].into_iter().zip(cts) {
-        if let Some(Val(v)) = ct {
-            accumulate(tape, &mut grads[j as usize], Ct::Value(v));
-        }
+        let Some(ct) = ct else { continue };
+        // The chain rule's sum, as numbers (the add kernel's `+`).
+        let slot = &mut grads[j as usize];
+        *slot = Some(Ct::Value(match *slot {
+            None => ct.0,
+            Some(Ct::Value(prev)) => (Val(prev) + ct).0,
+            Some(Ct::Node(prev)) => (value(prev) + ct).0,
+        }));
     }
 }
 

@@ -46,7 +46,11 @@ pub(crate) struct Inner<T> {
     pub aux: Vec<usize>,
     /// Real arguments of ops that carry more than one (clamp's bounds).
     pub consts: Vec<f64>,
+    /// The values of nodes `0..`, in `data[..used]`. After a reset, `data` keeps the previous
+    /// record's (initialised) values beyond `used`, so kernels that write every element of
+    /// their output do not pay for zero-filling it first.
     pub data: Vec<T>,
+    pub used: usize,
     pub no_grad_depth: u32,
     /// Names given to values with [`Var::named`], for DOT graphs and traces.
     pub names: std::collections::HashMap<u32, String>,
@@ -75,6 +79,15 @@ impl<T: Float> Inner<T> {
         let n = &self.nodes[i as usize];
         &self.edges[n.edges as usize..n.edges as usize + n.n_in as usize]
     }
+}
+
+/// What a kernel expects of its output buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// Zeros (the kernel adds into it, or writes only part of it).
+    Zeroed,
+    /// Anything: the kernel writes every element.
+    Overwritten,
 }
 
 /// The shape of a node being recorded: given, or the same as an existing node's.
@@ -123,6 +136,7 @@ impl<T: Float> Tape<T> {
                 aux: Vec::new(),
                 consts: Vec::new(),
                 data: Vec::new(),
+                used: 0,
                 no_grad_depth: 0,
                 names: Default::default(),
                 anomaly: None,
@@ -180,7 +194,7 @@ impl<T: Float> Tape<T> {
         g.dims.clear();
         g.aux.clear();
         g.consts.clear();
-        g.data.clear();
+        g.used = 0; // the old values stay, to be overwritten
         g.no_grad_depth = 0;
         g.names.clear();
         if let Some(a) = g.anomaly.as_mut() {
@@ -293,7 +307,7 @@ impl<T: Float> Tape<T> {
 
     #[track_caller]
     fn leaf_slice(&self, shape: &[usize], values: &[T], requires_grad: bool) -> Var<'_, T> {
-        let idx = self.record(Op::Leaf, &[], shape, |_, out| out.copy_from_slice(values));
+        let idx = self.record_overwrite(Op::Leaf, &[], shape, |_, out| out.copy_from_slice(values));
         if requires_grad {
             let mut g = self.inner.borrow_mut();
             g.nodes[idx as usize].requires_grad = true;
@@ -339,11 +353,26 @@ impl<T: Float> Tape<T> {
         shape: &[usize],
         kernel: impl FnOnce(&[&[T]], &mut [T]),
     ) -> u32 {
-        self.record_impl(op, inputs, OutShape::Given(shape), kernel)
+        self.record_impl(op, inputs, OutShape::Given(shape), Out::Zeroed, kernel)
     }
 
-    /// [`record`](Self::record) for an output of the same shape as node `like` (elementwise
-    /// ops): the node shares `like`'s dims instead of copying them.
+    /// [`record`](Self::record) for a kernel that writes every element of its output (which
+    /// then starts with arbitrary values, not zeros).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn record_overwrite(
+        &self,
+        op: Op,
+        inputs: &[u32],
+        shape: &[usize],
+        kernel: impl FnOnce(&[&[T]], &mut [T]),
+    ) -> u32 {
+        self.record_impl(op, inputs, OutShape::Given(shape), Out::Overwritten, kernel)
+    }
+
+    /// [`record_overwrite`](Self::record_overwrite) for an output of the same shape as node
+    /// `like` (elementwise ops, whose kernels write every element): the node shares `like`'s
+    /// dims instead of copying them.
     #[inline]
     #[track_caller]
     pub(crate) fn record_like(
@@ -353,7 +382,7 @@ impl<T: Float> Tape<T> {
         like: u32,
         kernel: impl FnOnce(&[&[T]], &mut [T]),
     ) -> u32 {
-        self.record_impl(op, inputs, OutShape::Like(like), kernel)
+        self.record_impl(op, inputs, OutShape::Like(like), Out::Overwritten, kernel)
     }
 
     #[inline]
@@ -363,6 +392,7 @@ impl<T: Float> Tape<T> {
         op: Op,
         inputs: &[u32],
         out_shape: OutShape<'_>,
+        init: Out,
         kernel: impl FnOnce(&[&[T]], &mut [T]),
     ) -> u32 {
         let mut guard = self.inner.borrow_mut();
@@ -381,10 +411,22 @@ impl<T: Float> Tape<T> {
             }
         };
         let n = numel(&g.dims[dims as usize..dims as usize + rank as usize]);
-        let off = g.data.len();
-        g.data.resize(off + n, T::zero());
+        let off = g.used;
+        let end = off + n;
+        if end > g.data.len() {
+            // Fresh memory: zeros either way (the part below `len` is stale, so clear it too).
+            if init == Out::Zeroed {
+                let len = g.data.len();
+                g.data[off.min(len)..].fill(T::zero());
+            }
+            g.data.resize(end, T::zero());
+        } else if init == Out::Zeroed {
+            g.data[off..end].fill(T::zero());
+        }
+        g.used = end;
         {
             let (before, out) = g.data.split_at_mut(off);
+            let out = &mut out[..n];
             let (nodes, all_dims) = (&g.nodes, &g.dims);
             let slice = |i: u32| -> &[T] {
                 let nd = &nodes[i as usize];
@@ -404,6 +446,44 @@ impl<T: Float> Tape<T> {
             Self::check_anomaly(g, op, inputs, dims, rank, off, n, Location::caller());
         }
         Self::push_node(g, op, inputs, dims, rank, off, requires_grad)
+    }
+
+    /// Records an elementwise op on rank-0 inputs (every node of a scalar graph) in one borrow,
+    /// without the shape bookkeeping of [`record`](Self::record): `value` computes the result
+    /// from the inputs' values. `None` (nothing recorded) if an input is not rank 0 or anomaly
+    /// mode is on; the caller then takes the general path.
+    #[inline]
+    pub(crate) fn record_scalar<const N: usize>(
+        &self,
+        op: Op,
+        inputs: [u32; N],
+        value: impl FnOnce([T; N]) -> T,
+    ) -> Option<u32> {
+        let mut guard = self.inner.borrow_mut();
+        let g = &mut *guard;
+        if g.anomaly.is_some() {
+            return None;
+        }
+        let mut xs = [T::zero(); N];
+        let mut any_grad = false;
+        for (x, &i) in xs.iter_mut().zip(&inputs) {
+            let nd = g.nodes[i as usize];
+            if nd.rank != 0 {
+                return None;
+            }
+            *x = g.data[nd.data as usize];
+            any_grad |= nd.requires_grad;
+        }
+        let y = value(xs);
+        let off = g.used;
+        if off < g.data.len() {
+            g.data[off] = y;
+        } else {
+            g.data.push(y);
+        }
+        g.used = off + 1;
+        let requires_grad = any_grad && g.no_grad_depth == 0;
+        Some(Self::push_node(g, op, &inputs, 0, 0, off, requires_grad))
     }
 
     /// Records a node that shares its single input's elements (reshape, detach): no copy.
@@ -502,7 +582,7 @@ impl<T: Float> Tape<T> {
         let idx = g.nodes.len();
         assert!(idx < u32::MAX as usize, "a tape holds at most 2^32 - 1 nodes");
         assert!(
-            g.data.len() <= u32::MAX as usize,
+            g.used <= u32::MAX as usize,
             "a tape holds at most 2^32 - 1 elements"
         );
         let edges = g.edges.len() as u32;

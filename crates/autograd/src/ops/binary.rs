@@ -34,6 +34,14 @@ impl<'t, T: Float> Var<'t, T> {
 
     #[track_caller]
     pub(crate) fn try_binary(self, other: Self, op: Op) -> Result<Self> {
+        if std::ptr::eq(self.tape(), other.tape()) {
+            let recorded = self
+                .tape()
+                .record_scalar(op, [self.idx(), other.idx()], |[x, y]| scalar(op, x, y));
+            if let Some(idx) = recorded {
+                return Ok(Var::new(self.tape(), idx));
+            }
+        }
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
         let idx = self
             .tape()
@@ -174,18 +182,46 @@ fn each<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
     }
 }
 
-/// The forward kernels (equal shapes).
+/// The forward formulas, one element at a time (scalar graphs call this directly).
+#[inline(always)]
+pub(crate) fn scalar<T: Float>(op: Op, x: T, y: T) -> T {
+    match op {
+        Op::Add => x + y,
+        Op::Sub => x - y,
+        Op::Mul => x * y,
+        Op::Div => x / y,
+        Op::Pow => x.powf(y),
+        // NaN propagates, as in PyTorch.
+        Op::Maximum => {
+            if x.is_nan() || x > y {
+                x
+            } else {
+                y
+            }
+        }
+        Op::Minimum => {
+            if x.is_nan() || x < y {
+                x
+            } else {
+                y
+            }
+        }
+        _ => unreachable!("{} is not a binary op", op.name()),
+    }
+}
+
+/// The forward kernels (equal shapes): [`scalar`] over every element, one loop per op so that
+/// each loop's body is the op's formula alone.
 #[inline]
 pub(crate) fn forward<T: Float>(op: Op, a: &[T], b: &[T], out: &mut [T]) {
     match op {
-        Op::Add => each(a, b, out, |x, y| x + y),
-        Op::Sub => each(a, b, out, |x, y| x - y),
-        Op::Mul => each(a, b, out, |x, y| x * y),
-        Op::Div => each(a, b, out, |x, y| x / y),
-        Op::Pow => each(a, b, out, |x, y| x.powf(y)),
-        // NaN propagates, as in PyTorch.
-        Op::Maximum => each(a, b, out, |x, y| if x.is_nan() || x > y { x } else { y }),
-        Op::Minimum => each(a, b, out, |x, y| if x.is_nan() || x < y { x } else { y }),
+        Op::Add => each(a, b, out, |x, y| scalar(Op::Add, x, y)),
+        Op::Sub => each(a, b, out, |x, y| scalar(Op::Sub, x, y)),
+        Op::Mul => each(a, b, out, |x, y| scalar(Op::Mul, x, y)),
+        Op::Div => each(a, b, out, |x, y| scalar(Op::Div, x, y)),
+        Op::Pow => each(a, b, out, |x, y| scalar(Op::Pow, x, y)),
+        Op::Maximum => each(a, b, out, |x, y| scalar(Op::Maximum, x, y)),
+        Op::Minimum => each(a, b, out, |x, y| scalar(Op::Minimum, x, y)),
         _ => unreachable!("{} is not a binary op", op.name()),
     }
 }
@@ -194,21 +230,20 @@ pub(crate) fn forward<T: Float>(op: Op, a: &[T], b: &[T], out: &mut [T]) {
 /// broadcast shape; the `broadcast_to` rule sums them back to each operand's shape). Generic
 /// over [`Elem`], as the unary rules.
 pub(crate) fn vjp<V: Elem>(op: Op, g: V, a: V, b: V, y: V, need: [bool; 2]) -> [Option<V>; 2] {
-    let when = |n: bool, f: &dyn Fn() -> V| if n { Some(f()) } else { None };
     match op {
-        Op::Add => [when(need[0], &|| g), when(need[1], &|| g)],
-        Op::Sub => [when(need[0], &|| g), when(need[1], &|| -g)],
-        Op::Mul => [when(need[0], &|| g * b), when(need[1], &|| g * a)],
-        Op::Div => [when(need[0], &|| g / b), when(need[1], &|| -(g * y) / b)],
+        Op::Add => [need[0].then_some(g), need[1].then_some(g)],
+        Op::Sub => [need[0].then_some(g), need[1].then(|| -g)],
+        Op::Mul => [need[0].then(|| g * b), need[1].then(|| g * a)],
+        Op::Div => [need[0].then(|| g / b), need[1].then(|| -(g * y) / b)],
         Op::Pow => [
-            when(need[0], &|| {
+            need[0].then(|| {
                 // d/da a^b = b a^(b-1), defined as 0 where b = 0 (PyTorch; a^0 is constant,
                 // and 0 * 0^-1 would be NaN at a = 0).
                 let zero = g.constant(0.0);
                 let db = g * b * a.binary(b.add_scalar(-1.0), Op::Pow);
                 b.compare_scalar(0.0, Cmp::Eq).select(zero, db)
             }),
-            when(need[1], &|| {
+            need[1].then(|| {
                 // d/db a^b = a^b ln a, defined as 0 where a = 0 and b >= 0 (PyTorch).
                 let zero_base = a.compare_scalar(0.0, Cmp::Eq) * b.compare_scalar(0.0, Cmp::Ge);
                 g * zero_base.select(y.mul_scalar(0.0), y * a.unary(Op::Ln))
@@ -222,10 +257,7 @@ pub(crate) fn vjp<V: Elem>(op: Op, g: V, a: V, b: V, y: V, need: [bool; 2]) -> [
             } else {
                 (a.compare(b, Cmp::Lt), b.compare(a, Cmp::Lt))
             };
-            [
-                when(need[0], &|| g * (wa + ties)),
-                when(need[1], &|| g * (wb + ties)),
-            ]
+            [need[0].then(|| g * (wa + ties)), need[1].then(|| g * (wb + ties))]
         }
         _ => unreachable!("{} has no binary derivative rule", op.name()),
     }

@@ -108,7 +108,7 @@ impl<'t, T: Float> Var<'t, T> {
         let zero = T::zero();
         let idx = self
             .tape()
-            .record(op, &[c.idx(), a.idx(), b.idx()], &s, |ins, out| {
+            .record_overwrite(op, &[c.idx(), a.idx(), b.idx()], &s, |ins, out| {
                 for (i, o) in out.iter_mut().enumerate() {
                     *o = if ins[0][i] != zero { ins[1][i] } else { ins[2][i] };
                 }

@@ -71,15 +71,11 @@ pub(crate) struct Val<T>(pub T);
 impl<T: Float> Elem for Val<T> {
     #[inline]
     fn unary(self, op: Op) -> Self {
-        let mut out = [T::zero()];
-        unary::forward(op, &[self.0], &mut out);
-        Val(out[0])
+        Val(unary::scalar(op, self.0))
     }
     #[inline]
     fn binary(self, other: Self, op: Op) -> Self {
-        let mut out = [T::zero()];
-        binary::forward(op, &[self.0], &[other.0], &mut out);
-        Val(out[0])
+        Val(binary::scalar(op, self.0, other.0))
     }
     #[inline]
     fn compare(self, other: Self, cmp: Cmp) -> Self {

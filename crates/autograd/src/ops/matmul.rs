@@ -159,13 +159,14 @@ impl<'t, T: Float> Var<'t, T> {
         out[r - 1] = n;
         let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
         let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-        let idx = self.tape().record(
+        let idx = self.tape().record_overwrite(
             Op::Matmul { ta, tb },
             &[self.idx(), other.idx()],
             &out,
             |ins, o| {
                 if m * n == 0 || k == 0 {
-                    return; // the output is already zeros
+                    o.fill(T::zero()); // an empty sum
+                    return;
                 }
                 for bi in 0..batch {
                     let a = &ins[0][bi * m * k..][..m * k];

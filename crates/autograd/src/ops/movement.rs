@@ -79,7 +79,7 @@ impl<'t, T: Float> Var<'t, T> {
         let aux = self.tape().push_aux(perm.iter().copied());
         let idx = self
             .tape()
-            .record(Op::Permute { aux }, &[self.idx()], &out, |ins, o| {
+            .record_overwrite(Op::Permute { aux }, &[self.idx()], &out, |ins, o| {
                 for_each_strided(&out, &src, 0, |i, s| o[i] = ins[0][s]);
             });
         Ok(Var::new(self.tape(), idx))
@@ -162,13 +162,15 @@ impl<'t, T: Float> Var<'t, T> {
             return self;
         }
         let src = broadcast_strides(&from, shape);
-        let idx = self.tape().record(Op::Expand, &[self.idx()], shape, |ins, o| {
-            if ins[0].len() == 1 {
-                o.fill(ins[0][0]);
-            } else {
-                for_each_strided(shape, &src, 0, |i, s| o[i] = ins[0][s]);
-            }
-        });
+        let idx = self
+            .tape()
+            .record_overwrite(Op::Expand, &[self.idx()], shape, |ins, o| {
+                if ins[0].len() == 1 {
+                    o.fill(ins[0][0]);
+                } else {
+                    for_each_strided(shape, &src, 0, |i, s| o[i] = ins[0][s]);
+                }
+            });
         Var::new(self.tape(), idx)
     }
 

@@ -26,7 +26,7 @@ impl<'t, T: Float> Var<'t, T> {
                 *s = 0;
             }
         }
-        let idx = self.tape().record(op, &[self.idx()], &out, |ins, o| {
+        let idx = self.tape().record_overwrite(op, &[self.idx()], &out, |ins, o| {
             o.fill(init);
             let x = ins[0];
             match op {

@@ -10,6 +10,9 @@ use crate::var::Var;
 impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub(crate) fn unary(self, op: Op) -> Self {
+        if let Some(idx) = self.tape().record_scalar(op, [self.idx()], |[x]| scalar(op, x)) {
+            return Var::new(self.tape(), idx);
+        }
         let idx = self
             .tape()
             .record_like(op, &[self.idx()], self.idx(), |ins, out| forward(op, ins[0], out));
@@ -277,26 +280,23 @@ fn each<T: Float>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
     }
 }
 
-/// The forward kernels.
-#[inline]
-pub(crate) fn forward<T: Float>(op: Op, x: &[T], out: &mut [T]) {
+/// The forward formulas, one element at a time (scalar graphs call this directly).
+#[inline(always)]
+pub(crate) fn scalar<T: Float>(op: Op, v: T) -> T {
     let zero = T::zero();
     let one = T::one();
     match op {
-        Op::Neg => each(x, out, |v| -v),
-        Op::Exp => each(x, out, |v| v.exp()),
-        Op::Ln => each(x, out, |v| v.ln()),
-        Op::Sqrt => each(x, out, |v| v.sqrt()),
+        Op::Neg => -v,
+        Op::Exp => v.exp(),
+        Op::Ln => v.ln(),
+        Op::Sqrt => v.sqrt(),
         // Squares (l2 penalties, the rule of x^3) without libm's pow: x * x is exact to
         // rounding, and about 20 times cheaper.
-        Op::Powf(2.0) => each(x, out, |v| v * v),
-        Op::Powf(1.0) => out.copy_from_slice(x),
-        Op::Powf(c) => {
-            let c = T::from_f64(c);
-            each(x, out, |v| v.powf(c))
-        }
-        Op::Abs => each(x, out, |v| v.abs()),
-        Op::Sign => each(x, out, |v| {
+        Op::Powf(2.0) => v * v,
+        Op::Powf(1.0) => v,
+        Op::Powf(c) => v.powf(T::from_f64(c)),
+        Op::Abs => v.abs(),
+        Op::Sign => {
             if v > zero {
                 one
             } else if v < zero {
@@ -304,34 +304,65 @@ pub(crate) fn forward<T: Float>(op: Op, x: &[T], out: &mut [T]) {
             } else {
                 v // 0 stays 0, NaN stays NaN
             }
-        }),
-        Op::Sin => each(x, out, |v| v.sin()),
-        Op::Cos => each(x, out, |v| v.cos()),
-        Op::Tanh => each(x, out, |v| v.tanh()),
-        Op::Sigmoid => each(x, out, |v| {
+        }
+        Op::Sin => v.sin(),
+        Op::Cos => v.cos(),
+        Op::Tanh => v.tanh(),
+        Op::Sigmoid => {
             if v >= zero {
                 one / (one + (-v).exp())
             } else {
                 let e = v.exp();
                 e / (one + e)
             }
-        }),
+        }
         // Written so that NaN passes through, as in PyTorch.
-        Op::Relu => each(x, out, |v| if v <= zero { zero } else { v }),
+        Op::Relu => {
+            if v <= zero {
+                zero
+            } else {
+                v
+            }
+        }
         Op::LeakyRelu(a) => {
-            let a = T::from_f64(a);
-            each(x, out, |v| if v > zero { v } else { a * v })
+            if v > zero {
+                v
+            } else {
+                T::from_f64(a) * v
+            }
         }
-        Op::Softplus => each(x, out, |v| v.max(zero) + (-v.abs()).exp().ln_1p()),
-        Op::Recip => each(x, out, |v| one / v),
-        Op::AddScalar(c) => {
-            let c = T::from_f64(c);
-            each(x, out, |v| v + c)
-        }
-        Op::MulScalar(c) => {
-            let c = T::from_f64(c);
-            each(x, out, |v| v * c)
-        }
+        Op::Softplus => v.max(zero) + (-v.abs()).exp().ln_1p(),
+        Op::Recip => one / v,
+        Op::AddScalar(c) => v + T::from_f64(c),
+        Op::MulScalar(c) => v * T::from_f64(c),
+        _ => unreachable!("{} is not a unary op", op.name()),
+    }
+}
+
+/// The forward kernels: [`scalar`] over every element, one loop per op (the op, and so the
+/// formula, is fixed inside each loop).
+#[inline]
+pub(crate) fn forward<T: Float>(op: Op, x: &[T], out: &mut [T]) {
+    match op {
+        Op::Neg => each(x, out, |v| scalar(Op::Neg, v)),
+        Op::Exp => each(x, out, |v| scalar(Op::Exp, v)),
+        Op::Ln => each(x, out, |v| scalar(Op::Ln, v)),
+        Op::Sqrt => each(x, out, |v| scalar(Op::Sqrt, v)),
+        Op::Powf(2.0) => each(x, out, |v| scalar(Op::Powf(2.0), v)),
+        Op::Powf(1.0) => out.copy_from_slice(x),
+        Op::Powf(c) => each(x, out, |v| scalar(Op::Powf(c), v)),
+        Op::Abs => each(x, out, |v| scalar(Op::Abs, v)),
+        Op::Sign => each(x, out, |v| scalar(Op::Sign, v)),
+        Op::Sin => each(x, out, |v| scalar(Op::Sin, v)),
+        Op::Cos => each(x, out, |v| scalar(Op::Cos, v)),
+        Op::Tanh => each(x, out, |v| scalar(Op::Tanh, v)),
+        Op::Sigmoid => each(x, out, |v| scalar(Op::Sigmoid, v)),
+        Op::Relu => each(x, out, |v| scalar(Op::Relu, v)),
+        Op::LeakyRelu(a) => each(x, out, |v| scalar(Op::LeakyRelu(a), v)),
+        Op::Softplus => each(x, out, |v| scalar(Op::Softplus, v)),
+        Op::Recip => each(x, out, |v| scalar(Op::Recip, v)),
+        Op::AddScalar(c) => each(x, out, |v| scalar(Op::AddScalar(c), v)),
+        Op::MulScalar(c) => each(x, out, |v| scalar(Op::MulScalar(c), v)),
         _ => unreachable!("{} is not a unary op", op.name()),
     }
 }
