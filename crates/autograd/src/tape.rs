@@ -307,7 +307,9 @@ impl<T: Float> Tape<T> {
 
     #[track_caller]
     fn leaf_slice(&self, shape: &[usize], values: &[T], requires_grad: bool) -> Var<'_, T> {
-        let idx = self.record_overwrite(Op::Leaf, &[], shape, |_, out| out.copy_from_slice(values));
+        let idx = self.record(Op::Leaf, &[], shape, Out::Overwritten, |_, out| {
+            out.copy_from_slice(values)
+        });
         if requires_grad {
             let mut g = self.inner.borrow_mut();
             g.nodes[idx as usize].requires_grad = true;
@@ -343,7 +345,8 @@ impl<T: Float> Tape<T> {
     }
 
     /// Records a node: computes its value with `kernel(inputs' values, output)` into the value
-    /// buffer and remembers `op` and its inputs if any input requires a gradient.
+    /// buffer and remembers `op` and its inputs if any input requires a gradient. `init` says
+    /// whether the kernel needs its output zeroed or overwrites every element.
     #[inline]
     #[track_caller]
     pub(crate) fn record(
@@ -351,28 +354,15 @@ impl<T: Float> Tape<T> {
         op: Op,
         inputs: &[u32],
         shape: &[usize],
+        init: Out,
         kernel: impl FnOnce(&[&[T]], &mut [T]),
     ) -> u32 {
-        self.record_impl(op, inputs, OutShape::Given(shape), Out::Zeroed, kernel)
+        self.record_impl(op, inputs, OutShape::Given(shape), init, kernel)
     }
 
-    /// [`record`](Self::record) for a kernel that writes every element of its output (which
-    /// then starts with arbitrary values, not zeros).
-    #[inline]
-    #[track_caller]
-    pub(crate) fn record_overwrite(
-        &self,
-        op: Op,
-        inputs: &[u32],
-        shape: &[usize],
-        kernel: impl FnOnce(&[&[T]], &mut [T]),
-    ) -> u32 {
-        self.record_impl(op, inputs, OutShape::Given(shape), Out::Overwritten, kernel)
-    }
-
-    /// [`record_overwrite`](Self::record_overwrite) for an output of the same shape as node
-    /// `like` (elementwise ops, whose kernels write every element): the node shares `like`'s
-    /// dims instead of copying them.
+    /// [`record`](Self::record) for an output of the same shape as node `like` (elementwise
+    /// ops, whose kernels write every element): the node shares `like`'s dims instead of
+    /// copying them.
     #[inline]
     #[track_caller]
     pub(crate) fn record_like(

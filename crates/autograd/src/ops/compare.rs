@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::op::{Cmp, Op};
 use crate::ops::binary::ok;
 use crate::shape::broadcast_shapes;
+use crate::tape::Out;
 use crate::tape::Tape;
 use crate::var::Var;
 
@@ -106,13 +107,17 @@ impl<'t, T: Float> Var<'t, T> {
             on_false.expand_unchecked(&s),
         );
         let zero = T::zero();
-        let idx = self
-            .tape()
-            .record_overwrite(op, &[c.idx(), a.idx(), b.idx()], &s, |ins, out| {
+        let idx = self.tape().record(
+            op,
+            &[c.idx(), a.idx(), b.idx()],
+            &s,
+            Out::Overwritten,
+            |ins, out| {
                 for (i, o) in out.iter_mut().enumerate() {
                     *o = if ins[0][i] != zero { ins[1][i] } else { ins[2][i] };
                 }
-            });
+            },
+        );
         Ok(Var::new(self.tape(), idx))
     }
 

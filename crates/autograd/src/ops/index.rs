@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::op::Op;
 use crate::ops::binary::ok;
 use crate::shape::{normalize_axis, numel, Shape};
+use crate::tape::Out;
 use crate::var::Var;
 
 /// Sizes of the axes before `axis`, at `axis`, and after it.
@@ -61,14 +62,16 @@ impl<'t, T: Float> Var<'t, T> {
         out[ax] = n;
         let (outer, size, inner) = split(&shape, ax);
         let op = Op::IndexSelect { axis: ax as u32, aux };
-        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
-            for b in 0..outer {
-                for (k, &j) in idx_list.iter().enumerate() {
-                    let src = &ins[0][(b * size + j) * inner..][..inner];
-                    o[(b * n + k) * inner..][..inner].copy_from_slice(src);
+        let id = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
+                for b in 0..outer {
+                    for (k, &j) in idx_list.iter().enumerate() {
+                        let src = &ins[0][(b * size + j) * inner..][..inner];
+                        o[(b * n + k) * inner..][..inner].copy_from_slice(src);
+                    }
                 }
-            }
-        });
+            });
         Var::new(self.tape(), id)
     }
 
@@ -82,16 +85,18 @@ impl<'t, T: Float> Var<'t, T> {
         out[ax] = size;
         let (outer, _, inner) = split(&shape, ax);
         let op = Op::IndexAdd { axis: ax as u32, aux };
-        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
-            for b in 0..outer {
-                for (k, &j) in idx_list.iter().enumerate() {
-                    let src = &ins[0][(b * n + k) * inner..][..inner];
-                    for (d, &s) in o[(b * size + j) * inner..][..inner].iter_mut().zip(src) {
-                        *d += s;
+        let id = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
+                for b in 0..outer {
+                    for (k, &j) in idx_list.iter().enumerate() {
+                        let src = &ins[0][(b * n + k) * inner..][..inner];
+                        for (d, &s) in o[(b * size + j) * inner..][..inner].iter_mut().zip(src) {
+                            *d += s;
+                        }
                     }
                 }
-            }
-        });
+            });
         Var::new(self.tape(), id)
     }
 
@@ -154,14 +159,16 @@ impl<'t, T: Float> Var<'t, T> {
             .map(|(_, &d)| d)
             .collect();
         let op = Op::Gather { axis: ax as u32, aux };
-        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
-            for b in 0..outer {
-                for i in 0..inner {
-                    let p = b * inner + i;
-                    o[p] = ins[0][(b * size + idx_list[p]) * inner + i];
+        let id = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
+                for b in 0..outer {
+                    for i in 0..inner {
+                        let p = b * inner + i;
+                        o[p] = ins[0][(b * size + idx_list[p]) * inner + i];
+                    }
                 }
-            }
-        });
+            });
         Var::new(self.tape(), id)
     }
 
@@ -175,14 +182,16 @@ impl<'t, T: Float> Var<'t, T> {
         let (outer, _, inner) = split(&out, ax);
         let idx_list = self.aux_indices(aux, outer * inner);
         let op = Op::ScatterAdd { axis: ax as u32, aux };
-        let id = self.tape().record(op, &[self.idx()], &out, |ins, o| {
-            for b in 0..outer {
-                for i in 0..inner {
-                    let p = b * inner + i;
-                    o[(b * size + idx_list[p]) * inner + i] += ins[0][p];
+        let id = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
+                for b in 0..outer {
+                    for i in 0..inner {
+                        let p = b * inner + i;
+                        o[(b * size + idx_list[p]) * inner + i] += ins[0][p];
+                    }
                 }
-            }
-        });
+            });
         Var::new(self.tape(), id)
     }
 }

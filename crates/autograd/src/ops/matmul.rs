@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::op::Op;
 use crate::ops::binary::ok;
 use crate::shape::Shape;
+use crate::tape::Out;
 use crate::tape::Tape;
 use crate::var::Var;
 
@@ -159,10 +160,11 @@ impl<'t, T: Float> Var<'t, T> {
         out[r - 1] = n;
         let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
         let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-        let idx = self.tape().record_overwrite(
+        let idx = self.tape().record(
             Op::Matmul { ta, tb },
             &[self.idx(), other.idx()],
             &out,
+            Out::Overwritten,
             |ins, o| {
                 if m * n == 0 || k == 0 {
                     o.fill(T::zero()); // an empty sum

@@ -9,6 +9,7 @@ use crate::ops::binary::ok;
 use crate::shape::{
     broadcast_strides, broadcasts_to, for_each_strided, normalize_axis, numel, strides, Shape,
 };
+use crate::tape::Out;
 use crate::tape::Tape;
 use crate::var::Var;
 
@@ -77,11 +78,15 @@ impl<'t, T: Float> Var<'t, T> {
         let st = strides(&shape);
         let src: Shape = perm.iter().map(|&p| st[p]).collect();
         let aux = self.tape().push_aux(perm.iter().copied());
-        let idx = self
-            .tape()
-            .record_overwrite(Op::Permute { aux }, &[self.idx()], &out, |ins, o| {
+        let idx = self.tape().record(
+            Op::Permute { aux },
+            &[self.idx()],
+            &out,
+            Out::Overwritten,
+            |ins, o| {
                 for_each_strided(&out, &src, 0, |i, s| o[i] = ins[0][s]);
-            });
+            },
+        );
         Ok(Var::new(self.tape(), idx))
     }
 
@@ -164,7 +169,7 @@ impl<'t, T: Float> Var<'t, T> {
         let src = broadcast_strides(&from, shape);
         let idx = self
             .tape()
-            .record_overwrite(Op::Expand, &[self.idx()], shape, |ins, o| {
+            .record(Op::Expand, &[self.idx()], shape, Out::Overwritten, |ins, o| {
                 if ins[0].len() == 1 {
                     o.fill(ins[0][0]);
                 } else {
@@ -221,9 +226,11 @@ impl<'t, T: Float> Var<'t, T> {
             axis: ax as u32,
             start: start as u32,
         };
-        let idx = self.tape().record(op, &[self.idx()], &out, |ins, o| {
-            for_each_strided(&out, &st, base, |i, s| o[i] = ins[0][s]);
-        });
+        let idx = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
+                for_each_strided(&out, &st, base, |i, s| o[i] = ins[0][s]);
+            });
         Ok(Var::new(self.tape(), idx))
     }
 
@@ -245,9 +252,11 @@ impl<'t, T: Float> Var<'t, T> {
             axis: axis as u32,
             start: start as u32,
         };
-        let idx = self.tape().record(op, &[self.idx()], &out, |ins, o| {
-            for_each_strided(&shape, &st, base, |i, d| o[d] = ins[0][i]);
-        });
+        let idx = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
+                for_each_strided(&shape, &st, base, |i, d| o[d] = ins[0][i]);
+            });
         Var::new(self.tape(), idx)
     }
 
@@ -335,15 +344,19 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
     }
     let st = strides(&out);
     let inputs: Vec<u32> = parts.iter().map(|p| p.idx()).collect();
-    let idx = first
-        .tape()
-        .record(Op::Concat { axis: ax as u32 }, &inputs, &out, |ins, o| {
+    let idx = first.tape().record(
+        Op::Concat { axis: ax as u32 },
+        &inputs,
+        &out,
+        Out::Zeroed,
+        |ins, o| {
             let mut offset = 0;
             for (x, s) in ins.iter().zip(&shapes) {
                 for_each_strided(s, &st, offset * st[ax], |i, d| o[d] = x[i]);
                 offset += s[ax];
             }
-        });
+        },
+    );
     Ok(Var::new(first.tape(), idx))
 }
 

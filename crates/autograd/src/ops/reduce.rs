@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::op::Op;
 use crate::ops::binary::ok;
 use crate::shape::{axes_mask, for_each_strided, reduced_shape, squeezed_shape, strides, Shape};
+use crate::tape::Out;
 use crate::var::Var;
 
 impl<'t, T: Float> Var<'t, T> {
@@ -26,25 +27,27 @@ impl<'t, T: Float> Var<'t, T> {
                 *s = 0;
             }
         }
-        let idx = self.tape().record_overwrite(op, &[self.idx()], &out, |ins, o| {
-            o.fill(init);
-            let x = ins[0];
-            match op {
-                Op::Sum(_) if o.len() == 1 => o[0] = x.iter().fold(T::zero(), |a, &b| a + b),
-                Op::Sum(_) => for_each_strided(&shape, &dst, 0, |i, d| o[d] += x[i]),
-                // NaN wins, as in PyTorch.
-                Op::Max(_) => for_each_strided(&shape, &dst, 0, |i, d| {
-                    if x[i] > o[d] || x[i].is_nan() {
-                        o[d] = x[i]
-                    }
-                }),
-                _ => for_each_strided(&shape, &dst, 0, |i, d| {
-                    if x[i] < o[d] || x[i].is_nan() {
-                        o[d] = x[i]
-                    }
-                }),
-            }
-        });
+        let idx = self
+            .tape()
+            .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
+                o.fill(init);
+                let x = ins[0];
+                match op {
+                    Op::Sum(_) if o.len() == 1 => o[0] = x.iter().fold(T::zero(), |a, &b| a + b),
+                    Op::Sum(_) => for_each_strided(&shape, &dst, 0, |i, d| o[d] += x[i]),
+                    // NaN wins, as in PyTorch.
+                    Op::Max(_) => for_each_strided(&shape, &dst, 0, |i, d| {
+                        if x[i] > o[d] || x[i].is_nan() {
+                            o[d] = x[i]
+                        }
+                    }),
+                    _ => for_each_strided(&shape, &dst, 0, |i, d| {
+                        if x[i] < o[d] || x[i].is_nan() {
+                            o[d] = x[i]
+                        }
+                    }),
+                }
+            });
         Var::new(self.tape(), idx)
     }
 
