@@ -4,8 +4,8 @@
 //!
 //! - `w3/threads=N/engine/n`: reset a tape, bind A and B as constants (a copy of `2 n^2`
 //!   values), record `A.matmul(B)`;
-//! - `w3/threads=N/sgemm/n`: `matrixmultiply::sgemm` into a preallocated C, the same GEMM
-//!   called directly (the limit).
+//! - `w3/threads=N/sgemm/n`: the engine's GEMM (`autograd::Float::gemm`, gemmkit) called
+//!   directly into a preallocated C (the limit).
 //!
 //! Each thread count runs in its own process (`MATMUL_NUM_THREADS` is read once per process).
 //! Run with `cargo bench --bench w3_gemm`.

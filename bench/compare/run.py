@@ -98,7 +98,7 @@ def thread_env(threads, numpy=False):
         "CMP_THREADS": t,
         "OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "OPENBLAS_NUM_THREADS": t,
         "RAYON_NUM_THREADS": t,       # candle's gemm, burn-ndarray's rayon
-        "MATMUL_NUM_THREADS": t,      # matrixmultiply's `threading` feature (burn-ndarray, chainrule)
+        "MATMUL_NUM_THREADS": t,      # matrixmultiply (burn-ndarray) and chainrule (gemmkit on rayon) read it
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
     if threads == 1:
@@ -207,6 +207,11 @@ def print_environment(log):
     rev = git("rev-parse", "--short", "HEAD").stdout.strip()
     dirty = git("diff", "--quiet", "HEAD", "--", "crates").returncode != 0
     print(f"chainrule: {rev}{' + uncommitted changes under crates/' if dirty else ''}")
+    own = HERE / "chainrule-side" / "Cargo.lock"
+    if own.exists():
+        vs = sorted(set(re.findall(r'name = "gemmkit"\nversion = "([^"]+)"', own.read_text())))
+        if vs:
+            print(f"chainrule's GEMM: gemmkit {'/'.join(vs)}")
     lock = HERE / "rust-peers" / "Cargo.lock"
     if lock.exists():
         text = lock.read_text()

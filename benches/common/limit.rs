@@ -1,8 +1,8 @@
 //! The hand-written "limit" of W1 (tensor version) and W2: an MLP with relu hidden layers and a
 //! linear output, its forward pass, its gradients derived by hand (no tape, no graph), and
-//! SGD, over buffers allocated once. The matrix products are `matrixmultiply`'s
-//! `sgemm`/`dgemm`, the same GEMM the engine calls, so the distance between an engine step and
-//! this one is the engine's own overhead.
+//! SGD, over buffers allocated once. The matrix products call the engine's GEMM directly
+//! (`autograd::Float::gemm`, gemmkit), so the distance between an engine step and this one is
+//! the engine's own overhead.
 //!
 //! Layout as PyTorch's `nn.Linear` and `nn`'s `Dense`: weights `[out, in]` row-major, biases
 //! `[out]`, activations `[batch, features]` row-major; `params` holds `w0, b0, w1, b1, ...`
@@ -10,7 +10,7 @@
 
 use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// The element types of the limit (`f32`, `f64`), with the matching `matrixmultiply` GEMM.
+/// The element types of the limit (`f32`, `f64`), with the engine's GEMM.
 pub trait Real:
     Copy
     + PartialOrd
@@ -35,7 +35,7 @@ pub trait Real:
     fn exp(self) -> Self;
     /// `ln self`.
     fn ln(self) -> Self;
-    /// `C = alpha A B + beta C` for general strides (`matrixmultiply`'s `sgemm`/`dgemm`).
+    /// `C = alpha A B + beta C` for general strides (`autograd::Float::gemm`).
     ///
     /// # Safety
     /// Every element that the strides address must lie inside the three buffers.
@@ -59,7 +59,7 @@ pub trait Real:
 }
 
 macro_rules! real {
-    ($t:ty, $gemm:path) => {
+    ($t:ty) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -92,14 +92,16 @@ macro_rules! real {
                 csc: isize,
             ) {
                 // SAFETY: the caller guarantees that the strides stay inside the buffers.
-                unsafe { $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+                unsafe {
+                    <$t as autograd::Float>::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+                }
             }
         }
     };
 }
 
-real!(f32, matrixmultiply::sgemm);
-real!(f64, matrixmultiply::dgemm);
+real!(f32);
+real!(f64);
 
 /// `C[m, n] = op(A)[m, k] op(B)[k, n] + beta C` for contiguous row-major buffers, where `op` is
 /// the identity or, with `ta`/`tb`, the transpose (A stored `[k, m]`, B stored `[n, k]`): the

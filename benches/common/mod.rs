@@ -467,7 +467,7 @@ const THREADS_VAR: &str = "CHAINRULE_BENCH_THREADS";
 pub const FRESH_MALLOC_VAR: &str = "CHAINRULE_BENCH_FRESH_MALLOC";
 
 /// Runs `body(n)` once per thread count `n`, each in a fresh child process of this benchmark
-/// with `MATMUL_NUM_THREADS=n` (`matrixmultiply` reads it once per process, so one process
+/// with `MATMUL_NUM_THREADS=n` (the engine's GEMM reads it once per process, so one process
 /// cannot measure two thread counts) and a warmed allocator (unless [`FRESH_MALLOC_VAR`] is
 /// set). The children get this process's arguments (criterion's filters and options). Panics
 /// if a child fails.

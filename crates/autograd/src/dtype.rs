@@ -28,7 +28,9 @@ pub trait Float:
     /// Converts to `f64` (exact for both types).
     fn as_f64(self) -> f64;
 
-    /// `C = alpha * A B + beta * C` on strided row/column layouts (matrixmultiply's contract).
+    /// `C = alpha * A B + beta * C` on strided row/column layouts, by gemmkit's GEMM (runtime
+    /// dispatch to AVX-512 or AVX2/FMA kernels). With `beta = 0`, `C` is only written. On one
+    /// thread, or with the `threads` feature on `MATMUL_NUM_THREADS` threads (read once).
     ///
     /// # Safety
     /// The pointers and strides must describe valid, non-overlapping matrices of the given
@@ -50,6 +52,30 @@ pub trait Float:
         rsc: isize,
         csc: isize,
     );
+}
+
+/// How the GEMM runs: on this thread, or (feature `threads`) on `MATMUL_NUM_THREADS` rayon
+/// workers, read once per process (unset or 0: rayon's default, one per core).
+#[cfg(feature = "threads")]
+fn parallelism() -> gemmkit::Parallelism {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let n = *THREADS.get_or_init(|| {
+        std::env::var("MATMUL_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    });
+    if n == 1 {
+        gemmkit::Parallelism::Serial
+    } else {
+        gemmkit::Parallelism::Rayon(n)
+    }
+}
+
+/// How the GEMM runs: on this thread (the `threads` feature is off).
+#[cfg(not(feature = "threads"))]
+fn parallelism() -> gemmkit::Parallelism {
+    gemmkit::Parallelism::Serial
 }
 
 impl Float for f64 {
@@ -78,8 +104,27 @@ impl Float for f64 {
         rsc: isize,
         csc: isize,
     ) {
-        // SAFETY: the caller upholds matrixmultiply's contract (valid strided matrices).
-        unsafe { matrixmultiply::dgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+        // SAFETY: the caller upholds the contract of this method, which is gemmkit's
+        // `gemm_unchecked` contract (valid, non-overlapping strided matrices).
+        unsafe {
+            gemmkit::gemm_unchecked(
+                m,
+                k,
+                n,
+                alpha,
+                a,
+                rsa,
+                csa,
+                b,
+                rsb,
+                csb,
+                beta,
+                c,
+                rsc,
+                csc,
+                parallelism(),
+            )
+        }
     }
 }
 
@@ -109,7 +154,26 @@ impl Float for f32 {
         rsc: isize,
         csc: isize,
     ) {
-        // SAFETY: the caller upholds matrixmultiply's contract (valid strided matrices).
-        unsafe { matrixmultiply::sgemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc) }
+        // SAFETY: the caller upholds the contract of this method, which is gemmkit's
+        // `gemm_unchecked` contract (valid, non-overlapping strided matrices).
+        unsafe {
+            gemmkit::gemm_unchecked(
+                m,
+                k,
+                n,
+                alpha,
+                a,
+                rsa,
+                csa,
+                b,
+                rsb,
+                csb,
+                beta,
+                c,
+                rsc,
+                csc,
+                parallelism(),
+            )
+        }
     }
 }

@@ -13,7 +13,7 @@
 //!   subset of axes, kept or not, with ties.
 //!
 //! The only `unsafe` code of the engine is the GEMM call in `ops/matmul.rs` (and the trait
-//! method in `dtype.rs` that forwards to `matrixmultiply`), each with a `// SAFETY:` comment;
+//! method in `dtype.rs` that forwards to `gemmkit`), each with a `// SAFETY:` comment;
 //! `the_only_unsafe_code_is_the_gemm_kernel` below checks that this stays so.
 
 use autograd::{concat, Float, Tape, Tensor, Var};
@@ -815,7 +815,7 @@ fn reductions_over_every_subset_of_axes_f32() {
 #[test]
 fn the_only_unsafe_code_is_the_gemm_kernel() {
     // Every `unsafe` in the engine's sources, by file: the GEMM call in ops/matmul.rs and the
-    // trait method of dtype.rs that forwards to matrixmultiply, each block with a SAFETY
+    // trait method of dtype.rs that forwards to gemmkit, each block with a SAFETY
     // comment. nn, verify and the CLI forbid unsafe code outright.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();

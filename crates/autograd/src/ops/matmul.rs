@@ -1,4 +1,4 @@
-//! Matrix products: 2-D, batched 3-D, and vector-matrix, on matrixmultiply's GEMM. The
+//! Matrix products: 2-D, batched 3-D, and vector-matrix, on gemmkit's GEMM. The
 //! primitive carries "transposed" flags so that the derivative rule reads its operands
 //! transposed in place instead of copying them.
 
