@@ -295,7 +295,7 @@ fn factor_shape(n: usize, picks: &[(u32, bool)]) -> Vec<usize> {
             out.push(1);
             continue;
         }
-        let divisors: Vec<usize> = (1..=rest).filter(|d| rest % d == 0).collect();
+        let divisors: Vec<usize> = (1..=rest).filter(|d| rest.is_multiple_of(*d)).collect();
         let d = divisors[p as usize % divisors.len()];
         out.push(d);
         rest /= d;

@@ -382,7 +382,7 @@ impl<T: Float> Callback<T> for Progress<'_> {
                 .set_prefix(format!("epoch {}/{}", b.epoch + 1, self.epochs));
         }
         self.bar.inc(1);
-        if b.batch % 4 == 0 || b.batch + 1 == b.batches {
+        if b.batch.is_multiple_of(4) || b.batch + 1 == b.batches {
             self.bar.set_message(format!("loss {:.4}", b.running_loss));
         }
     }

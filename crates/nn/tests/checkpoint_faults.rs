@@ -176,7 +176,7 @@ fn short_and_interrupted_writes_still_save_the_whole_file() {
     impl Write for Dribble<'_> {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
             self.calls += 1;
-            if self.calls % 3 == 0 {
+            if self.calls.is_multiple_of(3) {
                 return Err(io::Error::new(io::ErrorKind::Interrupted, "EINTR"));
             }
             let n = buf.len().min(1 + self.calls % 7);
