@@ -15,8 +15,6 @@
 use nn::data::{digits, parse_idx, DataError, Dataset};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -26,73 +24,11 @@ fn loaded() -> &'static std::thread::LocalKey<AtomicUsize> {
     &LOADED
 }
 
-// ---------------------------------------------------------------------------------------------
-// The largest single allocation made by this thread.
-
-struct Largest;
-
-thread_local! {
-    static LARGEST: Cell<usize> = const { Cell::new(0) };
-}
-
-fn note(size: usize) {
-    let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
-}
-
-// SAFETY: every method forwards to `System` unchanged; `note` only touches a const-initialised
-// thread-local `Cell`, which neither allocates nor re-enters the allocator.
-unsafe impl GlobalAlloc for Largest {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: forwarded unchanged.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from `System`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size);
-        // SAFETY: forwarded unchanged.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+mod common;
+use common::{cases, largest_allocation, scratch_dir};
 
 #[global_allocator]
-static ALLOCATOR: Largest = Largest;
-
-fn largest_allocation<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    LARGEST.with(|l| l.set(0));
-    let r = f();
-    (r, LARGEST.with(Cell::get))
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/// A scratch directory for the cases that go through files: in memory (`/dev/shm`) where
-/// there is one, as writing a file per case to a disk costs milliseconds.
-fn scratch_dir() -> tempfile::TempDir {
-    let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::tempdir_in(shm) {
-            return d;
-        }
-    }
-    tempfile::tempdir().unwrap()
-}
-
-/// Cases per property: `CHAINRULE_FUZZ_CASES` if set (the long run uses 100000), else 256.
-fn cases() -> u32 {
-    std::env::var("CHAINRULE_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(256)
-}
+static ALLOCATOR: common::LargestAllocation = common::LargestAllocation;
 
 /// Runs `test` on `cases()` values of `strategy` and prints the count and the time.
 fn fuzz<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
