@@ -23,50 +23,47 @@ pub(crate) enum Ct<T> {
     Value(T),
 }
 
-/// The elementwise primitives whose rules are generic over [`Elem`](crate::ops::elem::Elem):
-/// on scalar nodes a sweep that keeps no graph applies them to values.
+/// The elementwise primitives with a derivative rule, generic over
+/// [`Elem`](crate::ops::elem::Elem): on scalar nodes a sweep that keeps no graph applies their
+/// rules to values.
 fn has_value_rule(op: Op) -> bool {
-    !matches!(
+    matches!(
         op,
-        Op::Leaf
-            | Op::Sign
-            | Op::Compare(_)
-            | Op::Where
-            | Op::Sum(_)
-            | Op::Max(_)
-            | Op::Min(_)
-            | Op::Reshape
-            | Op::Permute { .. }
-            | Op::Expand
-            | Op::Narrow { .. }
-            | Op::Pad { .. }
-            | Op::IndexSelect { .. }
-            | Op::IndexAdd { .. }
-            | Op::Gather { .. }
-            | Op::ScatterAdd { .. }
-            | Op::Concat { .. }
-            | Op::Matmul { .. }
+        Op::Neg
+            | Op::Exp
+            | Op::Ln
+            | Op::Sqrt
+            | Op::Powf(_)
+            | Op::Abs
+            | Op::Sin
+            | Op::Cos
+            | Op::Tanh
+            | Op::Sigmoid
+            | Op::Relu
+            | Op::LeakyRelu(_)
+            | Op::Softplus
+            | Op::Recip
+            | Op::Clamp { .. }
+            | Op::AddScalar(_)
+            | Op::MulScalar(_)
+            | Op::Add
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Pow
+            | Op::Maximum
+            | Op::Minimum
     )
 }
 
-/// `prev + ct` for a slot that already holds a cotangent. In a sweep that keeps no graph, a
-/// scalar slot holding a value stays a value (the sum of the two as numbers, the same `+` as
-/// the add kernel's); otherwise the sum is recorded.
-#[inline]
-fn accumulate<T: Float>(tape: &crate::Tape<T>, slot: &mut Option<Ct<T>>, ct: Ct<T>) {
-    let Some(prev) = *slot else {
-        *slot = Some(ct);
-        return;
-    };
-    *slot = Some(match (prev, ct) {
-        (Ct::Node(p), Ct::Node(c)) => Ct::Node((Var::new(tape, p) + Var::new(tape, c)).idx()),
-        (prev, ct) => {
-            let value = |c: Ct<T>| match c {
-                Ct::Value(v) => Val(v),
-                Ct::Node(k) => Val(tape.borrow().values(k)[0]),
-            };
-            Ct::Value((value(prev) + value(ct)).0)
-        }
+/// Adds the recorded cotangent `c` into a slot (the multivariable chain rule: a value used
+/// several times gets the sum). A scalar slot that already holds a number (from value rules)
+/// stays a number: the sum as numbers, the add kernel's `+`. Otherwise the sum is recorded.
+fn accumulate<T: Float>(tape: &crate::Tape<T>, slot: &mut Option<Ct<T>>, c: u32) {
+    *slot = Some(match *slot {
+        None => Ct::Node(c),
+        Some(Ct::Node(p)) => Ct::Node((Var::new(tape, p) + Var::new(tape, c)).idx()),
+        Some(Ct::Value(p)) => Ct::Value((Val(p) + Val(tape.borrow().values(c)[0])).0),
     });
 }
 
@@ -108,7 +105,7 @@ pub(crate) fn sweep<'t, T: Float>(
         Relevance::RequiresGrad
     } else {
         let g = tape.borrow();
-        let mut is_target = vec![targets.is_none(); n];
+        let mut is_target = vec![false; n];
         for &t in targets.unwrap_or(&[]) {
             if (t as usize) < n {
                 is_target[t as usize] = true;
@@ -162,8 +159,7 @@ pub(crate) fn sweep<'t, T: Float>(
             let cts = ops::vjp(op, Var::new(tape, gi), &vars, Var::new(tape, i as u32), &need);
             for ((&j, ct), &needed) in inputs.iter().zip(cts).zip(&need) {
                 let (Some(ct), true) = (ct, needed) else { continue };
-                // The multivariable chain rule: a value used several times gets the sum.
-                accumulate(tape, &mut grads[j as usize], Ct::Node(ct.idx()));
+                accumulate(tape, &mut grads[j as usize], ct.idx());
             }
         }
     };

@@ -2,8 +2,9 @@
 //!
 //! - [`Var`]: every step is recorded, so the gradient is a graph that can be differentiated
 //!   again (`grad`), and tensors of any shape work;
-//! - [`Val`]: a plain number, computed with the very same forward kernels: `backward` (which
-//!   keeps no graph) applies the rules of scalar nodes this way, without recording a node.
+//! - [`Val`]: a plain number, computed with the one-element formulas the forward kernels loop
+//!   over (`unary::scalar`, `binary::scalar`): `backward` (which keeps no graph) applies the
+//!   rules of scalar nodes this way, without recording a node.
 //!
 //! Each rule (in `unary.rs` and `binary.rs`) is written once, generic over [`Elem`], so both
 //! paths apply the same formula, step by step, and round the same way.
@@ -63,8 +64,7 @@ impl<'t, T: Float> Elem for Var<'t, T> {
     }
 }
 
-/// A scalar value with the engine's elementwise semantics (its forward kernels, applied to one
-/// element).
+/// A scalar value with the engine's elementwise semantics (the kernels' one-element formulas).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Val<T>(pub T);
 
