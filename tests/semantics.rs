@@ -254,6 +254,12 @@ fn shape_errors_name_the_op_and_both_shapes() {
         "{msg}"
     );
     assert_eq!(m23.try_linear(w23, Some(v2)).unwrap().shape().as_slice(), &[2, 2]);
+    let other = Tape::<f64>::new();
+    let foreign_bias = other.var(Tensor::zeros(&[2]));
+    assert_eq!(
+        m23.try_linear(w23, Some(foreign_bias)).unwrap_err(),
+        Error::TapeMismatch { op: "linear" }
+    );
 
     let e = v2.try_add(v3).unwrap_err();
     let msg = e.to_string();

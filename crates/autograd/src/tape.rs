@@ -403,15 +403,14 @@ impl<T: Float> Tape<T> {
         let n = numel(&g.dims[dims as usize..dims as usize + rank as usize]);
         let off = g.used;
         let end = off + n;
+        if init == Out::Zeroed {
+            // Below `data.len()` the buffer holds a previous record's values; beyond it, the
+            // growth below adds zeros.
+            let stale_end = end.min(g.data.len());
+            g.data[off..stale_end].fill(T::zero());
+        }
         if end > g.data.len() {
-            // Fresh memory: zeros either way (the part below `len` is stale, so clear it too).
-            if init == Out::Zeroed {
-                let len = g.data.len();
-                g.data[off.min(len)..].fill(T::zero());
-            }
             g.data.resize(end, T::zero());
-        } else if init == Out::Zeroed {
-            g.data[off..end].fill(T::zero());
         }
         g.used = end;
         {

@@ -104,8 +104,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn try_linear(self, weight: Self, bias: Option<Self>) -> Result<Self> {
         Tape::check_same("linear", &self, &weight)?;
         let (sx, sw) = (self.shape(), weight.shape());
-        let fits = !sx.is_empty() && sw.len() == 2 && sx[sx.len() - 1] == sw[1];
-        if !fits {
+        if sx.is_empty() || sw.len() != 2 || sx[sx.len() - 1] != sw[1] {
             return Err(Error::ShapeMismatch {
                 op: "linear",
                 lhs: sx,
@@ -114,6 +113,18 @@ impl<'t, T: Float> Var<'t, T> {
             });
         }
         let (inputs, outputs) = (sw[1], sw[0]);
+        if let Some(b) = bias {
+            Tape::check_same("linear", &self, &b)?;
+            if b.shape().as_slice() != [outputs] {
+                return Err(Error::ShapeMismatch {
+                    op: "linear",
+                    lhs: sw,
+                    rhs: b.shape(),
+                    expected: "a bias [out] for a weight [out, in]".into(),
+                });
+            }
+        }
+        // Leading axes flattened into rows, and back.
         let rows = sx[..sx.len() - 1].iter().product();
         let x2 = if sx.len() == 2 {
             self
@@ -124,16 +135,10 @@ impl<'t, T: Float> Var<'t, T> {
         let mut out: Shape = sx;
         *out.last_mut().expect("rank >= 1") = outputs;
         let y = if out.len() == 2 { y } else { y.reshape(&out) };
-        match bias {
-            None => Ok(y),
-            Some(b) if b.shape().as_slice() == [outputs] => y.try_add(b),
-            Some(b) => Err(Error::ShapeMismatch {
-                op: "linear",
-                lhs: weight.shape(),
-                rhs: b.shape(),
-                expected: "a bias [out] for a weight [out, in]".into(),
-            }),
-        }
+        Ok(match bias {
+            Some(b) => y + b,
+            None => y,
+        })
     }
 
     /// Panicking form of [`try_linear`](Self::try_linear).
