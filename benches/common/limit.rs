@@ -8,100 +8,7 @@
 //! `[out]`, activations `[batch, features]` row-major; `params` holds `w0, b0, w1, b1, ...`
 //! in the order of `nn`'s parameter store.
 
-use std::ops::{Add, AddAssign, Div, Mul, MulAssign, Neg, Sub, SubAssign};
-
-/// The element types of the limit (`f32`, `f64`), with the engine's GEMM.
-pub trait Real:
-    Copy
-    + PartialOrd
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Neg<Output = Self>
-    + AddAssign
-    + SubAssign
-    + MulAssign
-{
-    /// 0.
-    const ZERO: Self;
-    /// 1.
-    const ONE: Self;
-    /// Conversion from `f64` (rounding to nearest).
-    fn from_f64(x: f64) -> Self;
-    /// Conversion to `f64`.
-    fn to_f64(self) -> f64;
-    /// `e^self`.
-    fn exp(self) -> Self;
-    /// `ln self`.
-    fn ln(self) -> Self;
-    /// `C = alpha A B + beta C` for general strides (`autograd::Float::gemm`).
-    ///
-    /// # Safety
-    /// Every element that the strides address must lie inside the three buffers.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm_raw(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
-}
-
-macro_rules! real {
-    ($t:ty) => {
-        impl Real for $t {
-            const ZERO: Self = 0.0;
-            const ONE: Self = 1.0;
-            fn from_f64(x: f64) -> Self {
-                x as $t
-            }
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            fn exp(self) -> Self {
-                <$t>::exp(self)
-            }
-            fn ln(self) -> Self {
-                <$t>::ln(self)
-            }
-            unsafe fn gemm_raw(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                beta: Self,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: the caller guarantees that the strides stay inside the buffers.
-                unsafe {
-                    <$t as autograd::Float>::gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
-                }
-            }
-        }
-    };
-}
-
-real!(f32);
-real!(f64);
+use autograd::Float;
 
 /// `C[m, n] = op(A)[m, k] op(B)[k, n] + beta C` for contiguous row-major buffers, where `op` is
 /// the identity or, with `ta`/`tb`, the transpose (A stored `[k, m]`, B stored `[n, k]`): the
@@ -110,7 +17,7 @@ real!(f64);
 /// # Panics
 /// If a buffer's length does not match its shape.
 #[allow(clippy::too_many_arguments)]
-pub fn matmul<T: Real>(
+pub fn matmul<T: Float>(
     ta: bool,
     tb: bool,
     m: usize,
@@ -129,11 +36,11 @@ pub fn matmul<T: Real>(
     // SAFETY: row-major (or transposed row-major) buffers of exactly m*k, k*n and m*n elements,
     // checked above: the largest offset addressed in each is its length minus one.
     unsafe {
-        T::gemm_raw(
+        T::gemm(
             m,
             k,
             n,
-            T::ONE,
+            T::one(),
             a.as_ptr(),
             rsa,
             csa,
@@ -166,7 +73,7 @@ pub struct MlpLimit<T> {
     delta_prev: Vec<T>,
 }
 
-impl<T: Real> MlpLimit<T> {
+impl<T: Float> MlpLimit<T> {
     /// An MLP with the given layer sizes and parameters (`w0, b0, w1, b1, ...`).
     ///
     /// # Panics
@@ -182,12 +89,12 @@ impl<T: Real> MlpLimit<T> {
         Self {
             sizes: sizes.to_vec(),
             batch,
-            grads: params.iter().map(|p| vec![T::ZERO; p.len()]).collect(),
+            grads: params.iter().map(|p| vec![T::zero(); p.len()]).collect(),
             params,
-            acts: sizes[1..].iter().map(|&o| vec![T::ZERO; batch * o]).collect(),
-            dlogits: vec![T::ZERO; batch * out],
-            delta: vec![T::ZERO; batch * widest],
-            delta_prev: vec![T::ZERO; batch * widest],
+            acts: sizes[1..].iter().map(|&o| vec![T::zero(); batch * o]).collect(),
+            dlogits: vec![T::zero(); batch * out],
+            delta: vec![T::zero(); batch * widest],
+            delta_prev: vec![T::zero(); batch * widest],
         }
     }
 
@@ -217,14 +124,14 @@ impl<T: Real> MlpLimit<T> {
                 fan_out,
                 input,
                 &self.params[2 * l],
-                T::ONE,
+                T::one(),
                 out,
             );
             if l + 1 < layers {
                 // relu, as a select rather than a branch (the signs are random, a branch would
                 // be mispredicted half the time); NaN passes through, as in the engine.
                 for z in out.iter_mut() {
-                    *z = if *z < T::ZERO { T::ZERO } else { *z };
+                    *z = if *z < T::zero() { T::zero() } else { *z };
                 }
             }
         }
@@ -250,11 +157,11 @@ impl<T: Real> MlpLimit<T> {
                 fan_in,
                 delta,
                 input,
-                T::ZERO,
+                T::zero(),
                 &mut self.grads[2 * l],
             );
             let gb = &mut self.grads[2 * l + 1];
-            gb.fill(T::ZERO);
+            gb.fill(T::zero());
             for row in delta.chunks_exact(fan_out) {
                 for (g, &d) in gb.iter_mut().zip(row) {
                     *g += d;
@@ -271,11 +178,11 @@ impl<T: Real> MlpLimit<T> {
                     fan_in,
                     delta,
                     &self.params[2 * l],
-                    T::ZERO,
+                    T::zero(),
                     prev,
                 );
                 for (d, &a) in prev.iter_mut().zip(&self.acts[l - 1]) {
-                    *d = if a > T::ZERO { *d } else { T::ZERO };
+                    *d = if a > T::zero() { *d } else { T::zero() };
                 }
                 std::mem::swap(&mut self.delta, &mut self.delta_prev);
             }
@@ -295,19 +202,19 @@ impl<T: Real> MlpLimit<T> {
 /// W1's loss on the limit: `mean(relu(1 - y s)) + alpha sum p^2` for scores `s` (the logits
 /// of a one-output MLP) and labels `y` in {-1, +1}; fills `dlogits` and returns the loss. Call
 /// [`add_l2_grad`] after `backward` for the penalty's share of the gradients.
-pub fn hinge_l2_loss<T: Real>(mlp: &mut MlpLimit<T>, y: &[T], alpha: T) -> T {
+pub fn hinge_l2_loss<T: Float>(mlp: &mut MlpLimit<T>, y: &[T], alpha: T) -> T {
     let n = T::from_f64(mlp.batch() as f64);
-    let mut data_loss = T::ZERO;
+    let mut data_loss = T::zero();
     for ((d, &s), &y) in mlp.dlogits.iter_mut().zip(&mlp.acts[mlp.acts.len() - 1]).zip(y) {
-        let margin = T::ONE - y * s;
-        if margin > T::ZERO {
+        let margin = T::one() - y * s;
+        if margin > T::zero() {
             data_loss += margin;
             *d = -y / n;
         } else {
-            *d = T::ZERO;
+            *d = T::zero();
         }
     }
-    let mut reg = T::ZERO;
+    let mut reg = T::zero();
     for p in &mlp.params {
         for &v in p {
             reg += v * v;
@@ -317,7 +224,7 @@ pub fn hinge_l2_loss<T: Real>(mlp: &mut MlpLimit<T>, y: &[T], alpha: T) -> T {
 }
 
 /// Adds the gradient of `alpha sum p^2`, `2 alpha p`, to every parameter's gradient.
-pub fn add_l2_grad<T: Real>(mlp: &mut MlpLimit<T>, alpha: T) {
+pub fn add_l2_grad<T: Float>(mlp: &mut MlpLimit<T>, alpha: T) {
     let two_alpha = T::from_f64(2.0) * alpha;
     for (g, p) in mlp.grads.iter_mut().zip(&mlp.params) {
         for (g, &p) in g.iter_mut().zip(p) {
@@ -329,11 +236,11 @@ pub fn add_l2_grad<T: Real>(mlp: &mut MlpLimit<T>, alpha: T) {
 /// Softmax cross-entropy from the logits with integer labels, averaged over the batch
 /// (`mean_i(-log_softmax(z_i)[y_i])`, shifted by each row's maximum); fills `dlogits` with
 /// `(softmax(z) - onehot(y)) / batch` and returns the loss.
-pub fn cross_entropy_loss<T: Real>(mlp: &mut MlpLimit<T>, labels: &[usize]) -> T {
+pub fn cross_entropy_loss<T: Float>(mlp: &mut MlpLimit<T>, labels: &[usize]) -> T {
     let classes = *mlp.sizes.last().expect("sizes");
     let n = T::from_f64(mlp.batch() as f64);
     let logits = &mlp.acts[mlp.acts.len() - 1];
-    let mut loss = T::ZERO;
+    let mut loss = T::zero();
     for ((z, d), &y) in logits
         .chunks_exact(classes)
         .zip(mlp.dlogits.chunks_exact_mut(classes))
@@ -345,7 +252,7 @@ pub fn cross_entropy_loss<T: Real>(mlp: &mut MlpLimit<T>, labels: &[usize]) -> T
                 m = v;
             }
         }
-        let mut sum = T::ZERO;
+        let mut sum = T::zero();
         for (d, &v) in d.iter_mut().zip(z) {
             *d = (v - m).exp();
             sum += *d;
@@ -354,7 +261,7 @@ pub fn cross_entropy_loss<T: Real>(mlp: &mut MlpLimit<T>, labels: &[usize]) -> T
         for d in d.iter_mut() {
             *d = *d / sum / n;
         }
-        d[y] -= T::ONE / n;
+        d[y] -= T::one() / n;
     }
     loss / n
 }

@@ -15,7 +15,7 @@
 pub mod limit;
 
 use autograd::{Float, Tape, Tensor, Var};
-use limit::{add_l2_grad, cross_entropy_loss, hinge_l2_loss, MlpLimit, Real};
+use limit::{add_l2_grad, cross_entropy_loss, hinge_l2_loss, MlpLimit};
 use nn::optim::{Optimizer, Sgd};
 use nn::{loss, Activation, Mlp, Module, ParamStore};
 use std::process::Command;
@@ -424,13 +424,13 @@ pub struct W2Limit<T = f32> {
     labels: Vec<usize>,
 }
 
-impl<T: Float + Real> Default for W2Limit<T> {
+impl<T: Float> Default for W2Limit<T> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T: Float + Real> W2Limit<T> {
+impl<T: Float> W2Limit<T> {
     /// The same seeded parameters and batch as [`W2Engine::new`].
     pub fn new() -> Self {
         let (x, labels) = w2_batch::<T>();
@@ -447,13 +447,13 @@ impl<T: Float + Real> W2Limit<T> {
         self.mlp.forward(&self.x);
         let loss = cross_entropy_loss(&mut self.mlp, &self.labels);
         self.mlp.backward(&self.x);
-        Real::to_f64(loss)
+        loss.as_f64()
     }
 
     /// One training step; returns the loss before the update.
     pub fn step(&mut self) -> f64 {
         let loss = self.loss_and_grads();
-        self.mlp.sgd(<T as Real>::from_f64(LR));
+        self.mlp.sgd(T::from_f64(LR));
         loss
     }
 }

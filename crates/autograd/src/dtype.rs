@@ -78,102 +78,63 @@ fn parallelism() -> gemmkit::Parallelism {
     gemmkit::Parallelism::Serial
 }
 
-impl Float for f64 {
-    const NAME: &'static str = "float64";
-    #[inline]
-    fn from_f64(x: f64) -> Self {
-        x
-    }
-    #[inline]
-    fn as_f64(self) -> f64 {
-        self
-    }
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: the caller upholds the contract of this method, which is gemmkit's
-        // `gemm_unchecked` contract (valid, non-overlapping strided matrices).
-        unsafe {
-            gemmkit::gemm_unchecked(
-                m,
-                k,
-                n,
-                alpha,
-                a,
-                rsa,
-                csa,
-                b,
-                rsb,
-                csb,
-                beta,
-                c,
-                rsc,
-                csc,
-                parallelism(),
-            )
+/// `Float` for one primitive type: its PyTorch dtype name, the conversions, and gemmkit's GEMM
+/// (generic over both types, so the two impls differ only in these arguments).
+macro_rules! float_impl {
+    ($t:ty, $name:literal) => {
+        impl Float for $t {
+            const NAME: &'static str = $name;
+            #[inline]
+            #[allow(clippy::unnecessary_cast)] // `f64 as f64` in the `f64` impl
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline]
+            #[allow(clippy::unnecessary_cast)]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+            unsafe fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                alpha: Self,
+                a: *const Self,
+                rsa: isize,
+                csa: isize,
+                b: *const Self,
+                rsb: isize,
+                csb: isize,
+                beta: Self,
+                c: *mut Self,
+                rsc: isize,
+                csc: isize,
+            ) {
+                // SAFETY: the caller upholds the contract of this method, which is gemmkit's
+                // `gemm_unchecked` contract (valid, non-overlapping strided matrices).
+                unsafe {
+                    gemmkit::gemm_unchecked(
+                        m,
+                        k,
+                        n,
+                        alpha,
+                        a,
+                        rsa,
+                        csa,
+                        b,
+                        rsb,
+                        csb,
+                        beta,
+                        c,
+                        rsc,
+                        csc,
+                        parallelism(),
+                    )
+                }
+            }
         }
-    }
+    };
 }
 
-impl Float for f32 {
-    const NAME: &'static str = "float32";
-    #[inline]
-    fn from_f64(x: f64) -> Self {
-        x as f32
-    }
-    #[inline]
-    fn as_f64(self) -> f64 {
-        self as f64
-    }
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    ) {
-        // SAFETY: the caller upholds the contract of this method, which is gemmkit's
-        // `gemm_unchecked` contract (valid, non-overlapping strided matrices).
-        unsafe {
-            gemmkit::gemm_unchecked(
-                m,
-                k,
-                n,
-                alpha,
-                a,
-                rsa,
-                csa,
-                b,
-                rsb,
-                csb,
-                beta,
-                c,
-                rsc,
-                csc,
-                parallelism(),
-            )
-        }
-    }
-}
+float_impl!(f64, "float64");
+float_impl!(f32, "float32");

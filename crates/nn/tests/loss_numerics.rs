@@ -7,84 +7,9 @@
 use autograd::{Float, Tape, Tensor};
 use nn::loss;
 
-fn ulps<T: Float>(a: T, b: T) -> u64 {
-    if a == b {
-        return 0;
-    }
-    if a.is_nan() || b.is_nan() {
-        return u64::MAX;
-    }
-    let key = |x: T| -> i128 {
-        if std::mem::size_of::<T>() == 4 {
-            let b = (x.as_f64() as f32).to_bits() as i32;
-            i128::from(if b < 0 { i32::MIN - b } else { b })
-        } else {
-            let b = x.as_f64().to_bits() as i64;
-            i128::from(if b < 0 { i64::MIN - b } else { b })
-        }
-    };
-    (key(a) - key(b)).unsigned_abs() as u64
-}
-
-fn assert_close<T: Float>(what: &str, got: &[T], exact: &[f64], max: u64) {
-    assert_eq!(got.len(), exact.len(), "{what}");
-    for (i, (&g, &e)) in got.iter().zip(exact).enumerate() {
-        assert!(
-            g.is_finite(),
-            "{what} [{i}] ({}): {} is not finite",
-            T::NAME,
-            g.as_f64()
-        );
-        let d = ulps(g, T::from_f64(e));
-        assert!(
-            d <= max,
-            "{what} [{i}] ({}): got {:e}, exact {e:e}, {d} ulps apart",
-            T::NAME,
-            g.as_f64()
-        );
-    }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-fn softplus(x: f64) -> f64 {
-    if x > 0.0 {
-        x + (-x).exp().ln_1p()
-    } else {
-        x.exp().ln_1p()
-    }
-}
-
-/// `(max, ln(sum(exp(x - max))))`, the sum as `ln_1p` of the other terms.
-fn shifted_logsumexp(x: &[f64]) -> (f64, f64) {
-    let (k, m) =
-        x.iter().copied().enumerate().fold(
-            (0, f64::NEG_INFINITY),
-            |(k, m), (i, v)| if v > m { (i, v) } else { (k, m) },
-        );
-    let mut rest: Vec<f64> = x
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != k)
-        .map(|(_, &v)| (v - m).exp())
-        .collect();
-    rest.sort_by(f64::total_cmp);
-    (m, rest.iter().sum::<f64>().ln_1p())
-}
-
-fn softmax(x: &[f64]) -> Vec<f64> {
-    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = x.iter().map(|&v| (v - m).exp()).collect();
-    let s: f64 = e.iter().sum();
-    e.iter().map(|v| v / s).collect()
-}
+#[path = "../../autograd/tests/support/numerics.rs"]
+mod numerics;
+use numerics::{assert_close, shifted_logsumexp, sigmoid, softmax, softplus};
 
 const ROWS: [[f64; 3]; 6] = [
     [1e4, -1e4, 0.0],

@@ -1,0 +1,3 @@
+//! Helpers shared by the engine's tests.
+
+pub mod numerics;
