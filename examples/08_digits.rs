@@ -36,7 +36,7 @@ fn main() {
         params.num_params()
     );
     for (_, name, p) in params.iter() {
-        println!("  {name:<16} {:?}", p.value.shape());
+        println!("  {name:<16} {:?}", p.value().shape());
     }
 
     let config = TrainConfig {

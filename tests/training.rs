@@ -342,7 +342,11 @@ fn bits<T: chainrule::Float>(ps: &ParamStore<T>) -> Vec<(String, Vec<u64>)> {
         .map(|(_, name, p)| {
             (
                 name.to_string(),
-                p.value.as_slice().iter().map(|x| x.as_f64().to_bits()).collect(),
+                p.value()
+                    .as_slice()
+                    .iter()
+                    .map(|x| x.as_f64().to_bits())
+                    .collect(),
             )
         })
         .collect()

@@ -56,7 +56,7 @@ pub fn mlp<T: Float>(sizes: &[usize], seed: u64) -> (Mlp, ParamStore<T>) {
 
 /// The parameters of a store as plain vectors (`w0, b0, w1, b1, ...`).
 pub fn param_vecs<T: Float>(ps: &ParamStore<T>) -> Vec<Vec<T>> {
-    ps.iter().map(|(_, _, p)| p.value.to_vec()).collect()
+    ps.iter().map(|(_, _, p)| p.value().to_vec()).collect()
 }
 
 /// W1's data: the points `[100, 2]` and the labels `[100, 1]` in {-1, +1}.

@@ -6,7 +6,7 @@ use anyhow::{bail, Result};
 use autograd::Float;
 use nn::checkpoint::{self, CheckpointError, Header, Mismatch, MlpSpec};
 use nn::data::Dataset;
-use nn::train::evaluate;
+use nn::train::try_evaluate;
 use nn::ParamStore;
 use rand::SeedableRng;
 use std::collections::{HashMap, HashSet};
@@ -93,7 +93,7 @@ fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<(
         data::describe(dir),
         test.len()
     );
-    let e = evaluate(&mlp, &params, &test, args.batch_size);
+    let e = try_evaluate(&mlp, &params, &test, args.batch_size)?;
     let correct: usize = (0..e.confusion.len()).map(|i| e.confusion[i][i]).sum();
     outln!(
         "test loss {:.4}, accuracy {:.2}% ({correct}/{} correct)",

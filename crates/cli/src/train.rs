@@ -7,8 +7,8 @@ use autograd::{Float, Tensor};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nn::checkpoint::{self, Metadata, MlpSpec};
-use nn::optim::{Adam, LrSchedule, Optimizer, Sgd};
-use nn::train::{try_fit_with, BatchInfo, Callback, EpochMetrics, TrainConfig};
+use nn::optim::{Adam, LrSchedule, OptimError, Optimizer, Sgd};
+use nn::train::{try_fit_with, BatchInfo, Callback, EpochMetrics, TrainConfig, TrainError};
 use nn::{Activation, ParamStore};
 use rand::SeedableRng;
 use std::fmt::Write as _;
@@ -122,10 +122,14 @@ enum AnyOptimizer<T: Float> {
 }
 
 impl<T: Float> Optimizer<T> for AnyOptimizer<T> {
-    fn step(&mut self, params: &mut ParamStore<T>, grads: &[Option<Tensor<T>>]) {
+    fn try_step(
+        &mut self,
+        params: &mut ParamStore<T>,
+        grads: &[Option<Tensor<T>>],
+    ) -> Result<(), OptimError> {
         match self {
-            AnyOptimizer::Sgd(o) => o.step(params, grads),
-            AnyOptimizer::Adam(o) => o.step(params, grads),
+            AnyOptimizer::Sgd(o) => o.try_step(params, grads),
+            AnyOptimizer::Adam(o) => o.try_step(params, grads),
         }
     }
     fn lr(&self) -> f64 {
@@ -324,7 +328,10 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         },
     );
     bar.finish_and_clear();
-    let history = history.map_err(|e| anyhow::anyhow!("anomaly detected: {e}"))?;
+    let history = history.map_err(|e| match e {
+        TrainError::Anomaly(e) => anyhow::anyhow!("anomaly detected: {e}"),
+        e => anyhow::anyhow!(e),
+    })?;
     let train_seconds = train_start.elapsed().as_secs_f64();
 
     let last = history.last().context("no epoch was run")?;

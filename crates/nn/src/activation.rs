@@ -80,11 +80,12 @@ impl fmt::Display for Activation {
 /// ```
 /// use nn::Activation;
 /// assert_eq!("leaky_relu(0.2)".parse::<Activation>().unwrap(), Activation::LeakyRelu(0.2));
-/// assert!("swish".parse::<Activation>().is_err());
+/// let err = "swish".parse::<Activation>().unwrap_err();
+/// assert!(err.to_string().starts_with(r#"unknown activation "swish": expected identity"#));
 /// ```
 impl FromStr for Activation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ActivationParseError;
+    fn from_str(s: &str) -> Result<Self, ActivationParseError> {
         let s = s.trim();
         Ok(match s {
             "identity" | "linear" | "none" => Activation::Identity,
@@ -101,13 +102,16 @@ impl FromStr for Activation {
                     .filter(|a| a.is_finite());
                 match arg {
                     Some(a) => Activation::LeakyRelu(a),
-                    None => {
-                        return Err(format!(
-                            "unknown activation {s:?}: expected identity, sigmoid, tanh, relu, leaky_relu, leaky_relu(A) or softmax"
-                        ))
-                    }
+                    None => return Err(ActivationParseError(s.to_string())),
                 }
             }
         })
     }
 }
+
+/// A name that is not an [`Activation`] (see its `FromStr`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown activation {0:?}: expected identity, sigmoid, tanh, relu, leaky_relu, leaky_relu(A) or softmax"
+)]
+pub struct ActivationParseError(pub String);

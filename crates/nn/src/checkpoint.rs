@@ -47,7 +47,7 @@
 
 use crate::activation::Activation;
 use crate::layers::Mlp;
-use crate::param::{ParamError, ParamStore};
+use crate::param::ParamStore;
 use autograd::{Float, Tensor};
 use rand::Rng;
 use safetensors::tensor::TensorInfo;
@@ -284,10 +284,10 @@ pub fn to_bytes<T: Float>(params: &ParamStore<T>, metadata: &Metadata) -> Result
     let mut data = Vec::with_capacity(params.num_params() * std::mem::size_of::<T>());
     for (_, name, p) in params.iter() {
         let start = data.len();
-        encode(&p.value, &mut data);
+        encode(p.value(), &mut data);
         let info = TensorInfo {
             dtype,
-            shape: p.value.shape().to_vec(),
+            shape: p.value().shape().to_vec(),
             data_offsets: (start, data.len()),
         };
         entries.push((name.to_string(), serde_json::to_string(&info).map_err(json)?));
@@ -528,7 +528,7 @@ pub fn load_bytes<T: Float>(
     let mut mismatches = Vec::new();
     let mut values = Vec::with_capacity(params.len());
     for (_, name, p) in params.iter() {
-        let expected = p.value.shape();
+        let expected = p.value().shape();
         match st.tensor(name) {
             Err(_) => mismatches.push(Mismatch::Missing {
                 name: name.into(),
@@ -687,7 +687,7 @@ impl MlpSpec {
         ps: &mut ParamStore<T>,
         prefix: &str,
         rng: &mut impl Rng,
-    ) -> Result<Mlp, ParamError> {
+    ) -> Result<Mlp, crate::LayerError> {
         Mlp::new(ps, prefix, &self.sizes, &self.activations, rng)
     }
 

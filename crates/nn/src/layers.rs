@@ -217,25 +217,29 @@ pub struct Mlp {
 
 impl Mlp {
     /// An MLP with layer sizes `sizes` (inputs first) and one activation per layer
-    /// (`activations.len() == sizes.len() - 1`).
+    /// (`activations.len() == sizes.len() - 1`): an error if the counts differ or a parameter
+    /// name is taken.
     ///
-    /// # Panics
-    /// If the number of activations does not match the number of layers.
+    /// ```
+    /// use nn::{Activation, Mlp, ParamStore};
+    /// use rand::SeedableRng;
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let err = Mlp::new(&mut ParamStore::<f64>::new(), "l", &[2, 3, 1], &[Activation::Relu], &mut rng).unwrap_err();
+    /// assert_eq!(err.to_string(), "3 layer sizes need 2 activations, got 1");
+    /// ```
     pub fn new<T: Float>(
         ps: &mut ParamStore<T>,
         prefix: &str,
         sizes: &[usize],
         activations: &[Activation],
         rng: &mut impl Rng,
-    ) -> Result<Self, ParamError> {
-        assert_eq!(
-            activations.len() + 1,
-            sizes.len(),
-            "Mlp::new: {} layer sizes need {} activations, got {}",
-            sizes.len(),
-            sizes.len().saturating_sub(1),
-            activations.len()
-        );
+    ) -> Result<Self, LayerError> {
+        if activations.len() + 1 != sizes.len() {
+            return Err(LayerError::Activations {
+                sizes: sizes.len(),
+                got: activations.len(),
+            });
+        }
         let layers = sizes
             .windows(2)
             .zip(activations)
@@ -255,16 +259,13 @@ impl Mlp {
     /// let mlp = Mlp::seeded(&mut ps, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], 0).unwrap();
     /// assert_eq!((mlp.layers().len(), ps.num_params()), (2, 9));
     /// ```
-    ///
-    /// # Panics
-    /// If the number of activations does not match the number of layers.
     pub fn seeded<T: Float>(
         ps: &mut ParamStore<T>,
         prefix: &str,
         sizes: &[usize],
         activations: &[Activation],
         seed: u64,
-    ) -> Result<Self, ParamError> {
+    ) -> Result<Self, LayerError> {
         Self::new(ps, prefix, sizes, activations, &mut StdRng::seed_from_u64(seed))
     }
 
@@ -293,4 +294,20 @@ impl<T: Float> Module<T> for Mlp {
     fn parameters(&self) -> Vec<ParamId> {
         Mlp::parameters(self)
     }
+}
+
+/// Errors building a layer stack.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LayerError {
+    /// Not one activation per layer.
+    #[error("{sizes} layer sizes need {} activations, got {got}", sizes.saturating_sub(1))]
+    Activations {
+        /// The number of layer sizes given (inputs first).
+        sizes: usize,
+        /// The number of activations given.
+        got: usize,
+    },
+    /// A parameter name is taken.
+    #[error(transparent)]
+    Param(#[from] ParamError),
 }

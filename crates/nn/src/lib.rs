@@ -17,8 +17,8 @@ pub mod optim;
 mod param;
 pub mod train;
 
-pub use activation::Activation;
+pub use activation::{Activation, ActivationParseError};
 pub use init::Init;
-pub use layers::{Dense, Mlp, Neuron};
+pub use layers::{Dense, LayerError, Mlp, Neuron};
 pub use module::Module;
 pub use param::{Bound, Param, ParamError, ParamId, ParamStore};

@@ -7,11 +7,116 @@ use crate::param::ParamStore;
 use autograd::{Float, Tensor};
 use std::collections::HashMap;
 
+/// Errors of an optimiser step: gradients that do not fit the parameters, or a setting out of
+/// range. A step that fails changes nothing (neither the parameters nor the optimiser's state).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum OptimError {
+    /// Not one gradient slot per parameter of the store.
+    #[error("{got} gradients for {expected} parameters (one per parameter, in store order; None skips one)")]
+    Count {
+        /// The number of parameters in the store.
+        expected: usize,
+        /// The number of gradients given.
+        got: usize,
+    },
+    /// A gradient whose shape is not its parameter's.
+    #[error("the gradient of parameter {name:?} has shape {got:?}, the parameter {expected:?}")]
+    Shape {
+        /// The parameter.
+        name: String,
+        /// The parameter's shape.
+        expected: Vec<usize>,
+        /// The gradient's shape.
+        got: Vec<usize>,
+    },
+    /// A setting outside its range (as `torch.optim` rejects it).
+    #[error("invalid {setting} {value}: {expected}")]
+    Setting {
+        /// The setting (`lr`, `momentum`, `beta1`, ...).
+        setting: &'static str,
+        /// The value given.
+        value: f64,
+        /// What it must be.
+        expected: &'static str,
+    },
+}
+
+/// Checks that `grads` has one slot per parameter of `params` and that every gradient given
+/// has its parameter's shape: what every [`Optimizer::try_step`] checks before it changes
+/// anything (an optimiser written outside this crate can call it too).
+///
+/// ```
+/// use autograd::Tensor;
+/// use nn::{optim::check_grads, ParamStore};
+/// let mut ps = ParamStore::<f64>::new();
+/// ps.add("w", Tensor::zeros(&[2])).unwrap();
+/// assert!(check_grads(&ps, &[Some(Tensor::from(vec![1.0, 2.0]))]).is_ok());
+/// let err = check_grads(&ps, &[Some(Tensor::from(vec![1.0]))]).unwrap_err();
+/// assert_eq!(err.to_string(), r#"the gradient of parameter "w" has shape [1], the parameter [2]"#);
+/// ```
+pub fn check_grads<T: Float>(params: &ParamStore<T>, grads: &[Option<Tensor<T>>]) -> Result<(), OptimError> {
+    if grads.len() != params.len() {
+        return Err(OptimError::Count {
+            expected: params.len(),
+            got: grads.len(),
+        });
+    }
+    for ((_, name, p), g) in params.iter().zip(grads) {
+        if let Some(g) = g {
+            if g.shape() != p.value().shape() {
+                return Err(OptimError::Shape {
+                    name: name.to_string(),
+                    expected: p.value().shape().to_vec(),
+                    got: g.shape().to_vec(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Ok` if `ok`, else the [`OptimError::Setting`] for `setting`.
+fn setting(setting: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<(), OptimError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(OptimError::Setting {
+            setting,
+            value,
+            expected,
+        })
+    }
+}
+
+/// A learning rate or weight decay: finite and `>= 0`.
+fn non_negative(name: &'static str, value: f64) -> Result<(), OptimError> {
+    setting(
+        name,
+        value,
+        value.is_finite() && value >= 0.0,
+        "a finite number >= 0",
+    )
+}
+
 /// Something that updates parameters from their gradients.
+///
+/// Implementors write [`Optimizer::try_step`]; [`Optimizer::step`] is its panicking twin.
 pub trait Optimizer<T: Float> {
     /// One update. `grads[i]` is the gradient of the store's `i`-th parameter (`None`: skip it,
-    /// as PyTorch skips parameters whose `.grad` is `None`).
-    fn step(&mut self, params: &mut ParamStore<T>, grads: &[Option<Tensor<T>>]);
+    /// as PyTorch skips parameters whose `.grad` is `None`). Fails, changing nothing, when the
+    /// gradients do not fit the parameters ([`check_grads`]) or a setting is out of range.
+    fn try_step(&mut self, params: &mut ParamStore<T>, grads: &[Option<Tensor<T>>])
+        -> Result<(), OptimError>;
+    /// [`Optimizer::try_step`], panicking with its error's message.
+    ///
+    /// # Panics
+    /// Where `try_step` fails.
+    #[track_caller]
+    fn step(&mut self, params: &mut ParamStore<T>, grads: &[Option<Tensor<T>>]) {
+        if let Err(e) = self.try_step(params, grads) {
+            panic!("{e}")
+        }
+    }
     /// The current learning rate.
     fn lr(&self) -> f64;
     /// Sets the learning rate (used by schedules).
@@ -87,7 +192,21 @@ impl<T: Float> Sgd<T> {
 }
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
-    fn step(&mut self, params: &mut ParamStore<T>, grads: &[Option<Tensor<T>>]) {
+    fn try_step(
+        &mut self,
+        params: &mut ParamStore<T>,
+        grads: &[Option<Tensor<T>>],
+    ) -> Result<(), OptimError> {
+        check_grads(params, grads)?;
+        non_negative("lr", self.lr)?;
+        non_negative("momentum", self.momentum)?;
+        non_negative("weight_decay", self.weight_decay)?;
+        setting(
+            "dampening",
+            self.dampening,
+            self.dampening.is_finite(),
+            "a finite number",
+        )?;
         // Coefficients are formed in f64 (as PyTorch forms them in Python) and then converted.
         let (lr, mu, undamped, wd) = (
             T::from_f64(self.lr),
@@ -97,10 +216,10 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         );
         for ((name, p), g) in params.iter_mut().zip(grads) {
             let Some(g) = g else { continue };
-            if p.frozen {
+            if p.frozen() {
                 continue;
             }
-            let w = p.value.as_mut_slice();
+            let w = p.value_mut();
             if self.weight_decay == 0.0 && self.momentum == 0.0 {
                 // Plain SGD reads the gradient in place: no copy of it.
                 w.iter_mut().zip(g.as_slice()).for_each(|(w, &g)| *w -= lr * g);
@@ -129,6 +248,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             }
             w.iter_mut().zip(&d).for_each(|(w, &d)| *w -= lr * d);
         }
+        Ok(())
     }
     fn lr(&self) -> f64 {
         self.lr
@@ -223,15 +343,26 @@ impl<T: Float> Adam<T> {
 }
 
 impl<T: Float> Optimizer<T> for Adam<T> {
-    fn step(&mut self, params: &mut ParamStore<T>, grads: &[Option<Tensor<T>>]) {
+    fn try_step(
+        &mut self,
+        params: &mut ParamStore<T>,
+        grads: &[Option<Tensor<T>>],
+    ) -> Result<(), OptimError> {
+        check_grads(params, grads)?;
+        non_negative("lr", self.lr)?;
+        non_negative("weight_decay", self.weight_decay)?;
+        non_negative("eps", self.eps)?;
+        let beta = |b: f64| (0.0..1.0).contains(&b);
+        setting("beta1", self.beta1, beta(self.beta1), "in [0, 1)")?;
+        setting("beta2", self.beta2, beta(self.beta2), "in [0, 1)")?;
         let c = |x: f64| T::from_f64(x);
         let (b1, b2, eps, wd, lr) = (self.beta1, self.beta2, self.eps, self.weight_decay, self.lr);
         for ((name, p), g) in params.iter_mut().zip(grads) {
             let Some(g) = g else { continue };
-            if p.frozen {
+            if p.frozen() {
                 continue;
             }
-            let w = p.value.as_mut_slice();
+            let w = p.value_mut();
             let st = self.state.entry(name.to_string()).or_insert_with(|| AdamState {
                 step: 0,
                 m: vec![T::zero(); w.len()],
@@ -265,6 +396,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                 *w -= step_size * *m / denom;
             }
         }
+        Ok(())
     }
     fn lr(&self) -> f64 {
         self.lr

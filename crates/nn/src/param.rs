@@ -16,12 +16,40 @@ impl ParamId {
 }
 
 /// One parameter: its value and whether it is frozen (bound as a constant, never updated).
+///
+/// The fields are private so that a value can only be replaced through
+/// [`ParamStore::set`] / [`ParamStore::set_by_id`], which keep its shape: the model built on
+/// the store relies on it.
+///
+/// ```
+/// use autograd::Tensor;
+/// use nn::ParamStore;
+/// let mut ps = ParamStore::<f64>::new();
+/// let w = ps.add("w", Tensor::from(vec![1.0, 2.0])).unwrap();
+/// assert_eq!(ps.get(w).value().to_vec(), vec![1.0, 2.0]);
+/// assert!(!ps.get(w).frozen());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param<T: Float = f64> {
+    value: Tensor<T>,
+    frozen: bool,
+}
+
+impl<T: Float> Param<T> {
     /// The current value.
-    pub value: Tensor<T>,
-    /// A frozen parameter is bound as a constant: no gradient, no update.
-    pub frozen: bool,
+    pub fn value(&self) -> &Tensor<T> {
+        &self.value
+    }
+
+    /// Whether the parameter is frozen: bound as a constant, no gradient, no update.
+    pub fn frozen(&self) -> bool {
+        self.frozen
+    }
+
+    /// The value's elements, to be updated in place by an optimiser (the shape cannot change).
+    pub(crate) fn value_mut(&mut self) -> &mut [T] {
+        self.value.as_mut_slice()
+    }
 }
 
 /// All parameters of a model, in insertion order, by name (`layers.0.weight`, ...).
@@ -90,7 +118,7 @@ impl<T: Float> ParamStore<T> {
 
     /// The total number of scalar parameters (elements of all tensors).
     pub fn num_params(&self) -> usize {
-        self.params.values().map(|p| p.value.numel()).sum()
+        self.params.values().map(|p| p.value().numel()).sum()
     }
 
     /// The number of scalar parameters that are not frozen.
@@ -98,7 +126,7 @@ impl<T: Float> ParamStore<T> {
         self.params
             .values()
             .filter(|p| !p.frozen)
-            .map(|p| p.value.numel())
+            .map(|p| p.value().numel())
             .sum()
     }
 
@@ -120,26 +148,38 @@ impl<T: Float> ParamStore<T> {
         &self.params[id.0]
     }
 
-    /// A parameter by id, mutable.
-    pub fn get_mut(&mut self, id: ParamId) -> &mut Param<T> {
-        &mut self.params[id.0]
-    }
-
     /// A parameter's value by name.
     pub fn value(&self, name: &str) -> Option<&Tensor<T>> {
         self.params.get(name).map(|p| &p.value)
     }
 
     /// Replaces a parameter's value (same shape required).
+    ///
+    /// ```
+    /// use autograd::Tensor;
+    /// use nn::ParamStore;
+    /// let mut ps = ParamStore::<f64>::new();
+    /// ps.add("w", Tensor::zeros(&[2])).unwrap();
+    /// ps.set("w", Tensor::from(vec![3.0, 4.0])).unwrap();
+    /// assert_eq!(ps.value("w").unwrap().to_vec(), vec![3.0, 4.0]);
+    /// let err = ps.set("w", Tensor::zeros(&[3])).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"parameter "w" has shape [2], got [3]"#);
+    /// ```
     pub fn set(&mut self, name: &str, value: Tensor<T>) -> Result<(), ParamError> {
-        let p = self
-            .params
-            .get_mut(name)
-            .ok_or_else(|| ParamError::Unknown(name.into()))?;
-        if p.value.shape() != value.shape() {
+        let id = self.id(name).ok_or_else(|| ParamError::Unknown(name.into()))?;
+        self.set_by_id(id, value)
+    }
+
+    /// Replaces the value of the parameter `id` (same shape required).
+    ///
+    /// # Panics
+    /// If `id` is not from this store.
+    pub fn set_by_id(&mut self, id: ParamId, value: Tensor<T>) -> Result<(), ParamError> {
+        let (name, p) = self.params.get_index_mut(id.0).expect("a ParamId of this store");
+        if p.value().shape() != value.shape() {
             return Err(ParamError::Shape {
-                name: name.into(),
-                expected: p.value.shape().to_vec(),
+                name: name.clone(),
+                expected: p.value().shape().to_vec(),
                 got: value.shape().to_vec(),
             });
         }
@@ -165,8 +205,8 @@ impl<T: Float> ParamStore<T> {
             .map(|(i, (n, p))| (ParamId(i), n.as_str(), p))
     }
 
-    /// Mutable `(name, param)` in insertion order.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Param<T>)> {
+    /// Mutable `(name, param)` in insertion order, for the optimisers (which keep shapes).
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Param<T>)> {
         self.params.iter_mut().map(|(n, p)| (n.as_str(), p))
     }
 
@@ -176,7 +216,7 @@ impl<T: Float> ParamStore<T> {
             .params
             .values()
             .map(|p| {
-                if p.frozen {
+                if p.frozen() {
                     tape.constant_from(&p.value)
                 } else {
                     tape.var_from(&p.value)

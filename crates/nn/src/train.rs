@@ -26,7 +26,7 @@
 use crate::data::Dataset;
 use crate::loss::cross_entropy;
 use crate::module::Module;
-use crate::optim::{LrSchedule, Optimizer};
+use crate::optim::{LrSchedule, OptimError, Optimizer};
 use crate::param::ParamStore;
 use autograd::{Float, Tape, Tensor};
 use std::ops::ControlFlow;
@@ -61,6 +61,38 @@ impl Default for TrainConfig {
             detect_anomaly: false,
         }
     }
+}
+
+/// Why [`try_fit_with`] or [`try_evaluate`] stopped.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// A batch size of 0.
+    #[error("the batch size must be at least 1")]
+    BatchSize,
+    /// The loss could not be formed: a label outside the model's outputs, or logits that are
+    /// not `[batch, classes]`.
+    #[error("{at}: {source}")]
+    Loss {
+        /// Where (`epoch 2, batch 7` or `evaluation, batch 0`).
+        at: String,
+        /// What the loss reported.
+        #[source]
+        source: Box<autograd::Error>,
+    },
+    /// The optimiser refused the step (gradients that do not fit, a setting out of range).
+    #[error("epoch {epoch}, batch {batch}: {source}")]
+    Optim {
+        /// The epoch (from 1).
+        epoch: usize,
+        /// The batch within the epoch (from 0).
+        batch: usize,
+        /// What the optimiser reported.
+        #[source]
+        source: OptimError,
+    },
+    /// Anomaly mode found a NaN or an infinity.
+    #[error(transparent)]
+    Anomaly(#[from] Box<AnomalyError>),
 }
 
 /// Training stopped because anomaly mode found a NaN or an infinity.
@@ -142,23 +174,50 @@ pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
 
 /// Evaluates a classifier (a model producing logits) batch by batch, without recording
 /// gradients.
+///
+/// # Panics
+/// Where [`try_evaluate`] fails.
+#[track_caller]
 pub fn evaluate<T: Float, M: Module<T>>(
     model: &M,
     params: &ParamStore<T>,
     data: &Dataset<T>,
     batch_size: usize,
 ) -> Evaluation {
+    try_evaluate(model, params, data, batch_size).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`evaluate`], returning an error when the batch size is 0 or the data's labels do not fit
+/// the model's outputs. The confusion matrix is `n x n` with `n` the larger of the data's
+/// classes and the model's outputs (a test set may lack the last classes).
+pub fn try_evaluate<T: Float, M: Module<T>>(
+    model: &M,
+    params: &ParamStore<T>,
+    data: &Dataset<T>,
+    batch_size: usize,
+) -> Result<Evaluation, TrainError> {
+    if batch_size == 0 {
+        return Err(TrainError::BatchSize);
+    }
     let mut tape = Tape::<T>::new();
     let mut confusion = vec![vec![0; data.classes]; data.classes];
     let (mut loss_sum, mut correct) = (0.0, 0);
-    for batch in data.batches(batch_size.max(1), None) {
+    for (b, batch) in data.batches(batch_size, None).enumerate() {
         tape.reset();
-        let (loss, pred) = tape.no_grad(|| {
+        let (loss, pred, outputs) = tape.no_grad(|| {
             let bound = params.bind(&tape);
             let logits = model.forward(&bound, tape.constant_from(&batch.x));
-            let loss = cross_entropy(logits, &batch.labels).expect("labels match the logits");
-            (loss.item().as_f64(), argmax_rows(&logits.value()))
-        });
+            let loss = cross_entropy(logits, &batch.labels).map_err(|source| TrainError::Loss {
+                at: format!("evaluation, batch {b}"),
+                source: Box::new(source),
+            })?;
+            let outputs = logits.shape().last().copied().unwrap_or(1);
+            Ok::<_, TrainError>((loss.item().as_f64(), argmax_rows(&logits.value()), outputs))
+        })?;
+        if outputs > confusion.len() {
+            confusion.iter_mut().for_each(|row| row.resize(outputs, 0));
+            confusion.resize(outputs, vec![0; outputs]);
+        }
         loss_sum += loss * batch.len() as f64;
         for (&t, &p) in batch.labels.iter().zip(&pred) {
             confusion[t][p] += 1;
@@ -166,16 +225,20 @@ pub fn evaluate<T: Float, M: Module<T>>(
         }
     }
     let n = data.len().max(1) as f64;
-    Evaluation {
+    Ok(Evaluation {
         loss: loss_sum / n,
         accuracy: correct as f64 / n,
         confusion,
-    }
+    })
 }
 
 /// Trains a classifier with softmax cross-entropy on `train`, evaluating on `test` after each
 /// epoch if given. Calls `on_batch` after every step. The tape is reset between steps, so
 /// memory does not grow. The same as [`fit_with`] with the callback [`on_batch`]`(on_batch)`.
+///
+/// # Panics
+/// Where [`try_fit_with`] fails.
+#[track_caller]
 pub fn fit<T: Float, M: Module<T>, O: Optimizer<T>>(
     model: &M,
     params: &mut ParamStore<T>,
@@ -204,6 +267,10 @@ pub fn fit<T: Float, M: Module<T>, O: Optimizer<T>>(
 ///
 /// One step is: reset the tape, bind the parameters, `forward`, `cross_entropy`, `backward`,
 /// read the parameters' gradients, clip them if configured, `opt.step`.
+///
+/// # Panics
+/// Where [`try_fit_with`] fails.
+#[track_caller]
 pub fn fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     model: &M,
     params: &mut ParamStore<T>,
@@ -219,9 +286,10 @@ pub fn fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     }
 }
 
-/// [`fit_with`], returning an error instead of panicking when [`TrainConfig::detect_anomaly`]
-/// finds a NaN or an infinity; the parameters are left as they were before that step.
-/// (Without anomaly mode it never fails.)
+/// [`fit_with`], returning an error instead of panicking: when [`TrainConfig::detect_anomaly`]
+/// finds a NaN or an infinity (the parameters are left as they were before that step), when
+/// the batch size is 0, when a label does not fit the model's outputs, or when the optimiser
+/// refuses a step ([`OptimError`]). Nothing is changed by the step that fails.
 pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     model: &M,
     params: &mut ParamStore<T>,
@@ -230,8 +298,28 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     test: Option<&Dataset<T>>,
     config: &TrainConfig,
     callback: &mut impl Callback<T>,
-) -> Result<Vec<EpochMetrics>, AnomalyError> {
+) -> Result<Vec<EpochMetrics>, TrainError> {
+    if config.batch_size == 0 {
+        return Err(TrainError::BatchSize);
+    }
     let base_lr = opt.lr();
+    let result = run_epochs(model, params, opt, train, test, config, callback, base_lr);
+    opt.set_lr(base_lr);
+    result
+}
+
+/// The epochs of [`try_fit_with`] (which restores the learning rate however they end).
+#[allow(clippy::too_many_arguments)]
+fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
+    model: &M,
+    params: &mut ParamStore<T>,
+    opt: &mut O,
+    train: &Dataset<T>,
+    test: Option<&Dataset<T>>,
+    config: &TrainConfig,
+    callback: &mut impl Callback<T>,
+    base_lr: f64,
+) -> Result<Vec<EpochMetrics>, TrainError> {
     let batches = train.len().div_ceil(config.batch_size.max(1));
     let mut tape = Tape::<T>::new();
     tape.set_detect_anomaly(config.detect_anomaly);
@@ -246,26 +334,42 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
         let order = Some(config.seed.wrapping_add(epoch as u64));
         for (b, batch) in train.batches(config.batch_size, order).enumerate() {
             tape.reset();
-            let (loss, mut grads, pred) = {
+            let step = {
                 let bound = params.bind(&tape);
                 let logits = model.forward(&bound, tape.constant_from(&batch.x));
-                let loss = cross_entropy(logits, &batch.labels).expect("labels match the logits");
-                let g = loss.backward();
-                (loss.item().as_f64(), bound.grads(g), argmax_rows(&logits.value()))
+                cross_entropy(logits, &batch.labels).map(|loss| {
+                    let g = loss.backward();
+                    (loss.item().as_f64(), bound.grads(g), argmax_rows(&logits.value()))
+                })
+            };
+            let (loss, mut grads, pred) = match step {
+                Ok(step) => step,
+                Err(source) => {
+                    return Err(TrainError::Loss {
+                        at: format!("epoch {}, batch {b}", epoch + 1),
+                        source: Box::new(source),
+                    });
+                }
             };
             if let Some(anomaly) = tape.anomaly() {
-                opt.set_lr(base_lr);
-                return Err(AnomalyError {
+                return Err(Box::new(AnomalyError {
                     epoch: epoch + 1,
                     batch: b,
                     anomaly: Box::new(anomaly),
                     history,
-                });
+                })
+                .into());
             }
             if let Some(max) = config.clip_grad_norm {
                 crate::optim::clip_grad_norm(&mut grads, max);
             }
-            opt.step(params, &grads);
+            if let Err(source) = opt.try_step(params, &grads) {
+                return Err(TrainError::Optim {
+                    epoch: epoch + 1,
+                    batch: b,
+                    source,
+                });
+            }
             loss_sum += loss * batch.len() as f64;
             seen += batch.len();
             correct += pred.iter().zip(&batch.labels).filter(|(p, t)| p == t).count();
@@ -279,7 +383,7 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
             });
         }
         let seconds = start.elapsed().as_secs_f64();
-        let eval = test.map(|t| evaluate(model, params, t, 512));
+        let eval = test.map(|t| try_evaluate(model, params, t, 512)).transpose()?;
         history.push(EpochMetrics {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
@@ -294,7 +398,6 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
             break;
         }
     }
-    opt.set_lr(base_lr);
     Ok(history)
 }
 

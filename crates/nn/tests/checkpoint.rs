@@ -55,7 +55,7 @@ fn bits<T: Float>(ps: &ParamStore<T>) -> Vec<(String, Vec<usize>, Vec<u64>)> {
     ps.iter()
         .map(|(_, n, p)| {
             let b = p
-                .value
+                .value()
                 .as_slice()
                 .iter()
                 .map(|&x| {
@@ -66,7 +66,7 @@ fn bits<T: Float>(ps: &ParamStore<T>) -> Vec<(String, Vec<usize>, Vec<u64>)> {
                     }
                 })
                 .collect();
-            (n.to_string(), p.value.shape().to_vec(), b)
+            (n.to_string(), p.value().shape().to_vec(), b)
         })
         .collect()
 }
@@ -81,7 +81,7 @@ fn round_trip<T: Float>() {
     checkpoint::load(&mut back, &path).unwrap();
     assert_eq!(bits(&back), bits(&ps), "every bit survives");
     assert!(
-        back.iter().any(|(_, n, p)| n == "scale" && p.frozen),
+        back.iter().any(|(_, n, p)| n == "scale" && p.frozen()),
         "frozen flags are kept"
     );
     let header = checkpoint::read_header(&path).unwrap();

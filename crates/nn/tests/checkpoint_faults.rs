@@ -32,7 +32,7 @@ fn store(seed: u32, rows: usize) -> ParamStore<f32> {
 fn assert_loads_as(path: &Path, want: &ParamStore<f32>) {
     let mut ps = ParamStore::new();
     for (_, name, p) in want.iter() {
-        ps.add(name, Tensor::zeros(p.value.shape())).unwrap();
+        ps.add(name, Tensor::zeros(p.value().shape())).unwrap();
     }
     checkpoint::load(&mut ps, path).unwrap_or_else(|e| panic!("{} does not load: {e}", path.display()));
     assert_eq!(&ps, want, "{} holds other values", path.display());

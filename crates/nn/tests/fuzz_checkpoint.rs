@@ -339,7 +339,7 @@ fn check_load<T: Float>(which: usize, bytes: &[u8]) -> Result<bool, TestCaseErro
     let (fresh, _) = base_store::<T>(which);
     let mut zeros = ParamStore::<T>::new();
     for (_, name, p) in fresh.iter() {
-        zeros.add(name, Tensor::zeros(p.value.shape())).unwrap();
+        zeros.add(name, Tensor::zeros(p.value().shape())).unwrap();
     }
     let mut ps = zeros.clone();
     match checkpoint::load_bytes(&mut ps, bytes, "fuzz.safetensors") {
@@ -348,9 +348,9 @@ fn check_load<T: Float>(which: usize, bytes: &[u8]) -> Result<bool, TestCaseErro
             let st = safetensors::SafeTensors::deserialize(bytes).expect("loaded, so valid");
             for (_, name, p) in ps.iter() {
                 let view = st.tensor(name).expect("loaded, so present");
-                prop_assert_eq!(view.shape(), p.value.shape());
+                prop_assert_eq!(view.shape(), p.value().shape());
                 let width = std::mem::size_of::<T>();
-                for (i, x) in p.value.as_slice().iter().enumerate() {
+                for (i, x) in p.value().as_slice().iter().enumerate() {
                     let raw = &view.data()[i * width..(i + 1) * width];
                     let want = if width == 4 {
                         f32::from_le_bytes(raw.try_into().unwrap()) as f64

@@ -74,6 +74,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "clip_grad_norm",
         "rescales gradients the engine computed so their joint norm is bounded (PyTorch's clip_grad_norm_)",
     ),
+    (
+        "src/optim.rs",
+        "check_grads",
+        "checks the count and shapes of gradients the engine computed against the parameters",
+    ),
 ];
 
 /// Word prefixes that name a derivative.
