@@ -62,6 +62,15 @@ pub fn input_file(path: &Path, flag: &str) -> Result<()> {
     Err(usage(format!("cannot read {} ({flag}): {why}", path.display())))
 }
 
+/// Checks the data paths (see `check_dir`) without reading them, so that a run with a
+/// missing data directory fails before it creates its outputs.
+pub fn check_source(dir: Option<&Path>) -> Result<()> {
+    match dir {
+        Some(d) => check_dir(d, "train").and_then(|()| check_dir(d, "t10k")),
+        None => Ok(()),
+    }
+}
+
 /// The test set (`t10k-*` files in `dir`, or the embedded digits' 297 test images).
 pub fn test_set<T: Float>(dir: Option<&Path>, pixel_max: f64) -> Result<Dataset<T>> {
     let data = match dir {
@@ -79,7 +88,25 @@ pub fn test_set<T: Float>(dir: Option<&Path>, pixel_max: f64) -> Result<Dataset<
     if data.is_empty() {
         bail!("the test set of {} is empty", describe(dir));
     }
+    no_pixels(&data, dir, "t10k")?;
     Ok(data)
+}
+
+/// Images of 0 pixels (dimensions such as `[n, 0, 0]`) load, but no model takes them: say so,
+/// naming the file, instead of letting the model report layer sizes.
+fn no_pixels<T: Float>(data: &Dataset<T>, dir: Option<&Path>, prefix: &str) -> Result<()> {
+    if data.features() > 0 {
+        return Ok(());
+    }
+    let file = dir.map_or_else(
+        || format!("the embedded {prefix} images"),
+        |d| {
+            d.join(format!("{prefix}-images-idx3-ubyte"))
+                .display()
+                .to_string()
+        },
+    );
+    bail!("{file}: the images have 0 pixels (a dimension is 0), so there is nothing to learn from")
 }
 
 /// The training and test sets, checked to agree on the number of features; both get the larger
@@ -101,6 +128,7 @@ pub fn train_and_test<T: Float>(dir: Option<&Path>, pixel_max: f64) -> Result<(D
     if train.is_empty() {
         bail!("the training set of {} is empty", describe(dir));
     }
+    no_pixels(&train, dir, "train")?;
     let mut test = test_set::<T>(dir, pixel_max)?;
     if train.features() != test.features() {
         bail!(

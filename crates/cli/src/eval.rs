@@ -1,13 +1,17 @@
 //! `chainrule eval`: rebuilds an MLP from a checkpoint's metadata, loads its weights and
 //! reports its loss, accuracy and confusion matrix on a test set.
 
+use crate::confusion::Confusion;
+use crate::memory;
 use crate::{args, data, outln, train::PREFIX};
 use anyhow::{bail, Result};
 use autograd::Float;
+use autograd::Tape;
 use nn::checkpoint::{self, CheckpointError, Header, Mismatch, MlpSpec};
 use nn::data::Dataset;
-use nn::train::try_evaluate;
-use nn::ParamStore;
+use nn::loss::cross_entropy;
+use nn::train::argmax_rows;
+use nn::{Mlp, Module, ParamStore};
 use rand::SeedableRng;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -61,6 +65,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<()> {
+    check_memory::<T>(args, spec)?;
     let mut params = ParamStore::<T>::new();
     // The initial values are overwritten by the checkpoint's; the seed does not matter.
     let mlp = spec.build(&mut params, PREFIX, &mut rand::rngs::StdRng::seed_from_u64(0))?;
@@ -93,17 +98,63 @@ fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<(
         data::describe(dir),
         test.len()
     );
-    let e = try_evaluate(&mlp, &params, &test, args.batch_size)?;
-    let correct: usize = (0..e.confusion.len()).map(|i| e.confusion[i][i]).sum();
+    let (loss, confusion) = evaluate(&mlp, &params, &test, args.batch_size);
+    let correct = confusion.correct();
     outln!(
         "test loss {:.4}, accuracy {:.2}% ({correct}/{} correct)",
-        e.loss,
-        100.0 * e.accuracy,
+        loss,
+        100.0 * correct as f64 / test.len().max(1) as f64,
         test.len()
     );
     outln!();
-    outln!("{}", confusion_table(&e.confusion));
+    outln!("{}", confusion.render());
     Ok(())
+}
+
+/// Mean loss and the (sparse) confusion matrix over `test`, in batches: as
+/// `nn::train::evaluate`, without its `classes x classes` matrix.
+fn evaluate<T: Float>(
+    mlp: &Mlp,
+    params: &ParamStore<T>,
+    test: &Dataset<T>,
+    batch: usize,
+) -> (f64, Confusion) {
+    let mut tape = Tape::<T>::new();
+    let mut confusion = Confusion::new(test.classes);
+    let mut loss_sum = 0.0;
+    for b in test.batches(batch, None) {
+        tape.reset();
+        let (loss, pred) = tape.no_grad(|| {
+            let logits = mlp.forward(&params.bind(&tape), tape.constant_from(&b.x));
+            let loss = cross_entropy(logits, &b.labels).expect("labels fit the model's outputs");
+            (loss.item().as_f64(), argmax_rows(&logits.value()))
+        });
+        loss_sum += loss * b.len() as f64;
+        for (&t, &p) in b.labels.iter().zip(&pred) {
+            confusion.add(t, p);
+        }
+    }
+    (loss_sum / test.len().max(1) as f64, confusion)
+}
+
+/// Refuses a model whose evaluation does not fit in memory (see [`memory`]): the parameters,
+/// the file's bytes and the batches' activations.
+fn check_memory<T: Float>(args: &Args, spec: &MlpSpec) -> Result<()> {
+    let params = spec.num_params().unwrap_or(usize::MAX) as u64;
+    let outputs: u64 = spec.sizes()[1..].iter().map(|&s| s as u64).sum();
+    let footprint = memory::Footprint {
+        per_param: 3,
+        per_activation: 4,
+    };
+    let need = memory::estimate(
+        &footprint,
+        params,
+        args.batch_size as u64,
+        outputs,
+        0,
+        std::mem::size_of::<T>() as u64,
+    );
+    memory::Room::of_this_process().check(&format!("evaluating mlp {spec}"), need)
 }
 
 /// The parameters `spec.build` makes, compared with the file's tensors by name and shape
@@ -180,38 +231,4 @@ fn fit_to_model<T: Float>(test: Dataset<T>, spec: &MlpSpec, model: &Path) -> Res
         );
     }
     Ok(Dataset::new(test.x, test.labels, spec.outputs())?)
-}
-
-/// The confusion matrix as a table: rows are true classes, columns predicted ones, with each
-/// class's recall.
-pub fn confusion_table(confusion: &[Vec<usize>]) -> String {
-    let width = confusion
-        .iter()
-        .flatten()
-        .map(|c| c.to_string().len())
-        .max()
-        .unwrap_or(1)
-        .max(confusion.len().to_string().len())
-        .max(3);
-    let mut out = String::from("confusion matrix (rows: true class, columns: predicted class)\n");
-    out.push_str(&format!("{:>10}", "true\\pred"));
-    for j in 0..confusion.len() {
-        out.push_str(&format!(" {j:>width$}"));
-    }
-    out.push_str("   recall\n");
-    for (i, row) in confusion.iter().enumerate() {
-        out.push_str(&format!("{i:>10}"));
-        for c in row {
-            out.push_str(&format!(" {c:>width$}"));
-        }
-        let total: usize = row.iter().sum();
-        let recall = if total > 0 {
-            format!("{:6.1}%", 100.0 * row[i] as f64 / total as f64)
-        } else {
-            "     -".into()
-        };
-        out.push_str(&format!("  {recall}\n"));
-    }
-    out.pop();
-    out
 }

@@ -16,10 +16,13 @@
 
 mod args;
 mod check;
+mod confusion;
 mod data;
 mod eval;
 mod graph;
+mod memory;
 mod notes;
+mod outputs;
 mod plot;
 mod trace;
 mod train;
@@ -128,7 +131,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 
 /// The error and its causes, `: `-separated, leaving out causes that an error's message
 /// already includes (errors made with thiserror often print their source themselves).
-fn chain(e: &anyhow::Error) -> String {
+pub(crate) fn chain(e: &anyhow::Error) -> String {
     let mut msg = String::new();
     for cause in e.chain() {
         let text = cause.to_string();

@@ -1,7 +1,8 @@
 //! `chainrule train`: an MLP classifier trained with `nn::train::fit`, its learning curve
 //! written as CSV and SVG, its weights as a safetensors checkpoint.
 
-use crate::{args, data, outln, plot, usage};
+use crate::outputs::Outputs;
+use crate::{args, data, memory, outln, plot, usage};
 use anyhow::{Context, Result};
 use autograd::{Float, Tensor};
 use clap::ValueEnum;
@@ -21,6 +22,9 @@ pub const PREFIX: &str = "layers";
 
 /// The largest model `train` builds (1 GiB of f32 parameters before the optimiser's state).
 const MAX_PARAMS: usize = 1 << 28;
+
+/// The batch size of the evaluation after each epoch (`nn::train::try_fit_with`'s).
+const EVAL_BATCH: usize = 512;
 
 /// Options of `chainrule train`.
 #[derive(clap::Args, Debug)]
@@ -215,42 +219,23 @@ fn schedule(args: &Args) -> Result<(LrSchedule, String)> {
     })
 }
 
-/// Creates the output directory and decides where the model goes, before any training.
-fn prepare_outputs(args: &Args) -> Result<PathBuf> {
-    if args.out.exists() && !args.out.is_dir() {
-        return Err(usage(format!("--out {} is not a directory", args.out.display())));
-    }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create output directory {}", args.out.display()))?;
-    let save = args
-        .save
-        .clone()
-        .unwrap_or_else(|| args.out.join("model.safetensors"));
-    if save.is_dir() {
-        return Err(usage(format!(
-            "--save {} is a directory; give a file name such as model.safetensors",
-            save.display()
-        )));
-    }
-    if let Some(parent) = save.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if parent.exists() && !parent.is_dir() {
-            return Err(usage(format!(
-                "cannot save to {}: {} is not a directory",
-                save.display(),
-                parent.display()
-            )));
-        }
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create directory {}", parent.display()))?;
-    }
-    Ok(save)
-}
-
 fn run_typed<T: Float>(args: &Args) -> Result<()> {
     let start = Instant::now();
     let (mut opt, opt_desc) = optimizer::<T>(args)?;
     let (sched, sched_desc) = schedule(args)?;
+    // The hidden layers alone may already be too many parameters.
+    let between_hidden = MlpSpec::new(
+        args.hidden.0.clone(),
+        vec![Activation::Identity; args.hidden.0.len().saturating_sub(1)],
+    )
+    .map_or(Some(0), |s| s.num_params());
+    if between_hidden.is_none_or(|n| n > MAX_PARAMS) {
+        return Err(too_big(&args.hidden));
+    }
     let dir = args.data.as_deref();
+    data::check_source(dir)?;
+    // Every output path is checked (and --out locked) before any work.
+    let outputs = Outputs::prepare(&args.out, args.save.as_deref())?;
     let pixel_max = data::pixel_max(dir, args.pixel_max);
     let (train, test) = data::train_and_test::<T>(dir, pixel_max)?;
 
@@ -260,23 +245,14 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     sizes.push(train.classes);
     let mut activations = vec![args.activation; hidden.len()];
     activations.push(Activation::Identity);
-    let count = sizes
-        .windows(2)
-        .try_fold(0usize, |n, w| n.checked_add(w[1].checked_mul(w[0] + 1)?));
-    match count {
-        Some(n) if n <= MAX_PARAMS => {}
-        _ => {
-            return Err(usage(format!(
-                "--hidden {}: the model would have over {MAX_PARAMS} parameters",
-                args.hidden
-            )))
-        }
-    }
-    let spec = MlpSpec::new(sizes, activations).map_err(anyhow::Error::msg)?;
+    let spec = MlpSpec::new(sizes, activations)?;
+    let Some(count) = spec.num_params().filter(|&n| n <= MAX_PARAMS) else {
+        return Err(too_big(&args.hidden));
+    };
+    check_memory::<T>(args, &spec, count, test.len())?;
     let mut params = ParamStore::<T>::new();
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mlp = spec.build(&mut params, PREFIX, &mut rng)?;
-    let save = prepare_outputs(args)?;
 
     outln!(
         "data: {}, {} training and {} test examples, {} features, {} classes, pixels / {pixel_max}",
@@ -335,10 +311,13 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     let train_seconds = train_start.elapsed().as_secs_f64();
 
     let last = history.last().context("no epoch was run")?;
+    if let Some(why) = diverged(&history, &params) {
+        return Err(anyhow::anyhow!(
+            "training diverged: {why}; nothing was written (the previous outputs are kept): \
+             try a smaller --lr or --weight-decay"
+        ));
+    }
     let accuracy = last.test_accuracy.unwrap_or(0.0);
-    let csv = args.out.join("curve.csv");
-    checkpoint::write_atomic(&csv, curve_csv(&history).as_bytes())?;
-    let svg = args.out.join("curve.svg");
     let sizes: Vec<String> = spec.sizes().iter().map(|s| s.to_string()).collect();
     let title = format!(
         "mlp {} on {}: test accuracy {:.2}% after {} epochs",
@@ -347,7 +326,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         100.0 * accuracy,
         history.len()
     );
-    checkpoint::write_atomic(&svg, plot::curve_svg(&history, &title)?.as_bytes())?;
+    let curves = plot::curve_svg(&history, &title).map(|svg| (curve_csv(&history), svg));
     let mut meta: Metadata = spec.to_metadata();
     meta.insert("chainrule.pixel_max".into(), pixel_max.to_string());
     meta.insert(
@@ -356,7 +335,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     );
     meta.insert("chainrule.test_accuracy".into(), format!("{accuracy:.6}"));
     meta.insert("chainrule.command".into(), command_line());
-    checkpoint::save(&params, &save, &meta)?;
+    let written = outputs.write(&checkpoint::to_bytes(&params, &meta)?, curves)?;
 
     let correct = (accuracy * test.len() as f64).round() as usize;
     outln!(
@@ -364,7 +343,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         100.0 * accuracy,
         test.len()
     );
-    for path in [&csv, &svg, &save] {
+    for path in &written {
         outln!("wrote {}", path.display());
     }
     outln!(
@@ -443,7 +422,70 @@ fn short(x: f64) -> String {
     }
 }
 
+/// The command line as given, for the checkpoint's metadata; arguments that are not UTF-8
+/// (paths may be any bytes) are kept with U+FFFD in place of the bytes that are not.
 fn command_line() -> String {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     format!("chainrule {}", args.join(" "))
+}
+
+fn too_big(hidden: &args::Hidden) -> anyhow::Error {
+    usage(format!(
+        "--hidden {hidden}: the model would have over {MAX_PARAMS} parameters"
+    ))
+}
+
+/// Refuses a run whose estimated memory does not fit (see [`memory`]).
+fn check_memory<T: Float>(args: &Args, spec: &MlpSpec, params: usize, test: usize) -> Result<()> {
+    let footprint = memory::Footprint {
+        per_param: if args.optimizer == OptimizerKind::Sgd {
+            7
+        } else {
+            8
+        },
+        per_activation: 8,
+    };
+    // Evaluation runs in batches of up to 512 test examples.
+    let batch = args.batch_size.max(test.min(EVAL_BATCH));
+    let outputs: usize = spec.sizes()[1..].iter().sum();
+    let need = memory::estimate(
+        &footprint,
+        params as u64,
+        batch as u64,
+        outputs as u64,
+        0,
+        std::mem::size_of::<T>() as u64,
+    );
+    memory::Room::of_this_process().check(
+        &format!("training mlp {} with batch size {}", spec, args.batch_size),
+        need,
+    )
+}
+
+/// Why a finished run is not worth saving: the first epoch whose loss is not finite, or a
+/// parameter that is not finite after the last step.
+fn diverged<T: Float>(history: &[EpochMetrics], params: &ParamStore<T>) -> Option<String> {
+    let finite = |x: Option<f64>| x.is_none_or(f64::is_finite);
+    if let Some(m) = history
+        .iter()
+        .find(|m| !m.train_loss.is_finite() || !finite(m.test_loss))
+    {
+        return Some(format!(
+            "the loss is not finite at epoch {} (train loss {}, test loss {})",
+            m.epoch,
+            m.train_loss,
+            m.test_loss.map_or("-".into(), |l| l.to_string())
+        ));
+    }
+    let bad = params
+        .iter()
+        .find(|(_, _, p)| p.value().as_slice().iter().any(|v| !v.is_finite()))?;
+    Some(format!(
+        "{} is not finite after the last step of epoch {}",
+        bad.1,
+        history.len()
+    ))
 }

@@ -102,6 +102,23 @@ fn fixture(root: &Path) {
     );
     #[cfg(unix)]
     {
+        // Outputs of every kind: a FIFO, a device node (root only), links to a file, to a
+        // directory, in a loop and dangling, a read-only file.
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let _ = Command::new("mkfifo").arg(root.join("fifo")).status();
+        let _ = Command::new("mknod")
+            .arg(root.join("nulldev"))
+            .args(["c", "1", "3"])
+            .stderr(Stdio::null())
+            .status();
+        w("target_file", b"a file that links point to");
+        let _ = symlink("target_file", root.join("link_file"));
+        let _ = symlink("adir", root.join("link_dir"));
+        let _ = symlink("link_loop_b", root.join("link_loop_a"));
+        let _ = symlink("link_loop_a", root.join("link_loop_b"));
+        let _ = symlink("made_by_dangling", root.join("dangling"));
+        w("ro_file", b"read-only");
+        std::fs::set_permissions(root.join("ro_file"), std::fs::Permissions::from_mode(0o400)).unwrap();
         std::fs::create_dir_all(root.join("device")).unwrap();
         let _ = std::os::unix::fs::symlink("/dev/zero", root.join("device/train-images-idx3-ubyte"));
         let _ = std::os::unix::fs::symlink("/dev/zero", root.join("zero.safetensors"));
@@ -183,6 +200,7 @@ const DATA: &[&str] = &[
     "dir_inside",
     "device",
     "",
+    "d<FF>",
 ];
 const POSITIVE: &[&str] = &[
     "0.01", "1", "255", "1e308", "0", "-1", "NaN", "inf", "-inf", "1e-320", "x",
@@ -248,11 +266,40 @@ const TRAIN: &[Opt] = &[
     ("--dtype", &["f32", "f64", "f16"]),
     (
         "--out",
-        &["o", "afile", "adir/sub", "", "o/nested", "good.safetensors"],
+        &[
+            "o",
+            "afile",
+            "adir/sub",
+            "",
+            "o/nested",
+            "good.safetensors",
+            "fifo",
+            "link_dir",
+            "o<FF>",
+            "ro_file",
+            "link_loop_a",
+        ],
     ),
     (
         "--save",
-        &["m.safetensors", "adir", "afile/m", "o/m.safetensors", ""],
+        &[
+            "m.safetensors",
+            "adir",
+            "afile/m",
+            "o/m.safetensors",
+            "",
+            "fifo",
+            "nulldev",
+            "link_file",
+            "link_dir",
+            "link_loop_a",
+            "dangling",
+            "ro_file",
+            "x/..",
+            "adir/.",
+            "m<FF>.safetensors",
+            "o/curve.csv",
+        ],
     ),
     ("--detect-anomaly", &[]),
 ];
@@ -268,6 +315,9 @@ const EVAL: &[Opt] = &[
             "huge.safetensors",
             "nometa.safetensors",
             "zero.safetensors",
+            "m<FF>.safetensors",
+            "fifo",
+            "link_loop_a",
             "nope",
             "adir",
             "afile",
@@ -465,10 +515,28 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
         })
 }
 
+/// An argument with every `<FF>` replaced by the byte 0xFF: a path that is not UTF-8.
+fn os_arg(a: &str) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        let mut bytes = Vec::new();
+        for (i, part) in a.split("<FF>").enumerate() {
+            if i > 0 {
+                bytes.push(0xFF);
+            }
+            bytes.extend_from_slice(part.as_bytes());
+        }
+        std::ffi::OsString::from_vec(bytes)
+    }
+    #[cfg(not(unix))]
+    a.into()
+}
+
 /// The outcome of one run, or why it is a failure.
 fn run_one(args: &[String], cwd: &Path, fixture: &Path) -> Result<i32, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
+        .args(args.iter().map(|a| os_arg(a)))
         .current_dir(cwd)
         .env("RUST_BACKTRACE", "1")
         .env("CHAINRULE_FIXTURE", fixture)
@@ -591,4 +659,23 @@ fn fuzz_command_lines() {
         codes[2].load(Ordering::Relaxed)
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // No output ever replaced what it must not: the FIFO, the device, the links, the mode.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+        let root = fixture_dir.path();
+        let kind = |name: &str| std::fs::symlink_metadata(root.join(name)).map(|m| m.file_type());
+        assert!(kind("fifo").unwrap().is_fifo());
+        if let Ok(k) = kind("nulldev") {
+            assert!(k.is_char_device());
+        }
+        for link in ["link_file", "link_dir", "link_loop_a", "dangling"] {
+            assert!(kind(link).unwrap().is_symlink(), "{link}");
+        }
+        let mode = std::fs::metadata(root.join("ro_file"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o400);
+    }
 }

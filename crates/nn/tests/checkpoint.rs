@@ -589,7 +589,7 @@ fn bad_mlp_metadata_is_explained() {
         ),
     ];
     for (m, want) in cases {
-        let err = MlpSpec::from_metadata(&m).unwrap_err();
+        let err = MlpSpec::from_metadata(&m).unwrap_err().to_string();
         assert!(err.contains(want), "{m:?}: {err}");
     }
 }

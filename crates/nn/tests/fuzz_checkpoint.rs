@@ -497,3 +497,61 @@ fn the_base_files_load() {
         exercise(&bytes, &dir.path().join("base.safetensors")).unwrap();
     }
 }
+
+/// A sparse file of `len` bytes that starts with `head` (no disk or memory for the rest).
+fn sparse_file(path: &Path, head: &[u8], len: u64) {
+    let f = std::fs::File::create(path).unwrap();
+    f.set_len(len).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, head, 0).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn fuzz_huge_sparse_files() {
+    // Files of 4 GiB and more whose first bytes are random, a valid header (describing far
+    // less data than the file has), a valid header with a byte flipped, or any header length
+    // followed by random bytes: `read_header` and `load` must reject them from their first
+    // bytes, allocating no more than 64 KiB at once (reading the file would take gigabytes).
+    let dir = scratch_dir();
+    let path = dir.path().join("huge.safetensors");
+    let bases: Vec<Vec<u8>> = (0..3)
+        .flat_map(|w| [base_bytes(w, false), base_bytes(w, true)])
+        .collect();
+    let strategy = (
+        0..bases.len(),
+        0..4u8,
+        any::<u64>(),
+        proptest::collection::vec(any::<u8>(), 0..64),
+        any::<usize>(),
+        0u64..(1 << 20),
+    );
+    fuzz(
+        "huge sparse files",
+        strategy,
+        |(b, how, n_field, random, at, extra)| {
+            let base = &bases[b];
+            let header_end = 8 + u64::from_le_bytes(base[..8].try_into().unwrap()) as usize;
+            let head = match how {
+                0 => random,
+                1 => base[..header_end].to_vec(),
+                2 => {
+                    let mut h = base[..header_end].to_vec();
+                    h[at % header_end] ^= 1 << (at % 8);
+                    h
+                }
+                _ => [&n_field.to_le_bytes()[..], &random].concat(),
+            };
+            let len = (1u64 << 32) + extra;
+            sparse_file(&path, &head, len);
+            let (header, largest) = largest_allocation(|| checkpoint::read_header(&path));
+            prop_assert!(header.is_err(), "a 4 GiB file read as valid: {:?}", header);
+            prop_assert!(largest <= 64 << 10, "read_header allocated {} bytes", largest);
+            let mut ps = base_store::<f32>(b / 2).0;
+            let (loaded, largest) = largest_allocation(|| checkpoint::load(&mut ps, &path));
+            let err = loaded.expect_err("the header was rejected").to_string();
+            prop_assert!(largest <= 64 << 10, "load allocated {} bytes", largest);
+            prop_assert!(err.starts_with(&path.display().to_string()), "{}", err);
+            Ok(())
+        },
+    );
+}

@@ -414,3 +414,54 @@ fn a_pixel_scale_that_overflows_the_element_type_is_refused() {
     assert!(Dataset::<f64>::from_idx(&images, &labels, 1e-307, "tiny").is_err());
     assert!(Dataset::<f32>::from_idx(&images, &labels, 1e-35, "tiny").is_ok());
 }
+
+#[cfg(unix)]
+#[test]
+fn fuzz_huge_sparse_files() {
+    // IDX files of 4 GiB and more (sparse) whose first bytes are random, a valid header of
+    // random dimensions (never exactly the file's size), or a valid header with a byte
+    // flipped: `read_idx` and `from_idx_dir` must reject them from the header, allocating no
+    // more than 64 KiB at once (reading the file would take gigabytes).
+    let dir = scratch_dir();
+    let root = dir.path().to_path_buf();
+    let images = root.join("train-images-idx3-ubyte");
+    std::fs::write(root.join("train-labels-idx1-ubyte"), idx(&[3], &[0, 1, 2])).unwrap();
+    let strategy = (
+        0..3u8,
+        proptest::collection::vec(any::<u32>(), 1..5),
+        proptest::collection::vec(any::<u8>(), 0..32),
+        any::<usize>(),
+        0u64..(1 << 20),
+    );
+    fuzz("huge sparse files", strategy, |(how, dims, random, at, extra)| {
+        let mut len = (1u64 << 32) + extra;
+        let valid = idx(&dims, &[]);
+        let head = match how {
+            0 => random,
+            1 => valid.clone(),
+            _ => {
+                let mut h = valid.clone();
+                let i = at % h.len();
+                h[i] ^= 1 << (at % 8);
+                h
+            }
+        };
+        // Never a file the header describes exactly (that one would be read, by design).
+        let count = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(u64::from(d)));
+        if count == Some(len - valid.len() as u64) {
+            len += 1;
+        }
+        let f = std::fs::File::create(&images).unwrap();
+        f.set_len(len).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &head, 0).unwrap();
+        drop(f);
+        let (read, largest) = largest_allocation(|| nn::data::read_idx(&images, "huge"));
+        prop_assert!(read.is_err(), "a 4 GiB file read as valid");
+        prop_assert!(largest <= 64 << 10, "read_idx allocated {} bytes", largest);
+        let (set, largest) = largest_allocation(|| Dataset::<f32>::from_idx_dir(&root, "train", 255.0));
+        let err = set.expect_err("the header was rejected").to_string();
+        prop_assert!(largest <= 64 << 10, "from_idx_dir allocated {} bytes", largest);
+        prop_assert!(err.contains(&images.display().to_string()), "{}", err);
+        Ok(())
+    });
+}

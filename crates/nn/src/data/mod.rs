@@ -31,93 +31,9 @@ pub enum DataError {
     Mismatch(String),
 }
 
-/// A parsed IDX array of unsigned bytes: its dimensions and its elements, row-major.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Idx {
-    /// The dimensions (`[n, rows, cols]` for images, `[n]` for labels).
-    pub dims: Vec<usize>,
-    /// The elements.
-    pub data: Vec<u8>,
-}
+mod idx;
 
-/// Parses an IDX file of unsigned bytes (type code 0x08), the format of MNIST. Checks the
-/// magic number, the type, the rank, that the dimensions do not overflow, and that the size is
-/// exactly header + data. `file` names the source in error messages.
-///
-/// Never panics, whatever the bytes: every problem is a [`DataError::Malformed`] naming `file`,
-/// what is wrong and the byte offset. The declared dimensions are checked against the buffer
-/// before anything is allocated for them, so a header that declares a huge array costs nothing.
-///
-/// ```
-/// let bytes = [0, 0, 8, 1, 0, 0, 0, 2, 7, 3];
-/// let idx = nn::data::parse_idx(&bytes, "labels").unwrap();
-/// assert_eq!((idx.dims, idx.data), (vec![2], vec![7, 3]));
-/// let err = nn::data::parse_idx(&bytes[..9], "labels").unwrap_err();
-/// assert!(err.to_string().contains("truncated"));
-/// ```
-pub fn parse_idx(bytes: &[u8], file: &str) -> Result<Idx, DataError> {
-    let bad = |message: String| DataError::Malformed {
-        file: file.to_string(),
-        message,
-    };
-    let [z0, z1, ty, rank, ..] = *bytes else {
-        return Err(bad(format!(
-            "truncated header: {} bytes, an IDX header needs at least 4 (magic number)",
-            bytes.len()
-        )));
-    };
-    if z0 != 0 || z1 != 0 {
-        return Err(bad(format!(
-            "bad magic number {z0:02x} {z1:02x} {ty:02x} {rank:02x} at offset 0: an IDX file starts with 00 00"
-        )));
-    }
-    if ty != 0x08 {
-        return Err(bad(format!(
-            "element type 0x{ty:02x} at offset 2 is not supported: expected 0x08 (unsigned byte)"
-        )));
-    }
-    let rank = usize::from(rank);
-    if rank == 0 {
-        return Err(bad("rank 0 at offset 3: expected at least one dimension".into()));
-    }
-    let header = 4 + 4 * rank;
-    if bytes.len() < header {
-        return Err(bad(format!(
-            "truncated header: rank {rank} needs {header} bytes, the file has {}",
-            bytes.len()
-        )));
-    }
-    let dims: Vec<usize> = bytes[4..header]
-        .chunks_exact(4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-        .collect();
-    let count = dims
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| {
-            bad(format!(
-                "dimensions {dims:?} at offset 4 overflow: their product does not fit in usize"
-            ))
-        })?;
-    let have = bytes.len() - header;
-    if have < count {
-        return Err(bad(format!(
-            "truncated data: dimensions {dims:?} need {count} data bytes after the {header}-byte header, \
-             found {have}"
-        )));
-    }
-    if have > count {
-        return Err(bad(format!(
-            "{} trailing bytes at offset {}, after the {count} data bytes that dimensions {dims:?} describe",
-            have - count,
-            header + count
-        )));
-    }
-    Ok(Idx {
-        dims,
-        data: bytes[header..].to_vec(),
-    })
-}
+pub use idx::{parse_idx, read_idx, Idx};
 
 /// Labelled examples: inputs `x` of shape `[n, features]` and one class per example.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,13 +80,14 @@ impl<T: Float> Dataset<T> {
     /// rank below 2, the label file is not of rank 1, the numbers of images and labels differ,
     /// or `pixel_max` is not finite and positive.
     pub fn from_idx(images: &[u8], labels: &[u8], pixel_max: f64, name: &str) -> Result<Self, DataError> {
+        let (images_file, labels_file) = (format!("{name} images"), format!("{name} labels"));
         Self::from_idx_files(
-            images,
-            labels,
+            || parse_idx(images, &images_file),
+            || parse_idx(labels, &labels_file),
             pixel_max,
             None,
-            &format!("{name} images"),
-            &format!("{name} labels"),
+            &images_file,
+            &labels_file,
         )
     }
 
@@ -190,19 +107,20 @@ impl<T: Float> Dataset<T> {
         classes: usize,
         name: &str,
     ) -> Result<Self, DataError> {
+        let (images_file, labels_file) = (format!("{name} images"), format!("{name} labels"));
         Self::from_idx_files(
-            images,
-            labels,
+            || parse_idx(images, &images_file),
+            || parse_idx(labels, &labels_file),
             pixel_max,
             Some(classes),
-            &format!("{name} images"),
-            &format!("{name} labels"),
+            &images_file,
+            &labels_file,
         )
     }
 
     fn from_idx_files(
-        images: &[u8],
-        labels: &[u8],
+        images: impl FnOnce() -> Result<Idx, DataError>,
+        labels: impl FnOnce() -> Result<Idx, DataError>,
         pixel_max: f64,
         classes: Option<usize>,
         images_file: &str,
@@ -221,8 +139,8 @@ impl<T: Float> Dataset<T> {
                 T::NAME
             )));
         }
-        let img = parse_idx(images, images_file)?;
-        let lab = parse_idx(labels, labels_file)?;
+        let img = images()?;
+        let lab = labels()?;
         if img.dims.len() < 2 {
             return Err(DataError::Malformed {
                 file: images_file.to_string(),
@@ -283,21 +201,20 @@ impl<T: Float> Dataset<T> {
     pub fn from_idx_dir(dir: &Path, prefix: &str, pixel_max: f64) -> Result<Self, DataError> {
         let images_path = dir.join(format!("{prefix}-images-idx3-ubyte"));
         let labels_path = dir.join(format!("{prefix}-labels-idx1-ubyte"));
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|source| DataError::Io {
-                path: path.into(),
-                source,
-            })
-        };
-        let images = read(&images_path)?;
-        let labels = read(&labels_path)?;
+        let (images_file, labels_file) = (
+            images_path.display().to_string(),
+            labels_path.display().to_string(),
+        );
+        // Both opened first: a missing file is reported as such even if the other is malformed.
+        let images = idx::open_idx(&images_path)?;
+        let labels = idx::open_idx(&labels_path)?;
         Self::from_idx_files(
-            &images,
-            &labels,
+            || idx::read_idx_from(images, &images_path, &images_file),
+            || idx::read_idx_from(labels, &labels_path, &labels_file),
             pixel_max,
             None,
-            &images_path.display().to_string(),
-            &labels_path.display().to_string(),
+            &images_file,
+            &labels_file,
         )
     }
 
@@ -414,13 +331,13 @@ pub mod digits {
     use autograd::Float;
 
     /// The training images file (IDX).
-    pub const TRAIN_IMAGES: &[u8] = include_bytes!("../data/digits/train-images-idx3-ubyte");
+    pub const TRAIN_IMAGES: &[u8] = include_bytes!("../../data/digits/train-images-idx3-ubyte");
     /// The training labels file (IDX).
-    pub const TRAIN_LABELS: &[u8] = include_bytes!("../data/digits/train-labels-idx1-ubyte");
+    pub const TRAIN_LABELS: &[u8] = include_bytes!("../../data/digits/train-labels-idx1-ubyte");
     /// The test images file (IDX).
-    pub const TEST_IMAGES: &[u8] = include_bytes!("../data/digits/t10k-images-idx3-ubyte");
+    pub const TEST_IMAGES: &[u8] = include_bytes!("../../data/digits/t10k-images-idx3-ubyte");
     /// The test labels file (IDX).
-    pub const TEST_LABELS: &[u8] = include_bytes!("../data/digits/t10k-labels-idx1-ubyte");
+    pub const TEST_LABELS: &[u8] = include_bytes!("../../data/digits/t10k-labels-idx1-ubyte");
     /// The largest pixel value: inputs are pixels / 16.
     pub const PIXEL_MAX: f64 = 16.0;
 
