@@ -50,9 +50,64 @@ fn assert_golden(args: &[&str], file: &str) {
 fn notes_text_is_the_golden_text() {
     assert_golden(&["notes"], "notes.en.txt");
     assert_golden(&["notes", "--format", "text"], "notes.en.txt");
+    assert_golden(&["notes", "--lang", "en"], "notes.en.txt");
 }
 
 #[test]
-fn notes_json_is_the_golden_json() {
+fn notes_text_in_chinese_is_the_golden_chinese_text() {
+    assert_golden(&["notes", "--lang", "zh"], "notes.zh.txt");
+    assert_golden(&["notes", "--lang", "zh", "--format", "text"], "notes.zh.txt");
+}
+
+#[test]
+fn notes_json_is_the_golden_json_in_either_language() {
+    // JSON carries both languages' words, so --lang does not change it.
     assert_golden(&["notes", "--format", "json"], "notes.en.json");
+    assert_golden(&["notes", "--format", "json", "--lang", "zh"], "notes.en.json");
+}
+
+#[test]
+fn the_two_languages_differ_only_in_words_not_in_figures() {
+    let (en, zh) = (golden("notes.en.txt"), golden("notes.zh.txt"));
+    let (en, zh): (Vec<&str>, Vec<&str>) = (en.lines().collect(), zh.lines().collect());
+    assert_eq!(en.len(), zh.len());
+    for (e, z) in en.iter().zip(&zh) {
+        // The note's value, the engine's values and the explanation are the same lines.
+        if let Some(rest) = e.strip_prefix("    note:   ") {
+            assert_eq!(z.strip_prefix("    笔记: "), Some(rest));
+        } else if let Some(rest) = e.strip_prefix("    engine: ") {
+            assert_eq!(z.strip_prefix("    引擎: "), Some(rest));
+        } else if e.starts_with("    ") {
+            assert_eq!(e, z);
+        }
+    }
+}
+
+#[test]
+fn an_unknown_language_is_a_usage_error() {
+    for bad in ["xx", "EN", "中文"] {
+        let out = chainrule(&["notes", "--lang", bad]);
+        assert_eq!(out.status.code(), Some(2), "--lang {bad:?}");
+        assert!(out.stdout.is_empty(), "--lang {bad:?} printed a report");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "error: invalid value '{bad}' for '--lang <LANG>' [possible values: en, zh] (see --help)\n"
+            ),
+            "--lang {bad:?}"
+        );
+    }
+    let out = chainrule(&["notes", "--lang", "zh-CN"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: invalid value 'zh-CN' for '--lang <LANG>' [possible values: en, zh]; tip: a similar value exists: 'zh' (see --help)\n"
+    );
+    let out = chainrule(&["notes", "--lang", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(out.stderr).unwrap(),
+        "error: a value is required for '--lang <LANG>' but none was supplied [possible values: en, zh] (see --help)\n"
+    );
 }

@@ -209,11 +209,16 @@ impl NotesReport {
                 "engine": i.engine,
                 "verdict": i.verdict.label(),
                 "detail": i.detail,
+                "quote_en": i.claim,
+                "quote_zh": i.quote_zh,
+                "claim_zh": i.claim_zh,
+                "verdict_zh": verdict_words(&i.verdict, Lang::Zh),
             })
         };
         serde_json::json!({
             "sections": self.sections.iter().map(|sec| serde_json::json!({
                 "title": sec.title,
+                "title_zh": sec.title_zh,
                 "items": sec.items.iter().map(item).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "summary": {"checked": s.checked, "held": s.held, "held_partly": s.partly, "not_held": s.not_held},
