@@ -1,4 +1,4 @@
-//! The study note's two chain-rule examples (/work/shared/notes/README.md, section 5), checked
+//! The study note's two chain-rule examples (docs/study-note/README.md, section 5), checked
 //! with the engine.
 //!
 //! Closed forms, derived here by expanding in x (y = 4x, u = 2 - y = 2 - 4x, v = 4 + y = 4 + 4x):

@@ -2,7 +2,7 @@
 """Reference values for crates/nn/tests/{optim_reference,loss_reference,init_variance}.rs,
 computed by PyTorch in float64.
 
-Run:  /work/pyref/bin/python tools/pytorch_nn_reference.py     (any PyTorch >= 2.0 with float64)
+Run:  python3 tools/pytorch_nn_reference.py     (a Python with any PyTorch >= 2.0, float64)
 
 Each case below is a short, self-contained Python snippet; the same text is copied, verbatim,
 into a comment beside the literals it produced in the Rust tests. Every snippet prints lines of

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference values for crates/autograd/tests/pytorch_reference.rs, computed by PyTorch in float64.
 
-Run:  /work/pyref/bin/python tools/pytorch_reference.py        (any PyTorch >= 2.0 with float64)
+Run:  python3 tools/pytorch_reference.py        (a Python with any PyTorch >= 2.0, float64)
 
 Each case below is a short, self-contained Python snippet; the same text is copied, verbatim,
 into a comment beside the literals it produced in the Rust test. Every snippet prints lines of

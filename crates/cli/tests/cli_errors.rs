@@ -141,7 +141,7 @@ const VALUED: &[(&str, &[&str])] = &[
             "--wrt", "--claim", "--order", "--of", "--at", "--rtol", "--atol", "--format",
         ],
     ),
-    ("notes", &["--format"]),
+    ("notes", &["--format", "--lang"]),
     (
         "trace",
         &[

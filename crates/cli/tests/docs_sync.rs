@@ -64,7 +64,8 @@ fn notes_md_shows_what_the_commands_print() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/notes.md"))
         .expect("docs/notes.md");
     let report = chainrule(&["notes".to_string()]);
-    let (mut commands, mut sections, mut summary) = (0, 0, 0);
+    let report_zh = chainrule(&["notes".to_string(), "--lang".to_string(), "zh".to_string()]);
+    let (mut commands, mut sections, mut summary, mut zh) = (0, 0, 0, 0);
     for block in text_blocks(&doc) {
         if let Some(cmd) = block.lines().next().and_then(|l| l.strip_prefix("$ chainrule ")) {
             let expected: String = block.lines().skip(1).collect::<Vec<_>>().join("\n");
@@ -74,6 +75,9 @@ fn notes_md_shows_what_the_commands_print() {
                 "the output of `chainrule {cmd}` changed: update docs/notes.md"
             );
             commands += 1;
+        } else if block.starts_with("== ") && report_zh.contains(&block) {
+            // A section shown in the note's language (`--lang zh`), with its summary line.
+            zh += 1;
         } else if block.starts_with("== ") {
             assert!(
                 report.contains(&block),
@@ -94,4 +98,8 @@ fn notes_md_shows_what_the_commands_print() {
         "every section of the report and its summary appear in the docs"
     );
     assert!(commands >= 3, "the docs show check and trace output");
+    assert_eq!(
+        zh, 1,
+        "one section appears in Chinese too (`chainrule notes --lang zh`)"
+    );
 }

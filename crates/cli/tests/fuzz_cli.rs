@@ -379,7 +379,8 @@ const TRACE: &[Opt] = &[
 
 const GRAPH: &[Opt] = &[("--at", ASSIGN), ("--of", &["y", "z", "nope"])];
 
-const NOTES: &[Opt] = &[("--format", FORMAT)];
+const LANG: &[&str] = &["en", "zh", "xx", ""];
+const NOTES: &[Opt] = &[("--format", FORMAT), ("--lang", LANG)];
 
 const SUBCOMMANDS: &[(&str, &[Opt], u8)] = &[
     // (name, options, how often the positional is given: out of 4)
