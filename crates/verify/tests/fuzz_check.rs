@@ -420,6 +420,10 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
             check_error(&e, &claim)?;
         }
         Err(CheckError::Usage(m)) => prop_assert!(!m.is_empty()),
+        Err(CheckError::TooLarge(e)) => {
+            prop_assert_eq!(e.order, o.order);
+            prop_assert!(e.nodes * verify::check::GRAPH_GROWTH > verify::check::MAX_GRAPH_NODES);
+        }
     }
     // The graph of the output (or of --of) at the extra point, as `chainrule graph` draws it.
     let point: Vec<(String, f64)> = at.into_iter().flatten().collect();
