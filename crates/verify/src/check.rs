@@ -163,7 +163,7 @@ pub const GRAPH_GROWTH: usize = 8;
 /// Why a derivative of a high order was not computed: the size its graph had reached.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "--order {order}: the graph of the order-{reached} derivative already has {nodes} nodes, and order {next} could pass the limit of {limit} (higher derivatives of nested expressions grow about 3 times per order); use a lower --order",
+    "--order {order}: the graph of the order-{reached} derivative already has {nodes} nodes, and order {next} could pass the limit of {limit} nodes (higher derivatives of nested expressions grow about 3 times per order); use a lower --order",
     next = reached + 1,
     limit = MAX_GRAPH_NODES
 )]

@@ -203,19 +203,47 @@ fn proven(c: &[f64], samples: &[(f64, f64)]) -> bool {
     c.iter().zip(&matters).all(|(&a, &m)| a == 0.0 || m)
 }
 
-/// Snaps coefficients within 1e-6 (relative) of an integer to it: a candidate only, which
-/// [`proven`] then accepts or refuses.
-fn snapped(c: &[f64]) -> Vec<f64> {
-    c.iter()
-        .map(|&a| {
-            let r = a.round();
-            if (a - r).abs() <= 1e-6 * r.abs().max(1.0) {
-                r
+/// Denominators tried when snapping coefficients: interpolation divides by the nodes'
+/// distances, so even `x^2/2` or `x^3/3` comes back a few units in the last place off.
+const DENOMINATORS: [f64; 12] = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 64.0, 120.0];
+
+/// Candidates from one interpolant: coefficients within 1e-6 (relative) of a multiple of
+/// `1/q` snapped to it, for each denominator `q`; then those tiny next to the others set to
+/// 0; then the interpolant as it is. Candidates only: [`proven`] accepts or refuses each.
+fn candidates(raw: &[f64]) -> Vec<Vec<f64>> {
+    let snap = |q: f64| -> Vec<f64> {
+        raw.iter()
+            .map(|&a| {
+                let r = (a * q).round();
+                if (a * q - r).abs() <= 1e-6 * r.abs().max(1.0) {
+                    r / q
+                } else {
+                    a
+                }
+            })
+            .collect()
+    };
+    let scale = raw
+        .iter()
+        .enumerate()
+        .map(|(k, a)| a.abs() * 4f64.powi(k as i32))
+        .fold(0.0, f64::max);
+    let zeroed: Vec<f64> = raw
+        .iter()
+        .enumerate()
+        .map(|(k, &a)| {
+            if a.abs() * 4f64.powi(k as i32) <= 1e-9 * scale {
+                0.0
             } else {
                 a
             }
         })
-        .collect()
+        .collect();
+    let mut out: Vec<Vec<f64>> = DENOMINATORS.iter().map(|&q| snap(q)).collect();
+    out.push(zeroed);
+    out.push(raw.to_vec());
+    out.dedup();
+    out
 }
 
 fn trimmed(mut c: Vec<f64>) -> Vec<f64> {
@@ -243,12 +271,11 @@ pub(crate) fn recover(
     if values.iter().any(|v| !v.is_finite()) {
         return Ok(Polynomial::NotLowDegree);
     }
-    let candidates: Vec<Vec<f64>> = (0..=MAX_DEGREE)
+    let interpolants: Vec<Vec<f64>> = (0..=MAX_DEGREE)
         .map(|d| interpolate(&NODES[..=d], &values[..=d]))
         .collect();
-    for raw in &candidates {
-        let snap = snapped(raw);
-        for c in [&snap, raw] {
+    for raw in &interpolants {
+        for c in &candidates(raw) {
             if proven(c, &samples) {
                 return Ok(Polynomial::Exact {
                     var: var.to_string(),
@@ -262,7 +289,7 @@ pub(crate) fn recover(
             e.is_finite() && (evaluate(c, x).0 - e).abs() <= APPROXIMATE_RTOL * (1.0 + e.abs())
         })
     };
-    Ok(match candidates.into_iter().find(|c| near(c)) {
+    Ok(match interpolants.into_iter().find(|c| near(c)) {
         Some(c) => Polynomial::Approximate {
             var: var.to_string(),
             coefficients: trimmed(c),
