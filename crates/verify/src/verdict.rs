@@ -197,6 +197,7 @@ fn redo(a: &NoteArithmetic) -> Result<(f64, f64), String> {
 /// use verify::verdict::fmt;
 /// assert_eq!(fmt(0.1966119332), "0.1966119332");
 /// assert_eq!(fmt(-378.0), "-378");
+/// assert_eq!(fmt(1e10), "10000000000");
 /// assert_eq!(fmt(-6e300), "-6e300");
 /// assert_eq!(fmt(1.5e-12), "1.5e-12");
 /// assert_eq!(fmt(0.0), "0");
@@ -220,7 +221,12 @@ pub fn fmt(x: f64) -> String {
         0
     };
     let s = format!("{x:.*}", 10usize.saturating_sub(int_digits));
-    let s = s.trim_end_matches('0').trim_end_matches('.');
+    // Only a fraction's zeros: 1e10 has no decimals, and its zeros are digits.
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
     if s == "-0" {
         "0".into()
     } else {
