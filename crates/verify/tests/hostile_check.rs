@@ -4,8 +4,6 @@
 //! of definitions checked and traced without materialising their paths (class 4); cycles
 //! named whatever the options, and values printed short at every magnitude (class 9).
 
-use autograd::{grad, Tape};
-use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use verify::check::{check, CheckError, CheckOptions, Polynomial, GRAPH_GROWTH, MAX_GRAPH_NODES};
 use verify::trace::{trace, TraceError, MAX_LISTED_STEPS, MAX_PATHS};
@@ -29,54 +27,6 @@ fn check_one(src: &str, claim: &str, order: usize) -> Result<verify::check::Clai
 
 const FUNCS: [&str; 8] = ["sin", "cos", "tanh", "sigmoid", "exp", "softplus", "sqrt", "ln"];
 
-/// A random nested expression in `x` of `depth` levels (functions, products, quotients).
-fn nested(rng: &mut rand::rngs::StdRng, depth: usize) -> String {
-    if depth == 0 {
-        return ["x", "2*x", "x + 1", "x^2"][rng.gen_range(0..4)].to_string();
-    }
-    let inner = nested(rng, depth - 1);
-    match rng.gen_range(0..4) {
-        0 => format!("{}({inner})", FUNCS[rng.gen_range(0..FUNCS.len())]),
-        1 => format!("{inner} * {}({inner})", FUNCS[rng.gen_range(0..3)]),
-        2 => format!("({inner}) / (1 + x^2)"),
-        _ => format!("tanh({inner}) + x*{inner}"),
-    }
-}
-
-#[test]
-fn one_backward_sweep_records_at_most_graph_growth_times_the_tape() {
-    // The budget's premise: an order is only started when the tape times GRAPH_GROWTH fits,
-    // so each sweep must stay within that factor on every kind of expression.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(10);
-    let mut worst = 0.0f64;
-    for case in 0..120 {
-        let src = format!("f = {}", nested(&mut rng, 1 + case % 4));
-        let s = sys(&src);
-        let tape = Tape::<f64>::new();
-        let x = tape.scalar_var(0.7);
-        let env = s
-            .build(&tape, &[("x".to_string(), x)].into_iter().collect())
-            .unwrap();
-        let mut d = env["f"];
-        for _ in 0..6 {
-            let before = tape.len();
-            if before > 200_000 {
-                break;
-            }
-            d = grad(d, &[x]).unwrap()[0];
-            let ratio = tape.len() as f64 / before as f64;
-            worst = worst.max(ratio);
-            assert!(
-                tape.len() <= GRAPH_GROWTH * before,
-                "{src}: {before} -> {}",
-                tape.len()
-            );
-        }
-    }
-    // The measured growth is about 3: the factor 8 leaves room.
-    assert!(worst > 1.5 && worst < GRAPH_GROWTH as f64, "{worst}");
-}
-
 #[test]
 fn high_orders_are_computed_under_the_budget_or_refused_with_the_order_and_the_size() {
     // The documented example at order 10 (its recovery once took order 18 and aborted).
@@ -86,12 +36,13 @@ fn high_orders_are_computed_under_the_budget_or_refused_with_the_order_and_the_s
     // tanh(tanh(tanh(x))) needed 3.3 GB at order 7.
     let r = check_one("f = tanh(tanh(tanh(x)))", "0", 7).unwrap();
     assert_eq!(r.polynomial, Some(Polynomial::NotLowDegree));
-    // Generated expressions at every order to 6, and products of 6 to 9 functions at order 10:
-    // each order either completes or is refused before it could pass the limit.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(2);
-    let mut cases: Vec<(String, usize)> = (0..24)
-        .map(|i| (format!("f = {}", nested(&mut rng, 1 + i % 4)), 1 + i % 6))
-        .collect();
+    // Nests of every function at every order to 6, and products of 6 to 9 functions at order
+    // 10: each order either completes or is refused before it could pass the limit.
+    let mut cases: Vec<(String, usize)> = Vec::new();
+    for (i, f) in FUNCS.iter().enumerate() {
+        let inner = FUNCS[(i + 1) % FUNCS.len()];
+        cases.push((format!("f = {f}(x*{inner}(x^2 + 1)) / (1 + x^2)"), 1 + i % 6));
+    }
     for k in 6..=9 {
         let factors: Vec<String> = (0..k).map(|i| format!("{}(x)", FUNCS[i % 6])).collect();
         cases.push((format!("f = tanh({})", factors.join("*")), 10));
@@ -122,129 +73,10 @@ fn high_orders_are_computed_under_the_budget_or_refused_with_the_order_and_the_s
     assert!(refused >= 4, "the big products must reach the limit ({refused})");
 }
 
-/// `c0 + c1 x + ...` as a source expression, every coefficient in parentheses.
-fn poly_src(c: &[f64]) -> String {
-    c.iter()
-        .enumerate()
-        .map(|(k, a)| format!("({a:?})*x^{k}"))
-        .collect::<Vec<_>>()
-        .join(" + ")
-}
-
-fn derivative(c: &[f64], order: usize) -> Vec<f64> {
-    let mut c = c.to_vec();
-    for _ in 0..order {
-        c = c.iter().enumerate().skip(1).map(|(k, a)| k as f64 * a).collect();
-    }
-    while c.len() > 1 && c.last() == Some(&0.0) {
-        c.pop();
-    }
-    if c.is_empty() {
-        c.push(0.0);
-    }
-    c
-}
-
 fn coefficients(p: &Option<Polynomial>) -> Option<&[f64]> {
     match p {
         Some(Polynomial::Exact { coefficients, .. }) => Some(coefficients),
         _ => None,
-    }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
-
-    /// Polynomials with integer or half-integer coefficients, expanded or as a product of
-    /// factors, are still recovered exactly, at every order to 3.
-    #[test]
-    fn polynomials_are_still_exact(
-        c in proptest::collection::vec(-12i32..=12, 1..=9),
-        halves in any::<bool>(),
-        order in 1usize..=3,
-        factored in any::<bool>(),
-    ) {
-        let scale = if halves { 0.5 } else { 1.0 };
-        let (src, coeffs) = if factored {
-            // (x - r1)(x - r2)...: expanded here, by hand, in exact integer arithmetic.
-            let roots: Vec<f64> = c.iter().take(5).map(|&r| r as f64 / 4.0).collect();
-            let mut p = vec![scale];
-            for r in &roots {
-                let mut next = vec![0.0; p.len() + 1];
-                for (k, a) in p.iter().enumerate() {
-                    next[k + 1] += a;
-                    next[k] -= r * a;
-                }
-                p = next;
-            }
-            let factors: Vec<String> = roots.iter().map(|r| format!("(x - ({r:?}))")).collect();
-            (format!("f = {scale:?}*{}", factors.join("*")), p)
-        } else {
-            let p: Vec<f64> = c.iter().map(|&a| a as f64 * scale).collect();
-            (format!("f = {}", poly_src(&p)), p)
-        };
-        let want = derivative(&coeffs, order);
-        let r = check_one(&src, "0", order).unwrap();
-        let got = coefficients(&r.polynomial);
-        prop_assert!(got.is_some(), "{} at order {}: {:?}", src, order, r.polynomial);
-        let got = got.unwrap();
-        prop_assert_eq!(got.len(), want.len(), "{} at order {}: {:?}", src, order, got);
-        for (g, w) in got.iter().zip(&want) {
-            prop_assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{} at order {}: {:?} vs {:?}", src, order, got, want);
-        }
-    }
-
-    /// A polynomial plus a small non-polynomial term, or a function that is a polynomial only
-    /// near 0, is never "exactly" anything.
-    #[test]
-    fn near_polynomials_are_never_exact(
-        c in proptest::collection::vec(-9i32..=9, 1..=5),
-        eps_exp in 3i32..=11,
-        kind in 0usize..6,
-        order in 1usize..=2,
-    ) {
-        // The perturbation relative to the polynomial's size on [-4, 4]: what rounding cannot
-        // hide (a term below a few ulps of the values is no different from rounding).
-        let size: f64 = c.iter().enumerate().map(|(k, &a)| f64::from(a).abs() * 4f64.powi(k as i32)).sum();
-        let eps = 10f64.powi(-eps_exp) * size.max(1.0);
-        let p = poly_src(&c.iter().map(|&a| a as f64).collect::<Vec<_>>());
-        let big = 10f64.powi(eps_exp.min(6));
-        let src = match kind {
-            0 => format!("f = {p} + {eps:e}*sin(x)"),
-            1 => format!("f = {p} + {eps:e}*exp(x)"),
-            2 => format!("f = {p} + {eps:e}*x^{}", 9 + order),
-            // Near-polynomial on its own (a polynomial of higher degree would hide it far out,
-            // where its terms are 10^18 and the difference a few ulps of them).
-            3 => format!("f = {}*x + {big:e}*tanh(x/{big:e})", c[0]),
-            4 => format!("f = {p} + {eps:e}*sigmoid(x)"),
-            _ => format!("f = {}*x + {big:e}*ln(1 + x^2/{big:e})", c[0]),
-        };
-        let r = check_one(&src, "0", order).unwrap();
-        prop_assert!(coefficients(&r.polynomial).is_none(), "{} at order {}: {:?}", src, order, r.polynomial);
-        if let Some(p) = &r.polynomial {
-            let text = p.to_string();
-            prop_assert!(text.starts_with("approximately") || text.starts_with("not a polynomial"), "{}", text);
-        }
-    }
-
-    /// Coefficients just off an integer, and tiny ones down to the smallest double, are kept
-    /// as they are: never rounded to the integer or to 0, and printed so they read back.
-    #[test]
-    fn coefficients_are_never_rounded(delta_exp in 4i32..=11, tiny_exp in -323i32..=-1) {
-        let a = 1.0 + 10f64.powi(-delta_exp);
-        let r = check_one(&format!("f = {a:?}*x^2"), "0", 1).unwrap();
-        let got = coefficients(&r.polynomial).unwrap().to_vec();
-        prop_assert_eq!(got.len(), 2);
-        prop_assert!((got[1] - 2.0 * a).abs() <= 4.0 * f64::EPSILON * 2.0 * a && got[1] != 2.0);
-        let text = r.polynomial.as_ref().unwrap().to_string();
-        let printed: f64 = text.trim_end_matches('x').parse().unwrap();
-        prop_assert!((printed - 2.0 * a).abs() <= 4.0 * f64::EPSILON * 2.0 * a, "{}", text);
-        let t: f64 = format!("1e{tiny_exp}").parse().unwrap();
-        let r = check_one(&format!("f = {t:e}*x"), "0", 1).unwrap();
-        prop_assert_eq!(coefficients(&r.polynomial), Some(&[t][..]));
-        let text = r.polynomial.unwrap().to_string();
-        prop_assert!(text != "0");
-        prop_assert!((text.parse::<f64>().unwrap() - t).abs() <= 4.0 * f64::EPSILON * t, "{}", text);
     }
 }
 
@@ -343,52 +175,6 @@ fn long_chains_are_checked_and_traced_without_listing_every_path() {
             "{n}: {} bytes",
             text.len()
         );
-    }
-}
-
-#[test]
-fn random_graphs_count_and_sum_their_paths() {
-    // Each value uses two earlier ones: the paths to x are counted by dynamic programming here.
-    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
-    for _ in 0..40 {
-        let n = rng.gen_range(2..60);
-        let mut defs = Vec::new();
-        let mut count: Vec<u128> = Vec::new();
-        for i in 0..n {
-            let pick = |rng: &mut rand::rngs::StdRng| -> (String, u128) {
-                if i == 0 || rng.gen_bool(0.2) {
-                    ("x".into(), 1)
-                } else {
-                    let j = rng.gen_range(0..i);
-                    (format!("v{j}"), count[j])
-                }
-            };
-            let (a, ca) = pick(&mut rng);
-            let (b, cb) = pick(&mut rng);
-            defs.push(format!("v{i} = {a} + 0.5*{b}"));
-            count.push(ca + cb);
-        }
-        let s = sys(&defs.join("; "));
-        let t = trace(
-            &s,
-            Some(&format!("v{}", n - 1)),
-            &["x".into()],
-            &[("x".into(), 1.5)],
-            0.1,
-        )
-        .unwrap();
-        let p = &t.params[0];
-        let want = usize::try_from(count[n - 1]).unwrap_or(usize::MAX);
-        assert_eq!(p.path_count, want, "{defs:?}");
-        assert!((p.sum - p.engine).abs() <= 1e-9 * p.engine.abs().max(1.0));
-        assert_eq!(p.paths.len(), want.min(MAX_PATHS));
-        for path in &p.paths {
-            assert_eq!(
-                path.steps.first().map(|s| s.from.as_str()),
-                Some(format!("v{}", n - 1).as_str())
-            );
-            assert_eq!(path.steps.last().map(|s| s.to.as_str()), Some("x"));
-        }
     }
 }
 
