@@ -69,6 +69,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             return Err(Reported(2).into());
         }
         Err(CheckError::Usage(m)) => return Err(crate::usage(m)),
+        Err(e @ CheckError::TooLarge(_)) => return Err(crate::usage(e)),
     };
     match a.format {
         Format::Text => {

@@ -248,3 +248,179 @@ fn errors_point_at_the_column_and_exit_2() {
         );
     }
 }
+
+/// Runs the binary with its address space capped at `bytes` (RLIMIT_AS, through util-linux's
+/// `prlimit`): an allocation past the cap aborts the run, which the caller's exit-code check
+/// then reports.
+fn run_capped(bytes: u64, args: &[&str]) -> Output {
+    Command::new("prlimit")
+        .arg(format!("--as={bytes}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .output()
+        .expect("prlimit (util-linux) runs the binary")
+}
+
+const GIB: u64 = 1 << 30;
+
+/// [`run_capped`] that must succeed: its standard output.
+fn capped_ok(bytes: u64, args: &[&str]) -> String {
+    let out = run_capped(bytes, args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn check_at_high_orders_stays_under_a_gigabyte_or_refuses_by_the_graph_size() {
+    // Before issue 10 the first took more than 4 GB (the recovery went to order 18) and the
+    // second 3.3 GB.
+    let mut cases: Vec<(String, &str, usize)> = vec![
+        ("s = sigmoid(z)".into(), "z", 10),
+        ("f = tanh(tanh(tanh(x)))".into(), "x", 7),
+    ];
+    for depth in 1..=6 {
+        cases.push((
+            format!("f = {}x{}", "tanh(".repeat(depth), ")".repeat(depth)),
+            "x",
+            8,
+        ));
+    }
+    let funcs = ["sin", "exp", "tanh", "sigmoid", "cos", "softplus"];
+    for k in 6..=9 {
+        let factors: Vec<String> = (0..k).map(|i| format!("{}(x)", funcs[i % 6])).collect();
+        cases.push((format!("f = tanh({})", factors.join("*")), "x", 10));
+    }
+    let mut refused = 0;
+    for (system, wrt, order) in &cases {
+        let order_arg = order.to_string();
+        let out = run_capped(
+            GIB,
+            &[
+                "check", system, "--wrt", wrt, "--order", &order_arg, "--claim", "0",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match out.status.code() {
+            Some(0) => {
+                let text = String::from_utf8(out.stdout).unwrap();
+                assert!(
+                    text.contains("is not a polynomial of degree <= 8"),
+                    "{system}: {text}"
+                );
+            }
+            Some(2) => {
+                refused += 1;
+                let want = format!(
+                    "error: --order {order}: the graph of the order-{} derivative already has ",
+                    order - 1
+                );
+                assert!(stderr.starts_with(&want), "{system}: {stderr}");
+                assert!(
+                    stderr.contains("could pass the limit of 2000000 nodes"),
+                    "{system}: {stderr}"
+                );
+                assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            }
+            other => panic!("{system} at order {order}: exit {other:?}: {stderr}"),
+        }
+    }
+    assert!(refused >= 3, "{refused}");
+}
+
+/// `n` definitions with three-letter names (a command-line argument holds at most 128 KiB):
+/// `Aaa = x + x` then each the sum of the previous one with itself (`doubling`) or with `x`.
+fn chain(n: usize, doubling: bool) -> String {
+    let name = |i: usize| {
+        let l = |k: usize| char::from(b'a' + (k % 26) as u8);
+        format!("{}{}{}", char::from(b'A' + (i / 676) as u8), l(i / 26), l(i))
+    };
+    let mut defs = vec![format!("{}={}", name(0), if doubling { "x+x" } else { "2*x" })];
+    for i in 1..n {
+        let prev = name(i - 1);
+        defs.push(if doubling {
+            format!("{}={prev}+{prev}", name(i))
+        } else {
+            format!("{}={prev}+x", name(i))
+        });
+    }
+    defs.join(";")
+}
+
+#[test]
+fn ten_thousand_definitions_are_traced_and_checked_in_bounded_memory() {
+    // Before issue 10, trace cloned a path per waiting branch: 2.2 GB and an abort.
+    let text = capped_ok(
+        GIB / 4,
+        &["trace", &chain(10_000, true), "--wrt", "x", "--set", "x=1"],
+    );
+    assert!(
+        text.contains("(at least 18446744073709551615 paths):"),
+        "{}",
+        &text[text.len() - 400..]
+    );
+    assert!(text.contains("sum over paths = inf; engine's gradient = inf (equal)"));
+    assert!(text.contains("(listing stops at 64 paths or 4096 steps)"));
+    // Forward passes and the system itself, not paths: well under a megabyte.
+    assert!(text.len() < 1 << 20, "{} bytes", text.len());
+    let text = capped_ok(
+        GIB / 4,
+        &["check", &chain(10_000, false), "--wrt", "x", "--claim", "10001"],
+    );
+    assert!(text.contains("agrees at 19 points"), "{text}");
+    assert!(text.contains("is exactly 10001"), "{text}");
+}
+
+#[test]
+fn cycles_points_and_huge_values_read_as_a_person_needs() {
+    let out = run(&["check", "a = b; b = a", "--wrt", "x", "--claim", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: column 1: the definitions form a cycle: a -> b -> a\n  a = b; b = a\n  ^\n"
+    );
+    let out = run(&["trace", "a = b + w; b = a", "--wrt", "w", "--set", "w=1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("error: column 1: the definitions form a cycle: a -> b -> a"));
+    for (at, want) in [
+        ("x=1,x=2", "error: --at gives 'x' twice in one point"),
+        (
+            "q=5,x=1",
+            "error: --at q=...: 'q' is not an input of the system (inputs: x)",
+        ),
+    ] {
+        let out = run(&["check", "f = x^2", "--wrt", "x", "--claim", "2*x", "--at", at]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with(want), "{at}");
+    }
+    let out = run(&["check", "f = 1e300*x^2", "--wrt", "x", "--claim", "1"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text,
+        "df/dx = 1\n  does not agree: at x = -3: claim 1, engine -6e300, difference 6e300\n  the engine's df/dx is exactly 2e300x\n"
+    );
+    for (system, want) in [
+        (
+            "f = 1000*tanh(x/1000)",
+            "the engine's df/dx is approximately -9.9999933333983e-7x^2 + 1 for |x| <= 4",
+        ),
+        (
+            "f = x + 1e-12*sin(x)",
+            "the engine's df/dx is approximately 1.000000000001 for |x| <= 4",
+        ),
+        (
+            "f = 1.0000000001*x^2",
+            "the engine's df/dx is exactly 2.0000000002x\n",
+        ),
+        ("f = 5e-324*x", "the engine's df/dx is exactly 5e-324\n"),
+    ] {
+        let text = String::from_utf8(run(&["check", system, "--wrt", "x", "--claim", "0"]).stdout).unwrap();
+        assert!(text.contains(want), "{system}: {text}");
+    }
+}

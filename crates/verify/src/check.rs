@@ -5,10 +5,8 @@ use crate::expr::{parse, Expr, ParseError};
 use crate::system::{eval, System};
 use autograd::{grad, Tape, Var};
 use std::collections::HashMap;
-use std::fmt;
 
-/// The highest degree tried when recovering a polynomial from Taylor coefficients.
-pub const MAX_DEGREE: usize = 8;
+pub use crate::poly::{format_polynomial, Polynomial, EXACT_ULPS, MAX_DEGREE};
 
 /// What to check.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,8 +65,8 @@ pub struct ClaimReport {
     pub skipped: usize,
     /// The first point of disagreement, if any.
     pub counterexample: Option<Counterexample>,
-    /// The engine's derivative as an exact polynomial in the one input, if it is one of
-    /// degree at most [`MAX_DEGREE`] (`None` when there are several inputs).
+    /// The engine's derivative as a polynomial in the one input (exact, approximate, or none
+    /// of degree at most [`MAX_DEGREE`]); `None` when there are several inputs.
     pub polynomial: Option<Polynomial>,
 }
 
@@ -137,6 +135,13 @@ impl ClaimReport {
                     "text": format_polynomial(coefficients, var),
                     "variable": var,
                     "coefficients": coefficients,
+                    "exact": true,
+                }),
+                Some(Polynomial::Approximate { var, coefficients }) => serde_json::json!({
+                    "text": format_polynomial(coefficients, var),
+                    "variable": var,
+                    "coefficients": coefficients,
+                    "exact": false,
                 }),
                 Some(Polynomial::NotLowDegree) => serde_json::json!("not a polynomial of low degree"),
                 None => serde_json::Value::Null,
@@ -145,93 +150,86 @@ impl ClaimReport {
     }
 }
 
-/// The outcome of recovering a polynomial.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Polynomial {
-    /// The derivative equals this polynomial (coefficients of `x^0, x^1, ...`), confirmed at
-    /// every check point.
-    Exact {
-        /// The variable.
-        var: String,
-        /// Coefficients, lowest degree first.
-        coefficients: Vec<f64>,
-    },
-    /// The Taylor polynomial at 0 does not match the derivative elsewhere (or the derivative
-    /// is not defined at 0).
-    NotLowDegree,
+/// The most nodes the recorded graph of a derivative may reach (about 170 MB of tape). Higher
+/// derivatives of nested expressions grow about three times per order (`tanh(tanh(tanh(x)))`
+/// has 257,000 nodes at order 10); a derivative that could pass this is refused.
+pub const MAX_GRAPH_NODES: usize = 2_000_000;
+
+/// The most nodes one backward sweep records per node already on the tape (each op's rule
+/// records a handful; `crates/verify/tests/check_bounds.rs` measures it on generated
+/// expressions). An order is only started when even this growth stays under the limit.
+pub const GRAPH_GROWTH: usize = 8;
+
+/// Why a derivative of a high order was not computed: the size its graph had reached.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--order {order}: the graph of the order-{reached} derivative already has {nodes} nodes, and order {next} could pass the limit of {limit} nodes (higher derivatives of nested expressions grow about 3 times per order); use a lower --order",
+    next = reached + 1,
+    limit = MAX_GRAPH_NODES
+)]
+pub struct GraphTooLarge {
+    /// The order asked for.
+    pub order: usize,
+    /// The highest order computed.
+    pub reached: usize,
+    /// The nodes on the tape then.
+    pub nodes: usize,
 }
 
-impl fmt::Display for Polynomial {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Polynomial::Exact { var, coefficients } => write!(f, "{}", format_polynomial(coefficients, var)),
-            Polynomial::NotLowDegree => write!(f, "not a polynomial of degree <= {MAX_DEGREE}"),
+/// Differentiates `d` with respect to `x` `order` times on `tape`, refusing an order that
+/// could take the graph past [`MAX_GRAPH_NODES`].
+fn nth_derivative<'t>(
+    tape: &'t Tape<f64>,
+    mut d: Var<'t, f64>,
+    x: Var<'t, f64>,
+    order: usize,
+) -> Result<Var<'t, f64>, GraphTooLarge> {
+    for reached in 0..order {
+        if tape.len().saturating_mul(GRAPH_GROWTH) > MAX_GRAPH_NODES {
+            return Err(GraphTooLarge {
+                order,
+                reached,
+                nodes: tape.len(),
+            });
         }
+        d = grad(d, &[x]).expect("scalar values on one tape")[0];
     }
+    Ok(d)
 }
 
-/// Snaps `c` to the nearest integer when within rounding of it.
-fn tidy(c: f64) -> f64 {
-    let r = c.round();
-    if (c - r).abs() <= 1e-9 * r.abs().max(1.0) {
-        r
-    } else {
-        c
-    }
+/// The engine's derivative, errors kept apart: the definitions' ([`CheckError::System`]) and
+/// the graph's size ([`CheckError::TooLarge`]).
+fn engine_at(
+    system: &System,
+    of: &str,
+    wrt: &str,
+    order: usize,
+    point: &[(String, f64)],
+) -> Result<f64, CheckError> {
+    let tape = Tape::<f64>::new();
+    let inputs: HashMap<String, Var<'_, f64>> = point
+        .iter()
+        .map(|(n, v)| (n.clone(), tape.scalar_var(*v)))
+        .collect();
+    let system_error = |message: String| CheckError::System(ParseError { column: 0, message });
+    let env = system.build(&tape, &inputs).map_err(CheckError::System)?;
+    let d = *env
+        .get(of)
+        .ok_or_else(|| system_error(format!("'{of}' is not defined")))?;
+    let x = *inputs
+        .get(wrt)
+        .ok_or_else(|| system_error(format!("no value for '{wrt}' in the point")))?;
+    Ok(nth_derivative(&tape, d, x, order)?.item())
 }
 
-fn fmt_coef(c: f64) -> String {
-    if c == c.trunc() && c.abs() < 1e15 {
-        format!("{}", c as i64)
-    } else {
-        let s = format!("{c:.12}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
-/// Prints `c0 + c1 x + c2 x^2 + ...` highest degree first, as a person writes it:
-/// `192x^2 + 416x + 176`, `-8x`, `x^3 - 1`, `0`.
+/// The engine's derivative of `of` with respect to `wrt`, `order` times, at `point`. A graph
+/// that would pass [`MAX_GRAPH_NODES`] is an error too (at column 0, naming the order).
 ///
 /// ```
-/// assert_eq!(verify::check::format_polynomial(&[176.0, 416.0, 192.0], "x"), "192x^2 + 416x + 176");
-/// assert_eq!(verify::check::format_polynomial(&[-1.0, 0.0, 0.0, 1.0], "t"), "t^3 - 1");
-/// assert_eq!(verify::check::format_polynomial(&[0.0, -0.5], "x"), "-0.5x");
+/// let s = verify::System::parse("y = x^3").unwrap();
+/// let d2 = verify::check::derivative_at(&s, "y", "x", 2, &[("x".into(), 2.0)]).unwrap();
+/// assert_eq!(d2, 12.0);
 /// ```
-pub fn format_polynomial(coefficients: &[f64], var: &str) -> String {
-    let mut out = String::new();
-    for (k, &c) in coefficients.iter().enumerate().rev() {
-        if c == 0.0 {
-            continue;
-        }
-        let mag = c.abs();
-        let sign = if c < 0.0 { "-" } else { "+" };
-        if out.is_empty() {
-            if c < 0.0 {
-                out.push('-');
-            }
-        } else {
-            out.push_str(&format!(" {sign} "));
-        }
-        let coef = if mag == 1.0 && k > 0 {
-            String::new()
-        } else {
-            fmt_coef(mag)
-        };
-        let term = match k {
-            0 => coef,
-            1 => format!("{coef}{var}"),
-            _ => format!("{coef}{var}^{k}"),
-        };
-        out.push_str(&term);
-    }
-    if out.is_empty() {
-        "0".into()
-    } else {
-        out
-    }
-}
-
-/// The engine's derivative of `of` with respect to `wrt`, `order` times, at `point`.
 pub fn derivative_at(
     system: &System,
     of: &str,
@@ -239,24 +237,13 @@ pub fn derivative_at(
     order: usize,
     point: &[(String, f64)],
 ) -> Result<f64, ParseError> {
-    let tape = Tape::<f64>::new();
-    let inputs: HashMap<String, Var<'_, f64>> = point
-        .iter()
-        .map(|(n, v)| (n.clone(), tape.scalar_var(*v)))
-        .collect();
-    let env = system.build(&tape, &inputs)?;
-    let mut d = *env.get(of).ok_or_else(|| ParseError {
-        column: 0,
-        message: format!("'{of}' is not defined"),
-    })?;
-    let x = *inputs.get(wrt).ok_or_else(|| ParseError {
-        column: 0,
-        message: format!("no value for '{wrt}' in the point"),
-    })?;
-    for _ in 0..order {
-        d = grad(d, &[x]).expect("scalar values on one tape")[0];
-    }
-    Ok(d.item())
+    engine_at(system, of, wrt, order, point).map_err(|e| match e {
+        CheckError::System(e) => e,
+        other => ParseError {
+            column: 0,
+            message: other.to_string(),
+        },
+    })
 }
 
 /// The claim's value at `point`, with the system's names substituted.
@@ -320,6 +307,8 @@ pub fn check(
     claims: &[String],
     options: &CheckOptions,
 ) -> Result<Vec<ClaimReport>, CheckError> {
+    // A cycle first: with one, no name is an input and any other message would mislead.
+    system.order().map_err(CheckError::System)?;
     let inputs = system.inputs();
     let of = options.of.clone().unwrap_or_else(|| system.output().to_string());
     if system.get(&of).is_none() {
@@ -361,9 +350,21 @@ pub fn check(
                 )));
             }
         }
+        // One value per input: a second one, or a name the system does not use, is a
+        // mistake that would otherwise be read silently.
+        for (i, (n, _)) in p.iter().enumerate() {
+            if !inputs.contains(n) {
+                return Err(CheckError::Usage(format!(
+                    "--at {n}=...: '{n}' is not an input of the system (inputs: {})",
+                    inputs.join(", ")
+                )));
+            }
+            if p[..i].iter().any(|(m, _)| m == n) {
+                return Err(CheckError::Usage(format!("--at gives '{n}' twice in one point")));
+            }
+        }
         points.push(p.clone());
     }
-    system.order().map_err(CheckError::System)?;
 
     let mut reports = Vec::new();
     for (wrt, claim_src) in options.wrt.iter().zip(claims) {
@@ -376,9 +377,14 @@ pub fn check(
             counterexample: None,
             polynomial: None,
         };
+        // The derivative at each check point, by the variable's value, for the recovery.
+        let mut known: Vec<(f64, f64)> = Vec::new();
         for p in &points {
-            let engine = derivative_at(system, &of, wrt, options.order, p).map_err(CheckError::System)?;
+            let engine = engine_at(system, &of, wrt, options.order, p)?;
             let value = claim_at(system, &claim, p).map_err(|e| CheckError::Claim(claim_src.clone(), e))?;
+            if let Some((_, x)) = p.iter().find(|(n, _)| n == wrt) {
+                known.push((*x, engine));
+            }
             if !engine.is_finite() {
                 report.skipped += 1;
                 continue;
@@ -396,54 +402,12 @@ pub fn check(
             }
         }
         if inputs.len() == 1 {
-            report.polynomial = Some(recover_polynomial(system, &of, wrt, options.order, &points)?);
+            let mut engine = |x: f64| engine_at(system, &of, wrt, options.order, &[(wrt.clone(), x)]);
+            report.polynomial = Some(crate::poly::recover(wrt, &known, &mut engine)?);
         }
         reports.push(report);
     }
     Ok(reports)
-}
-
-/// Taylor coefficients of the derivative at 0 from the engine's higher derivatives, kept if
-/// the polynomial matches the derivative at every check point.
-fn recover_polynomial(
-    system: &System,
-    of: &str,
-    wrt: &str,
-    order: usize,
-    points: &[Vec<(String, f64)>],
-) -> Result<Polynomial, CheckError> {
-    let zero = vec![(wrt.to_string(), 0.0)];
-    let mut coefficients = Vec::with_capacity(MAX_DEGREE + 1);
-    let mut factorial = 1.0;
-    for k in 0..=MAX_DEGREE {
-        if k > 0 {
-            factorial *= k as f64;
-        }
-        let d = derivative_at(system, of, wrt, order + k, &zero).map_err(CheckError::System)?;
-        if !d.is_finite() {
-            return Ok(Polynomial::NotLowDegree);
-        }
-        coefficients.push(tidy(d / factorial));
-    }
-    while coefficients.len() > 1 && coefficients.last() == Some(&0.0) {
-        coefficients.pop();
-    }
-    for p in points {
-        let x = p[0].1;
-        let engine = derivative_at(system, of, wrt, order, p).map_err(CheckError::System)?;
-        if !engine.is_finite() {
-            continue;
-        }
-        let poly = coefficients.iter().rev().fold(0.0, |acc, &c| acc * x + c);
-        let within = (poly - engine).abs() <= 1e-9 * (1.0 + engine.abs());
-        if !within {
-            return Ok(Polynomial::NotLowDegree);
-        }
-    }
-    Ok(Polynomial::Exact {
-        var: wrt.to_string(),
-        coefficients,
-    })
 }
 
 /// Why a check could not run.
@@ -458,4 +422,7 @@ pub enum CheckError {
     /// The options do not fit the system.
     #[error("{0}")]
     Usage(String),
+    /// A derivative's graph would pass [`MAX_GRAPH_NODES`].
+    #[error(transparent)]
+    TooLarge(#[from] GraphTooLarge),
 }

@@ -6,6 +6,7 @@ pub mod check;
 pub mod expr;
 pub mod graph;
 pub mod notes;
+mod poly;
 mod system;
 pub mod trace;
 pub mod verdict;

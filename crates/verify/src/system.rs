@@ -4,7 +4,7 @@
 use crate::expr::{lex_definition, BinOp, Expr, Func, ParseError, Span};
 use autograd::{Float, Tape, Var};
 use indexmap::IndexMap;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One definition `name = expr`.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,13 +35,15 @@ impl System {
     /// ```
     pub fn parse(src: &str) -> Result<Self, ParseError> {
         let mut defs: Vec<Definition> = Vec::new();
+        // Name -> index, so that parsing stays linear in the number of definitions.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut offset = 0;
         let chars: Vec<char> = src.chars().collect();
         for part in chars.split(|&c| c == ';' || c == '\n') {
             let text: String = part.iter().collect();
             if !text.trim().is_empty() {
                 let def = lex_definition(&text, offset)?;
-                if let Some(prev) = defs.iter().find(|d| d.name == def.name) {
+                if let Some(prev) = seen.get(&def.name).map(|&i| &defs[i]) {
                     return Err(ParseError {
                         column: def.span.start,
                         message: format!(
@@ -51,6 +53,7 @@ impl System {
                         ),
                     });
                 }
+                seen.insert(def.name.clone(), defs.len());
                 defs.push(def);
             }
             offset += part.len() + 1;
@@ -71,10 +74,12 @@ impl System {
 
     /// Names used but not defined (the inputs), in order of first use.
     pub fn inputs(&self) -> Vec<String> {
+        let defined: HashSet<&str> = self.defs.iter().map(|d| d.name.as_str()).collect();
+        let mut seen: HashSet<&str> = HashSet::new();
         let mut out: Vec<String> = Vec::new();
         for d in &self.defs {
             for (n, _) in d.expr.names() {
-                if self.get(n).is_none() && !out.iter().any(|o| o == n) {
+                if !defined.contains(n) && seen.insert(n) {
                     out.push(n.to_string());
                 }
             }
@@ -85,7 +90,7 @@ impl System {
     /// The defined name nothing else uses (the output), or the first definition if there are
     /// several such names.
     pub fn output(&self) -> &str {
-        let used: Vec<&str> = self
+        let used: HashSet<&str> = self
             .defs
             .iter()
             .flat_map(|d| d.expr.names())
@@ -93,7 +98,7 @@ impl System {
             .collect();
         self.defs
             .iter()
-            .find(|d| !used.contains(&d.name.as_str()))
+            .find(|d| !used.contains(d.name.as_str()))
             .unwrap_or(&self.defs[0])
             .name
             .as_str()
@@ -102,6 +107,15 @@ impl System {
     /// The definitions in an order where each comes after the ones it uses (Kahn's algorithm;
     /// no recursion). A cycle is an error naming it.
     pub fn order(&self) -> Result<Vec<&str>, ParseError> {
+        Ok(self
+            .order_indices()?
+            .into_iter()
+            .map(|i| self.defs[i].name.as_str())
+            .collect())
+    }
+
+    /// [`order`](System::order) as indices into `defs`.
+    fn order_indices(&self) -> Result<Vec<usize>, ParseError> {
         let index: HashMap<&str, usize> = self
             .defs
             .iter()
@@ -133,7 +147,7 @@ impl System {
         let mut ready: Vec<usize> = (0..self.defs.len()).rev().filter(|&i| pending[i] == 0).collect();
         let mut order = Vec::with_capacity(self.defs.len());
         while let Some(i) = ready.pop() {
-            order.push(self.defs[i].name.as_str());
+            order.push(i);
             for &u in users[i].iter().rev() {
                 pending[u] -= 1;
                 if pending[u] == 0 {
@@ -149,13 +163,16 @@ impl System {
             .find(|&i| pending[i] > 0)
             .expect("an unfinished definition");
         let mut path = vec![start];
+        // Where each definition stands on the path (linear, however long the cycle).
+        let mut on_path = vec![usize::MAX; self.defs.len()];
+        on_path[start] = 0;
         let mut at = start;
         loop {
             at = *deps[at]
                 .iter()
                 .find(|&&d| pending[d] > 0)
                 .expect("an unfinished dependency");
-            if let Some(pos) = path.iter().position(|&p| p == at) {
+            if let Some(pos) = Some(on_path[at]).filter(|&p| p != usize::MAX) {
                 let cycle: Vec<&str> = path[pos..]
                     .iter()
                     .chain(std::iter::once(&at))
@@ -166,6 +183,7 @@ impl System {
                     message: format!("the definitions form a cycle: {}", cycle.join(" -> ")),
                 });
             }
+            on_path[at] = path.len();
             path.push(at);
         }
     }
@@ -178,8 +196,9 @@ impl System {
         inputs: &HashMap<String, Var<'t, T>>,
     ) -> Result<IndexMap<String, Var<'t, T>>, ParseError> {
         let mut env: IndexMap<String, Var<'t, T>> = IndexMap::new();
-        for name in self.order()? {
-            let def = self.get(name).expect("ordered names are defined");
+        for i in self.order_indices()? {
+            let def = &self.defs[i];
+            let name = def.name.as_str();
             let v = eval(&def.expr, tape, &|n| {
                 env.get(n).or_else(|| inputs.get(n)).copied()
             })?;

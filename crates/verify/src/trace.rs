@@ -12,6 +12,11 @@ use std::collections::HashMap;
 /// At most this many paths are listed per parameter (their sum is still exact: the engine's).
 pub const MAX_PATHS: usize = 64;
 
+/// At most this many steps are listed per parameter, over all its listed paths: a chain of
+/// 10,000 definitions has paths of 10,000 steps, and listing 64 of them would print megabytes.
+/// The paths not listed are still counted and summed.
+pub const MAX_LISTED_STEPS: usize = 4096;
+
 /// The note's network: sigmoid hidden neuron, relu output neuron, loss 1/2 (y - label)^2.
 pub const NOTE_NETWORK: &str =
     "a11 = sigmoid(x1*w11 + b1); a21 = relu(a11*w21 + b2); y = a21; J = 1/2*(y - label)^2";
@@ -56,9 +61,10 @@ pub struct ParamTrace {
     pub name: String,
     /// Its value.
     pub value: f64,
-    /// The paths (at most [`MAX_PATHS`]).
+    /// The first paths (at most [`MAX_PATHS`], with at most [`MAX_LISTED_STEPS`] steps in all).
     pub paths: Vec<Path>,
-    /// The number of paths in all.
+    /// The number of paths in all (`usize::MAX` when there are at least that many: 10,000
+    /// definitions `a_i = a_(i-1) + a_(i-1)` have 2^10000).
     pub path_count: usize,
     /// The sum of the products over all paths.
     pub sum: f64,
@@ -111,6 +117,8 @@ pub fn trace(
     let loss = loss
         .map(str::to_string)
         .unwrap_or_else(|| system.output().to_string());
+    // A cycle first: with one, no name is an input and any other message would mislead.
+    system.order().map_err(TraceError::System)?;
     if system.get(&loss).is_none() {
         return Err(TraceError::Usage(format!("'{loss}' is not defined")));
     }
@@ -256,26 +264,32 @@ fn paths_to<'t>(root: Var<'t, f64>, target: Var<'t, f64>) -> (Vec<Path>, usize, 
         below.insert(v.index(), entry);
     }
     let (count, sum) = below.get(&root.index()).copied().unwrap_or((0, 0.0));
-    // Depth-first over (node, raw steps so far), listing the first MAX_PATHS paths.
+    // Depth-first, listing the first paths: one shared path, cut back to its depth whenever
+    // the walk backtracks, so memory is the depth plus the branches waiting (never a copy of
+    // the path per waiting branch). Listing stops at MAX_PATHS paths or MAX_LISTED_STEPS steps.
     let mut out = Vec::new();
-    let mut work: Vec<(Var<'t, f64>, Vec<RawStep<'t>>)> = vec![(root, Vec::new())];
-    while let Some((v, steps)) = work.pop() {
-        if out.len() == MAX_PATHS {
-            break;
-        }
+    let mut listed_steps = 0usize;
+    let mut path: Vec<RawStep<'t>> = Vec::new();
+    // (the node reached, the step that reached it, the path's length before that step)
+    let mut work: Vec<(Var<'t, f64>, Option<RawStep<'t>>, usize)> = vec![(root, None, 0)];
+    while let Some((v, step, depth)) = work.pop() {
+        path.truncate(depth);
+        path.extend(step);
         if v.index() == target.index() {
-            let product: f64 = steps.iter().map(|s| s.2).product();
+            let steps = group(&path);
+            if out.len() == MAX_PATHS || listed_steps + steps.len() > MAX_LISTED_STEPS {
+                break;
+            }
+            listed_steps += steps.len();
             out.push(Path {
-                steps: group(&steps),
-                product,
+                steps,
+                product: path.iter().map(|s| s.2).product(),
             });
             continue;
         }
         for (input, d) in local.get(&v.index()).into_iter().flatten().rev() {
             if reaches.get(&input.index()).copied().unwrap_or(false) {
-                let mut next = steps.clone();
-                next.push((v, *input, *d));
-                work.push((*input, next));
+                work.push((*input, Some((v, *input, *d)), path.len()));
             }
         }
     }
@@ -316,8 +330,13 @@ impl TraceReport {
         let (loss, _) = &self.loss;
         for p in &self.params {
             s.push_str(&format!(
-                "\nd{loss}/d{} ({} path{}):\n",
+                "\nd{loss}/d{} ({}{} path{}):\n",
                 p.name,
+                if p.path_count == usize::MAX {
+                    "at least "
+                } else {
+                    ""
+                },
                 p.path_count,
                 if p.path_count == 1 { "" } else { "s" }
             ));
@@ -341,11 +360,13 @@ impl TraceReport {
             }
             if p.path_count > p.paths.len() {
                 s.push_str(&format!(
-                    "  ... and {} more paths\n",
+                    "  ... and {}{} more paths (listing stops at {MAX_PATHS} paths or {MAX_LISTED_STEPS} steps)\n",
+                    if p.path_count == usize::MAX { "at least " } else { "" },
                     p.path_count - p.paths.len()
                 ));
             }
-            let agree = (p.sum - p.engine).abs() <= 1e-12 * (1.0 + p.engine.abs());
+            // Equal infinities agree too (2^10000 paths of product 1 overflow both sums).
+            let agree = p.sum == p.engine || (p.sum - p.engine).abs() <= 1e-12 * (1.0 + p.engine.abs());
             s.push_str(&format!(
                 "  sum over paths = {}; engine's gradient = {} ({})\n",
                 fmt(p.sum),

@@ -136,8 +136,8 @@ pub fn judge_number(note: &Printed, engine: f64, arithmetic: Option<&NoteArithme
         (
             Verdict::DoesNotHold,
             format!(
-                "off by {:+.6} ({:+.3e}); the right value is {}",
-                diff,
+                "off by {} ({:+.3e}); the right value is {}",
+                signed(diff),
                 diff,
                 fmt(engine)
             ),
@@ -149,6 +149,16 @@ pub fn judge_number(note: &Printed, engine: f64, arithmetic: Option<&NoteArithme
         note_arithmetic: redone,
         rounding_bound: bound,
         detail,
+    }
+}
+
+/// `diff` with its sign and six decimals, as the verdicts print it, or in scientific notation
+/// where six decimals would print hundreds of digits or none.
+fn signed(diff: f64) -> String {
+    if diff != 0.0 && !(1e-6..1e16).contains(&diff.abs()) {
+        format!("{diff:+.6e}")
+    } else {
+        format!("{diff:+.6}")
     }
 }
 
@@ -179,10 +189,30 @@ fn redo(a: &NoteArithmetic) -> Result<(f64, f64), String> {
     Ok((y.item(), bound))
 }
 
-/// Formats a value with up to 10 significant decimals, trimmed.
+/// Formats a value with up to 10 significant decimals, trimmed; in scientific notation with
+/// up to 10 significant digits from 1e16 up and below 1e-5 (never 300 digits, never a tiny
+/// value shown as 0).
+///
+/// ```
+/// use verify::verdict::fmt;
+/// assert_eq!(fmt(0.1966119332), "0.1966119332");
+/// assert_eq!(fmt(-378.0), "-378");
+/// assert_eq!(fmt(1e10), "10000000000");
+/// assert_eq!(fmt(-6e300), "-6e300");
+/// assert_eq!(fmt(1.5e-12), "1.5e-12");
+/// assert_eq!(fmt(0.0), "0");
+/// ```
 pub fn fmt(x: f64) -> String {
     if !x.is_finite() {
         return format!("{x}");
+    }
+    if x != 0.0 && !(1e-5..1e16).contains(&x.abs()) {
+        let s = format!("{x:.9e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        return format!(
+            "{}e{exponent}",
+            mantissa.trim_end_matches('0').trim_end_matches('.')
+        );
     }
     // Ten significant digits at most (and at most ten decimals), trailing zeros trimmed.
     let int_digits = if x.abs() >= 1.0 {
@@ -191,7 +221,12 @@ pub fn fmt(x: f64) -> String {
         0
     };
     let s = format!("{x:.*}", 10usize.saturating_sub(int_digits));
-    let s = s.trim_end_matches('0').trim_end_matches('.');
+    // Only a fraction's zeros: 1e10 has no decimals, and its zeros are digits.
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &s
+    };
     if s == "-0" {
         "0".into()
     } else {

@@ -16,19 +16,11 @@
 //! nesting properties.
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
 use std::cell::Cell;
-use std::time::Instant;
 use verify::check::{check, CheckError, CheckOptions};
 use verify::{expr, System};
 
-/// Cases per property: `CHAINRULE_FUZZ_CASES` if set (the long run uses 100000), else 256.
-fn cases() -> u32 {
-    std::env::var("CHAINRULE_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(256)
-}
+mod support;
 
 thread_local! {
     /// (systems that parsed, checks that ran to a report) in the running property.
@@ -36,19 +28,12 @@ thread_local! {
 }
 
 fn fuzz<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
-    let n = cases();
-    let mut runner = TestRunner::new(Config {
-        cases: n,
-        failure_persistence: None,
-        ..Config::default()
-    });
     COUNTS.with(|c| c.set((0, 0)));
-    let start = Instant::now();
-    runner.run(&strategy, test).unwrap();
+    let n = support::cases();
+    let seconds = support::run(n, strategy, test);
     let (parsed, reported) = COUNTS.with(Cell::get);
     println!(
-        "{name}: {n} cases, no failure, {:.1} s ({parsed} systems parsed, {reported} checks reported)",
-        start.elapsed().as_secs_f64()
+        "{name}: {n} cases, no failure, {seconds:.1} s ({parsed} systems parsed, {reported} checks reported)"
     );
 }
 
@@ -420,6 +405,10 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
             check_error(&e, &claim)?;
         }
         Err(CheckError::Usage(m)) => prop_assert!(!m.is_empty()),
+        Err(CheckError::TooLarge(e)) => {
+            prop_assert_eq!(e.order, o.order);
+            prop_assert!(e.nodes * verify::check::GRAPH_GROWTH > verify::check::MAX_GRAPH_NODES);
+        }
     }
     // The graph of the output (or of --of) at the extra point, as `chainrule graph` draws it.
     let point: Vec<(String, f64)> = at.into_iter().flatten().collect();
