@@ -1422,12 +1422,15 @@ fn movement_and_reductions() {
     );
 }
 
+/// An op of one input.
+type Unary = for<'t> fn(Var<'t, f64>) -> Var<'t, f64>;
+
 #[test]
 fn log1p_expm1_silu() {
     let tape = Tape::<f64>::new();
     let x = tape.var(t(&[-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0], &[6]));
     let w = tape.constant(t(&[1.0, -2.0, 0.5, 3.0, -1.5, 0.25], &[6]));
-    let ops: [(&str, fn(Var<'_, f64>) -> Var<'_, f64>); 3] = [
+    let ops: [(&str, Unary); 3] = [
         ("log1p", |x| x.log1p()),
         ("expm1", |x| x.expm1()),
         ("silu", |x| x.silu()),
