@@ -65,11 +65,14 @@
 //!   gradient flows through it.
 
 #![deny(missing_docs)]
+// The one place with `unsafe` code is the GEMM wrapper of `dtype.rs`.
+#![deny(unsafe_code)]
 
 mod anomaly;
 mod backward;
 mod check;
 mod dot;
+#[allow(unsafe_code)]
 mod dtype;
 mod error;
 mod op;
@@ -82,7 +85,7 @@ mod var;
 pub use anomaly::{Anomaly, InputSummary, Phase};
 pub use backward::{grad, grad_with, vjp, Gradients};
 pub use check::{gradcheck, gradgradcheck, hessian, jacobian, GradcheckOptions, GradcheckReport, Mismatch};
-pub use dtype::Float;
+pub use dtype::{gemm, try_gemm, Float};
 pub use error::{Error, Result};
 pub use ops::movement::{concat, stack};
 pub use shape::{broadcast_shapes, Shape};
