@@ -99,26 +99,34 @@ impl<T: Float> Elem for Val<T> {
     }
 }
 
-macro_rules! val_operator {
-    ($trait:ident, $method:ident, $op:ident) => {
-        impl<T: Float> $trait for Val<T> {
-            type Output = Val<T>;
+/// `+ - * /` and unary `-` on an [`Elem`] implementation (`$ty`, with its generic parameter),
+/// through its primitives.
+macro_rules! elem_operators {
+    ($ty:ty $(, $g:ident: $bound:path)?) => {
+        $crate::ops::elem::elem_operators!(@op $ty, Add, add, Add $(, $g: $bound)?);
+        $crate::ops::elem::elem_operators!(@op $ty, Sub, sub, Sub $(, $g: $bound)?);
+        $crate::ops::elem::elem_operators!(@op $ty, Mul, mul, Mul $(, $g: $bound)?);
+        $crate::ops::elem::elem_operators!(@op $ty, Div, div, Div $(, $g: $bound)?);
+        impl<$($g: $bound)?> std::ops::Neg for $ty {
+            type Output = $ty;
+            #[inline]
+            fn neg(self) -> Self {
+                $crate::ops::elem::Elem::unary(self, $crate::op::UnaryOp::Neg)
+            }
+        }
+    };
+    (@op $ty:ty, $trait:ident, $method:ident, $op:ident $(, $g:ident: $bound:path)?) => {
+        impl<$($g: $bound)?> std::ops::$trait for $ty {
+            type Output = $ty;
             #[inline]
             fn $method(self, rhs: Self) -> Self {
-                self.binary(rhs, BinaryOp::$op)
+                $crate::ops::elem::Elem::binary(self, rhs, $crate::op::BinaryOp::$op)
             }
         }
     };
 }
-val_operator!(Add, add, Add);
-val_operator!(Sub, sub, Sub);
-val_operator!(Mul, mul, Mul);
-val_operator!(Div, div, Div);
+// Also for the symbolic values of `rule_text.rs` (a unit test).
+#[allow(unused_imports)]
+pub(crate) use elem_operators;
 
-impl<T: Float> Neg for Val<T> {
-    type Output = Val<T>;
-    #[inline]
-    fn neg(self) -> Self {
-        self.unary(UnaryOp::Neg)
-    }
-}
+elem_operators!(Val<T>, T: Float);

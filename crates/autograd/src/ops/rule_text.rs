@@ -8,7 +8,6 @@ use crate::op::{BinaryOp, Cmp, UnaryOp, F64};
 use crate::ops::elem::Elem;
 use crate::ops::{binary, unary};
 use std::cell::RefCell;
-use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// Precedence: comparisons bind loosest (so they are parenthesised as operands, not as
 /// arguments), then `+ -`, `* /`, a negation, and atoms (names, numbers, calls).
@@ -124,27 +123,7 @@ impl Elem for Sym {
     }
 }
 
-macro_rules! sym_operator {
-    ($trait:ident, $method:ident, $op:ident) => {
-        impl $trait for Sym {
-            type Output = Sym;
-            fn $method(self, rhs: Self) -> Self {
-                self.binary(rhs, BinaryOp::$op)
-            }
-        }
-    };
-}
-sym_operator!(Add, add, Add);
-sym_operator!(Sub, sub, Sub);
-sym_operator!(Mul, mul, Mul);
-sym_operator!(Div, div, Div);
-
-impl Neg for Sym {
-    type Output = Sym;
-    fn neg(self) -> Self {
-        self.unary(UnaryOp::Neg)
-    }
-}
+crate::ops::elem::elem_operators!(Sym);
 
 /// Sentinels for the parameters, and the names they print as.
 const C: f64 = 0.123;
