@@ -4,7 +4,7 @@
 //!
 //! - `w3/threads=N/engine/n`: reset a tape, bind A and B as constants (a copy of `2 n^2`
 //!   values), record `A.matmul(B)`;
-//! - `w3/threads=N/sgemm/n`: the engine's GEMM (`autograd::Float::gemm`, gemmkit) called
+//! - `w3/threads=N/sgemm/n`: the engine's GEMM (`autograd::gemm`, gemmkit's) called
 //!   directly into a preallocated C (the limit).
 //!
 //! Each thread count runs in its own process (`MATMUL_NUM_THREADS` is read once per process).

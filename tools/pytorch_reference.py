@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference values for crates/autograd/tests/pytorch_reference.rs, computed by PyTorch in float64.
 
-Run:  python3 tools/pytorch_reference.py        (a Python with any PyTorch >= 2.0, float64)
+Run:  python3 tools/pytorch_reference.py [CASE ...]   (a Python with any PyTorch >= 2.0, float64)
 
 Each case below is a short, self-contained Python snippet; the same text is copied, verbatim,
 into a comment beside the literals it produced in the Rust test. Every snippet prints lines of
@@ -11,6 +11,10 @@ are the very same f64 values PyTorch computed.
 
 Inputs are written as decimal literals or as formulas of plain +, -, *, / on Python floats,
 which IEEE arithmetic evaluates identically in Rust.
+
+The case `log1p_expm1_silu` is computed by JAX in float64 (`jax_enable_x64`), not PyTorch: the
+PyTorch wheel of the reference venv could not load (it looked for CUDA libraries) when the op
+was added. It needs `jax` in the same environment.
 """
 
 CASES = [
@@ -338,11 +342,31 @@ print("dx =", x.grad.flatten().tolist())
 print("db =", b.grad.tolist())
 """,
     ),
+    (
+        "log1p_expm1_silu",
+        """
+import jax; jax.config.update("jax_enable_x64", True); import jax.numpy as jnp
+x = jnp.array([-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0])
+w = jnp.array([1.0, -2.0, 0.5, 3.0, -1.5, 0.25])
+for name, f in [("log1p", jnp.log1p), ("expm1", jnp.expm1), ("silu", jax.nn.silu)]:
+    loss = lambda x: (f(x) * w).sum()
+    dloss = lambda x: (jax.grad(loss)(x) * w).sum()
+    print(name, "=", f(x).tolist())
+    print("d" + name, "=", jax.grad(loss)(x).tolist())
+    print("dd" + name, "=", jax.grad(dloss)(x).tolist())
+""",
+    ),
 ]
 
 
 def main() -> None:
+    import sys
+
+    # Case names as arguments run only those cases; none runs every case.
+    wanted = set(sys.argv[1:])
     for name, src in CASES:
+        if wanted and name not in wanted:
+            continue
         print(f"== {name}")
         exec(src.strip() + "\n", {})
 

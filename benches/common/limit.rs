@@ -1,59 +1,17 @@
 //! The hand-written "limit" of W1 (tensor version) and W2: an MLP with relu hidden layers and a
 //! linear output, its forward pass, its gradients derived by hand (no tape, no graph), and
 //! SGD, over buffers allocated once. The matrix products call the engine's GEMM directly
-//! (`autograd::Float::gemm`, gemmkit), so the distance between an engine step and this one is
+//! (`autograd::gemm`, gemmkit's, as `matmul` records it), so the distance between an engine step and this one is
 //! the engine's own overhead.
 //!
 //! Layout as PyTorch's `nn.Linear` and `nn`'s `Dense`: weights `[out, in]` row-major, biases
 //! `[out]`, activations `[batch, features]` row-major; `params` holds `w0, b0, w1, b1, ...`
 //! in the order of `nn`'s parameter store.
 
+/// The engine's GEMM, through its safe wrapper: `matmul(ta, tb, m, k, n, a, b, beta, c)` sets
+/// `C[m, n] = op(A) op(B) + beta C` on row-major buffers (panicking if a length is wrong).
+pub use autograd::gemm as matmul;
 use autograd::Float;
-
-/// `C[m, n] = op(A)[m, k] op(B)[k, n] + beta C` for contiguous row-major buffers, where `op` is
-/// the identity or, with `ta`/`tb`, the transpose (A stored `[k, m]`, B stored `[n, k]`): the
-/// transposes are read through strides, never copied.
-///
-/// # Panics
-/// If a buffer's length does not match its shape.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul<T: Float>(
-    ta: bool,
-    tb: bool,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    b: &[T],
-    beta: T,
-    c: &mut [T],
-) {
-    assert_eq!(a.len(), m * k, "A is not {m} x {k}");
-    assert_eq!(b.len(), k * n, "B is not {k} x {n}");
-    assert_eq!(c.len(), m * n, "C is not {m} x {n}");
-    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: row-major (or transposed row-major) buffers of exactly m*k, k*n and m*n elements,
-    // checked above: the largest offset addressed in each is its length minus one.
-    unsafe {
-        T::gemm(
-            m,
-            k,
-            n,
-            T::one(),
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        )
-    }
-}
 
 /// An MLP `sizes[0] - sizes[1] - ... - sizes[L]`, relu on every layer but the last (linear),
 /// for a fixed batch size, with every buffer allocated once.

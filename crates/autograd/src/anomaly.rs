@@ -4,6 +4,8 @@
 //! `torch.autograd.set_detect_anomaly`).
 
 use crate::dtype::Float;
+use crate::op::Op;
+use crate::tape::{Inner, Tape};
 use std::fmt;
 use std::panic::Location;
 
@@ -132,6 +134,124 @@ pub(crate) struct AnomalyState {
     pub locations: Vec<Option<&'static Location<'static>>>,
     /// The forward node whose derivative rule the sweep is applying.
     pub backward_of: Option<u32>,
+}
+
+impl<T: Float> Tape<T> {
+    /// Switches anomaly mode on or off (off by default). While on, every value the tape
+    /// records, in the forward pass and in reverse sweeps, is checked for NaN and infinity,
+    /// and the first op that produced one is kept for [`anomaly`](Tape::anomaly), with its
+    /// inputs and the source line where it was recorded. It costs a pass over each result.
+    ///
+    /// ```
+    /// # use autograd::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// tape.set_detect_anomaly(true);
+    /// let x = tape.var(Tensor::from(vec![4.0, -1.0]));
+    /// let y = x.ln().sum();
+    /// let a = tape.anomaly().expect("ln(-1) is NaN");
+    /// assert_eq!((a.op, a.nan), ("ln", 1));
+    /// assert!(a.location.unwrap().contains(".rs:"));
+    /// ```
+    pub fn set_detect_anomaly(&self, on: bool) {
+        let mut g = self.inner.borrow_mut();
+        match (on, g.anomaly.is_some()) {
+            (true, false) => {
+                let n = g.nodes.len();
+                g.anomaly = Some(Box::new(AnomalyState {
+                    locations: vec![None; n],
+                    ..Default::default()
+                }))
+            }
+            (false, true) => g.anomaly = None,
+            _ => {}
+        }
+    }
+
+    /// Whether anomaly mode is on.
+    pub fn is_detecting_anomalies(&self) -> bool {
+        self.inner.borrow().anomaly.is_some()
+    }
+
+    /// The first NaN or infinity recorded since anomaly mode was switched on (or the tape was
+    /// reset), if any. Always `None` when the mode is off.
+    pub fn anomaly(&self) -> Option<Anomaly> {
+        self.inner.borrow().anomaly.as_ref().and_then(|a| a.first.clone())
+    }
+
+    /// Marks which forward node's derivative rule the sweep is applying (anomaly reports).
+    pub(crate) fn set_backward_of(&self, node: Option<u32>) {
+        if let Some(a) = self.inner.borrow_mut().anomaly.as_mut() {
+            a.backward_of = node;
+        }
+    }
+}
+
+/// Anomaly mode: remembers where node `g.nodes.len()` was recorded, and reports it if its
+/// value (`g.data[off..off + n]`) is the first non-finite one.
+#[allow(clippy::too_many_arguments)]
+#[cold]
+pub(crate) fn check<T: Float>(
+    g: &mut Inner<T>,
+    op: Op,
+    inputs: &[u32],
+    dims: u32,
+    rank: u8,
+    off: usize,
+    n: usize,
+    at: &'static Location<'static>,
+) {
+    let node = g.nodes.len();
+    let (nan, pos_inf, neg_inf) = count_non_finite(&g.data[off..off + n]);
+    let first_already = g.anomaly.as_ref().is_some_and(|a| a.first.is_some());
+    let report = if nan + pos_inf + neg_inf > 0 && !first_already {
+        let state = g.anomaly.as_ref().expect("anomaly mode is on");
+        let phase = match state.backward_of {
+            None => Phase::Forward,
+            Some(b) => Phase::Backward {
+                node: b as usize,
+                op: g.nodes[b as usize].op.name(),
+                recorded_at: state
+                    .locations
+                    .get(b as usize)
+                    .copied()
+                    .flatten()
+                    .map(location_string),
+            },
+        };
+        let inputs = inputs
+            .iter()
+            .map(|&i| {
+                let (min, max, nan, inf) = summarize(g.values(i));
+                InputSummary {
+                    node: i as usize,
+                    op: g.nodes[i as usize].op.name(),
+                    shape: g.shape(i).to_vec(),
+                    min,
+                    max,
+                    nan,
+                    inf,
+                }
+            })
+            .collect();
+        Some(Anomaly {
+            phase,
+            op: op.name(),
+            node,
+            shape: g.dims[dims as usize..dims as usize + rank as usize].to_vec(),
+            nan,
+            pos_inf,
+            neg_inf,
+            inputs,
+            location: Some(location_string(at)),
+        })
+    } else {
+        None
+    };
+    let state = g.anomaly.as_mut().expect("anomaly mode is on");
+    state.locations.push(Some(at));
+    if report.is_some() {
+        state.first = report;
+    }
 }
 
 /// Counts NaN, +inf and -inf.

@@ -7,7 +7,7 @@
 
 use crate::dtype::Float;
 use crate::error::{Error, Result};
-use crate::op::Op;
+use crate::op::{BinaryOp, Op, UnaryOp};
 use crate::ops;
 use crate::ops::elem::Val;
 use crate::tensor::Tensor;
@@ -23,42 +23,35 @@ pub(crate) enum Ct<T> {
     Value(T),
 }
 
-/// The elementwise primitives with a derivative rule, generic over
-/// [`Elem`](crate::ops::elem::Elem): on scalar nodes a sweep that keeps no graph applies their
-/// rules to values.
-fn has_value_rule(op: Op) -> bool {
-    matches!(
-        op,
-        Op::Neg
-            | Op::Exp
-            | Op::Ln
-            | Op::Sqrt
-            | Op::Powf(_)
-            | Op::Abs
-            | Op::Sin
-            | Op::Cos
-            | Op::Tanh
-            | Op::Sigmoid
-            | Op::Relu
-            | Op::LeakyRelu(_)
-            | Op::Softplus
-            | Op::Recip
-            | Op::Clamp { .. }
-            | Op::AddScalar(_)
-            | Op::MulScalar(_)
-            | Op::Add
-            | Op::Sub
-            | Op::Mul
-            | Op::Div
-            | Op::Pow
-            | Op::Maximum
-            | Op::Minimum
-    )
+/// An op whose rule a sweep that keeps no graph may apply to values on a scalar node: the
+/// elementwise families, whose rules are generic over [`Elem`](crate::ops::elem::Elem).
+#[derive(Clone, Copy)]
+enum ValueRule {
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+}
+
+/// `op`'s value rule, if it has one (the other families record; a new family must be placed on
+/// one side).
+#[inline]
+fn value_rule(op: Op) -> Option<ValueRule> {
+    match op {
+        Op::Unary(op) => Some(ValueRule::Unary(op)),
+        Op::Binary(op) => Some(ValueRule::Binary(op)),
+        Op::Leaf
+        | Op::Compare(_)
+        | Op::Where
+        | Op::Reduce(_)
+        | Op::Movement(_)
+        | Op::Index(_)
+        | Op::Matmul { .. } => None,
+    }
 }
 
 /// Adds the recorded cotangent `c` into a slot (the multivariable chain rule: a value used
 /// several times gets the sum). A scalar slot that already holds a number (from value rules)
 /// stays a number: the sum as numbers, the add kernel's `+`. Otherwise the sum is recorded.
+#[inline]
 fn accumulate<T: Float>(tape: &crate::Tape<T>, slot: &mut Option<Ct<T>>, c: u32) {
     *slot = Some(match *slot {
         None => Ct::Node(c),
@@ -136,9 +129,11 @@ pub(crate) fn sweep<'t, T: Float>(
                     continue;
                 }
                 // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
-                if values_only && node.rank == 0 && has_value_rule(node.op) {
-                    scalar_rule(&g, i, gi, &relevant, &mut grads);
-                    continue;
+                if values_only && node.rank == 0 {
+                    if let Some(rule) = value_rule(node.op) {
+                        scalar_rule(&g, i, rule, gi, &relevant, &mut grads);
+                        continue;
+                    }
                 }
                 node.op
             };
@@ -172,35 +167,38 @@ pub(crate) fn sweep<'t, T: Float>(
     grads
 }
 
-/// Applies the rule of the scalar elementwise node `i` (`op` of `inputs`) to values: the
-/// cotangent `gi` read as a number, its inputs' cotangents accumulated as numbers.
+/// Applies `rule`, the rule of the scalar elementwise node `i`, to values: the cotangent `gi`
+/// read as a number, its inputs' cotangents accumulated as numbers.
 #[inline]
 fn scalar_rule<T: Float>(
     g: &crate::tape::Inner<T>,
     i: usize,
+    rule: ValueRule,
     gi: Ct<T>,
     relevant: &Relevance,
     grads: &mut [Option<Ct<T>>],
 ) {
-    let op = g.nodes[i].op;
     let inputs = g.inputs(i as u32);
-    let (a, b) = match *inputs {
-        [a] => (a, a),
-        [a, b] => (a, b),
-        _ => unreachable!("elementwise ops have one or two inputs"),
-    };
     let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
     let gv = match gi {
         Ct::Value(v) => Val(v),
         Ct::Node(k) => value(k),
     };
-    let (y, x) = (value(i as u32), [value(a), value(b)]);
-    let need = [relevant.of(g, a), relevant.of(g, b)];
-    let cts = if inputs.len() == 1 {
-        let bounds = ops::rule_consts(&g.consts, op);
-        [need[0].then(|| ops::unary::vjp(op, gv, x[0], y, bounds)), None]
-    } else {
-        ops::binary::vjp(op, gv, x[0], x[1], y, need)
+    let y = value(i as u32);
+    let (a, b, cts) = match rule {
+        ValueRule::Unary(op) => {
+            let a = inputs[0];
+            let bounds = op.bounds(&g.consts);
+            let ct = relevant
+                .of(g, a)
+                .then(|| ops::unary::vjp(op, gv, value(a), y, bounds));
+            (a, a, [ct, None])
+        }
+        ValueRule::Binary(op) => {
+            let (a, b) = (inputs[0], inputs[1]);
+            let need = [relevant.of(g, a), relevant.of(g, b)];
+            (a, b, ops::binary::vjp(op, gv, value(a), value(b), y, need))
+        }
     };
     for (j, ct) in [a, b].into_iter().zip(cts) {
         let Some(ct) = ct else { continue };

@@ -1,14 +1,14 @@
 //! The element types a [`Tensor`](crate::Tensor) can hold: `f64` (the default, for checking)
 //! and `f32` (for fast training).
 
+use crate::error::{Error, Result};
 use std::fmt::{Debug, Display, LowerExp};
 
-/// A floating-point element type: `f32` or `f64`.
-///
-/// Besides the arithmetic of [`num_traits::Float`], it knows how to call the GEMM kernel of
-/// its own precision, so matrix products need no dynamic dispatch.
+/// A floating-point element type: `f32` or `f64` (sealed: the engine's kernels are written for
+/// these two, and the GEMM of each is reached through [`gemm`]).
 pub trait Float:
-    num_traits::Float
+    sealed::Sealed
+    + num_traits::Float
     + num_traits::FloatConst
     + num_traits::NumAssign
     + Default
@@ -27,31 +27,138 @@ pub trait Float:
 
     /// Converts to `f64` (exact for both types).
     fn as_f64(self) -> f64;
+}
 
-    /// `C = alpha * A B + beta * C` on strided row/column layouts, by gemmkit's GEMM (runtime
-    /// dispatch to AVX-512 or AVX2/FMA kernels). With `beta = 0`, `C` is only written. On one
-    /// thread, or with the `threads` feature on `MATMUL_NUM_THREADS` threads (read once).
-    ///
-    /// # Safety
-    /// The pointers and strides must describe valid, non-overlapping matrices of the given
-    /// sizes: `A` is `m x k`, `B` is `k x n`, `C` is `m x n`.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        alpha: Self,
-        a: *const Self,
-        rsa: isize,
-        csa: isize,
-        b: *const Self,
-        rsb: isize,
-        csb: isize,
-        beta: Self,
-        c: *mut Self,
-        rsc: isize,
-        csc: isize,
-    );
+mod sealed {
+    /// The supertrait that keeps [`Float`](super::Float) to `f32` and `f64`, and the raw GEMM
+    /// entry point out of the public API (it cannot be named outside this crate).
+    pub trait Sealed: Sized {
+        /// `C = alpha * A B + beta * C` on strided row/column layouts, by gemmkit's GEMM
+        /// (runtime dispatch to AVX-512 or AVX2/FMA kernels). With `beta = 0`, `C` is only
+        /// written. On one thread, or with the `threads` feature on `MATMUL_NUM_THREADS`
+        /// threads (read once).
+        ///
+        /// # Safety
+        /// The pointers and strides must describe valid, non-overlapping matrices of the given
+        /// sizes: `A` is `m x k`, `B` is `k x n`, `C` is `m x n`.
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn gemm(
+            m: usize,
+            k: usize,
+            n: usize,
+            alpha: Self,
+            a: *const Self,
+            rsa: isize,
+            csa: isize,
+            b: *const Self,
+            rsb: isize,
+            csb: isize,
+            beta: Self,
+            c: *mut Self,
+            rsc: isize,
+            csc: isize,
+        );
+    }
+}
+
+/// `C = op(A) op(B) + beta C` for contiguous row-major buffers, `C` being `m x n`, where `op` is
+/// the identity or, with `ta`/`tb`, the transpose (`A` stored `[k, m]`, `B` stored `[n, k]`,
+/// read through strides, never copied). The engine's GEMM (gemmkit's, on one thread, or with
+/// the `threads` feature on `MATMUL_NUM_THREADS` threads); `matmul` records the same call. With
+/// `beta = 0`, `C`'s old values are ignored (even NaN). An error if a buffer's length is not its
+/// shape's.
+///
+/// ```
+/// use chainrule::try_gemm;
+/// let a = [1.0, 2.0, 3.0, 4.0]; // [[1, 2], [3, 4]]
+/// let b = [1.0, 0.0, 1.0, 1.0]; // [[1, 0], [1, 1]]
+/// let mut c = [10.0; 4];
+/// try_gemm(false, false, 2, 2, 2, &a, &b, 1.0, &mut c).unwrap();
+/// assert_eq!(c, [13.0, 12.0, 17.0, 14.0]);
+/// try_gemm(true, false, 2, 2, 2, &a, &b, 0.0, &mut c).unwrap(); // A^T B
+/// assert_eq!(c, [4.0, 3.0, 6.0, 4.0]);
+/// assert!(try_gemm(false, false, 2, 3, 2, &a, &b, 0.0, &mut c).is_err());
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn try_gemm<T: Float>(
+    ta: bool,
+    tb: bool,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    beta: T,
+    c: &mut [T],
+) -> Result<()> {
+    for (shape, len) in [([m, k], a.len()), ([k, n], b.len()), ([m, n], c.len())] {
+        if shape[0].checked_mul(shape[1]) != Some(len) {
+            return Err(Error::ElementCount {
+                op: "gemm",
+                shape: shape.as_slice().into(),
+                expected: shape[0].saturating_mul(shape[1]),
+                got: len,
+            });
+        }
+    }
+    if m * n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        // An empty sum.
+        for v in c.iter_mut() {
+            *v = if beta == T::zero() { T::zero() } else { beta * *v };
+        }
+        return Ok(());
+    }
+    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    // SAFETY: `a`, `b` and `c` hold exactly m*k, k*n and m*n elements (checked above), and the
+    // strides (row-major, or its transpose) address only elements inside them; `c` is a
+    // distinct mutable borrow, so nothing overlaps.
+    unsafe {
+        T::gemm(
+            m,
+            k,
+            n,
+            T::one(),
+            a.as_ptr(),
+            rsa,
+            csa,
+            b.as_ptr(),
+            rsb,
+            csb,
+            beta,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        )
+    }
+    Ok(())
+}
+
+/// Panicking form of [`try_gemm`].
+///
+/// ```
+/// use chainrule::gemm;
+/// let mut c = [0.0f32; 1];
+/// gemm(false, true, 1, 2, 1, &[1.0, 2.0], &[3.0, 4.0], 0.0, &mut c);
+/// assert_eq!(c, [11.0]);
+/// ```
+#[track_caller]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm<T: Float>(
+    ta: bool,
+    tb: bool,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    b: &[T],
+    beta: T,
+    c: &mut [T],
+) {
+    crate::ops::binary::ok(try_gemm(ta, tb, m, k, n, a, b, beta, c))
 }
 
 /// How the GEMM runs: on this thread, or (feature `threads`) on `MATMUL_NUM_THREADS` rayon
@@ -94,6 +201,8 @@ macro_rules! float_impl {
             fn as_f64(self) -> f64 {
                 self as f64
             }
+        }
+        impl sealed::Sealed for $t {
             unsafe fn gemm(
                 m: usize,
                 k: usize,

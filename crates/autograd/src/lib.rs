@@ -55,6 +55,22 @@
 //! assert!((d3.item() + 1f64.cos()).abs() < 1e-15);
 //! ```
 //!
+//! ## Derivative rules live here only
+//! The recorded primitives (`Op`) and the recording entry points of the tape are private to
+//! this crate, so code outside it (`nn`, a user's crate) can compose the public ops but can
+//! neither name a primitive nor record a node with a rule of its own: every derivative comes
+//! from the rules written here. Both fail to compile:
+//!
+//! ```compile_fail,E0603
+//! use chainrule::autograd::Op; // private: no outside code names a primitive
+//! ```
+//!
+//! ```compile_fail,E0624
+//! let tape = chainrule::Tape::<f64>::new();
+//! let x = tape.scalar_var(1.0);
+//! let _ = x.unary(todo!()); // private: no outside code records an op
+//! ```
+//!
 //! ## Pitfalls
 //! - `backward` needs a scalar; for other shapes pass a cotangent ([`Var::backward_with`]).
 //! - Kinks follow PyTorch: `relu'(0) = 0`, `abs'(0) = 0`, ties in `max`/`min` share the
@@ -65,11 +81,14 @@
 //!   gradient flows through it.
 
 #![deny(missing_docs)]
+// The one place with `unsafe` code is the GEMM wrapper of `dtype.rs`.
+#![deny(unsafe_code)]
 
 mod anomaly;
 mod backward;
 mod check;
 mod dot;
+#[allow(unsafe_code)]
 mod dtype;
 mod error;
 mod op;
@@ -82,7 +101,7 @@ mod var;
 pub use anomaly::{Anomaly, InputSummary, Phase};
 pub use backward::{grad, grad_with, vjp, Gradients};
 pub use check::{gradcheck, gradgradcheck, hessian, jacobian, GradcheckOptions, GradcheckReport, Mismatch};
-pub use dtype::Float;
+pub use dtype::{gemm, try_gemm, Float};
 pub use error::{Error, Result};
 pub use ops::movement::{concat, stack};
 pub use shape::{broadcast_shapes, Shape};

@@ -1,164 +1,52 @@
-//! The primitive ops a tape records. Each has a forward kernel and one derivative rule, written
-//! side by side in `ops/` (the rule in terms of these same primitives). Composite ops (mean,
-//! softmax, logsumexp, ...) are built from primitives and need no rule of their own.
+//! The primitive ops a tape records, grouped by family. Each family's enum lives in its file
+//! under `ops/`, next to its forward kernels and derivative rules, all exhaustive matches over
+//! it: adding a variant makes the compiler list every place that must handle it. Composite ops
+//! (mean, softmax, logsumexp, ...) are built from primitives and need no rule of their own.
 
-/// Which comparison produced a mask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmp {
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Eq,
-    Ne,
-}
+pub(crate) use crate::ops::binary::BinaryOp;
+pub(crate) use crate::ops::compare::Cmp;
+pub(crate) use crate::ops::index::IndexOp;
+pub(crate) use crate::ops::movement::MovementOp;
+pub(crate) use crate::ops::reduce::ReduceOp;
+pub(crate) use crate::ops::unary::UnaryOp;
 
-impl Cmp {
-    /// Whether `x cmp y` (false when either is NaN, except for `Ne`).
-    #[inline]
-    pub(crate) fn holds<T: PartialOrd>(self, x: T, y: T) -> bool {
-        match self {
-            Cmp::Gt => x > y,
-            Cmp::Ge => x >= y,
-            Cmp::Lt => x < y,
-            Cmp::Le => x <= y,
-            Cmp::Eq => x == y,
-            Cmp::Ne => x != y,
-        }
-    }
-}
-
-/// A recorded primitive. Axis sets are bit masks; list arguments live in the tape's `aux` list.
+/// A recorded primitive. Axis sets are bit masks; list arguments live in the tape's `aux` list,
+/// real arguments beyond one in its `consts` list. 16 bytes, so that a node is 32.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Op {
+    /// A variable, a constant, or a detached value: no inputs, no rule.
     Leaf,
-    // Elementwise, one input.
-    Neg,
-    Exp,
-    Ln,
-    Sqrt,
-    Powf(f64),
-    Abs,
-    Sign,
-    Sin,
-    Cos,
-    Tanh,
-    Sigmoid,
-    Relu,
-    LeakyRelu(f64),
-    Softplus,
-    Recip,
-    /// Bounds `[lo, hi]` at `consts[c]`, `consts[c + 1]` (keeps `Op`, and so a node, small).
-    Clamp {
-        c: u32,
-    },
-    AddScalar(f64),
-    MulScalar(f64),
+    /// Elementwise, one input (`ops/unary.rs`).
+    Unary(UnaryOp),
+    /// Elementwise, two inputs of equal shape (`ops/binary.rs`; broadcasting happens before,
+    /// through `broadcast_to`).
+    Binary(BinaryOp),
+    /// A comparison mask, recorded without gradient (`ops/compare.rs`).
     Compare(Cmp),
-    // Elementwise, equal shapes (broadcasting happens before, through Expand).
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Maximum,
-    Minimum,
+    /// `where(cond, on_true, on_false)` (`ops/compare.rs`).
     Where,
-    // Reductions over an axis mask, keeping the reduced axes as size 1.
-    Sum(u64),
-    Max(u64),
-    Min(u64),
-    // Movement.
-    Reshape,
-    Permute {
-        aux: u32,
-    },
-    Expand,
-    Narrow {
-        axis: u32,
-        start: u32,
-    },
-    Pad {
-        axis: u32,
-        start: u32,
-    },
-    IndexSelect {
-        axis: u32,
-        aux: u32,
-    },
-    IndexAdd {
-        axis: u32,
-        aux: u32,
-    },
-    Gather {
-        axis: u32,
-        aux: u32,
-    },
-    ScatterAdd {
-        axis: u32,
-        aux: u32,
-    },
-    Concat {
-        axis: u32,
-    },
-    Matmul {
-        ta: bool,
-        tb: bool,
-    },
+    /// A reduction keeping the reduced axes as size 1 (`ops/reduce.rs`).
+    Reduce(ReduceOp),
+    /// Elements moved without arithmetic (`ops/movement.rs`).
+    Movement(MovementOp),
+    /// Elements picked or placed by integer index (`ops/index.rs`).
+    Index(IndexOp),
+    /// `op(a) @ op(b)`, `op` transposing where its flag is set (`ops/matmul.rs`).
+    Matmul { ta: bool, tb: bool },
 }
 
 impl Op {
-    /// The op's name as shown in DOT graphs and the ops table.
+    /// The op's name as shown in DOT graphs, anomaly reports and the ops table.
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Op::Leaf => "leaf",
-            Op::Neg => "neg",
-            Op::Exp => "exp",
-            Op::Ln => "ln",
-            Op::Sqrt => "sqrt",
-            Op::Powf(_) => "powf",
-            Op::Abs => "abs",
-            Op::Sign => "sign",
-            Op::Sin => "sin",
-            Op::Cos => "cos",
-            Op::Tanh => "tanh",
-            Op::Sigmoid => "sigmoid",
-            Op::Relu => "relu",
-            Op::LeakyRelu(_) => "leaky_relu",
-            Op::Softplus => "softplus",
-            Op::Recip => "recip",
-            Op::Clamp { .. } => "clamp",
-            Op::AddScalar(_) => "add_scalar",
-            Op::MulScalar(_) => "mul_scalar",
-            Op::Compare(c) => match c {
-                Cmp::Gt => "gt",
-                Cmp::Ge => "ge",
-                Cmp::Lt => "lt",
-                Cmp::Le => "le",
-                Cmp::Eq => "eq",
-                Cmp::Ne => "ne",
-            },
-            Op::Add => "add",
-            Op::Sub => "sub",
-            Op::Mul => "mul",
-            Op::Div => "div",
-            Op::Pow => "pow",
-            Op::Maximum => "maximum",
-            Op::Minimum => "minimum",
+            Op::Unary(op) => op.name(),
+            Op::Binary(op) => op.name(),
+            Op::Compare(cmp) => cmp.name(),
             Op::Where => "where",
-            Op::Sum(_) => "sum",
-            Op::Max(_) => "max",
-            Op::Min(_) => "min",
-            Op::Reshape => "reshape",
-            Op::Permute { .. } => "permute",
-            Op::Expand => "broadcast_to",
-            Op::Narrow { .. } => "narrow",
-            Op::Pad { .. } => "pad",
-            Op::IndexSelect { .. } => "index_select",
-            Op::IndexAdd { .. } => "index_add",
-            Op::Gather { .. } => "gather",
-            Op::ScatterAdd { .. } => "scatter_add",
-            Op::Concat { .. } => "concat",
+            Op::Reduce(op) => op.name(),
+            Op::Movement(op) => op.name(),
+            Op::Index(op) => op.name(),
             Op::Matmul { .. } => "matmul",
         }
     }
@@ -167,26 +55,58 @@ impl Op {
     /// tape's constant table).
     pub(crate) fn args(&self, consts: &[f64]) -> Option<String> {
         match self {
-            Op::Powf(c) => Some(format!("^{c}")),
-            Op::LeakyRelu(a) => Some(format!("alpha={a}")),
-            Op::Clamp { c } => {
-                let (lo, hi) = (consts[*c as usize], consts[*c as usize + 1]);
-                Some(format!("[{lo}, {hi}]"))
-            }
-            Op::AddScalar(c) => Some(format!("+{c}")),
-            Op::MulScalar(c) => Some(format!("*{c}")),
-            Op::Sum(m) | Op::Max(m) | Op::Min(m) => Some(format!("axes={}", mask_list(*m))),
-            Op::Narrow { axis, start } | Op::Pad { axis, start } => {
-                Some(format!("axis={axis}, start={start}"))
-            }
-            Op::IndexSelect { axis, .. }
-            | Op::IndexAdd { axis, .. }
-            | Op::Gather { axis, .. }
-            | Op::ScatterAdd { axis, .. }
-            | Op::Concat { axis } => Some(format!("axis={axis}")),
-            Op::Matmul { ta, tb } if *ta || *tb => Some(format!("ta={ta}, tb={tb}")),
-            _ => None,
+            Op::Leaf | Op::Binary(_) | Op::Compare(_) | Op::Where => None,
+            Op::Unary(op) => op.args(consts),
+            Op::Reduce(op) => Some(format!("axes={}", mask_list(op.mask()))),
+            Op::Movement(op) => op.args(),
+            Op::Index(op) => Some(format!("axis={}", op.axis())),
+            Op::Matmul { ta, tb } => (*ta || *tb).then(|| format!("ta={ta}, tb={tb}")),
         }
+    }
+}
+
+/// An `f64` argument of an op, stored as two `u32` halves: 4-byte aligned, so that an [`Op`]
+/// stays 16 bytes (an `f64` field would align it to 8 and make it 24).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct F64([u32; 2]);
+
+impl F64 {
+    #[inline]
+    pub(crate) const fn new(x: f64) -> Self {
+        let b = x.to_bits();
+        F64([b as u32, (b >> 32) as u32])
+    }
+    #[inline]
+    pub(crate) const fn get(self) -> f64 {
+        f64::from_bits(self.0[0] as u64 | (self.0[1] as u64) << 32)
+    }
+}
+
+impl std::fmt::Debug for F64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.get())
+    }
+}
+
+/// An axis bit mask (bit `i`: axis `i`), stored as two `u32` halves for the same reason as
+/// [`F64`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Axes([u32; 2]);
+
+impl Axes {
+    #[inline]
+    pub(crate) const fn new(mask: u64) -> Self {
+        Axes([mask as u32, (mask >> 32) as u32])
+    }
+    #[inline]
+    pub(crate) const fn get(self) -> u64 {
+        self.0[0] as u64 | (self.0[1] as u64) << 32
+    }
+}
+
+impl std::fmt::Debug for Axes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", mask_list(self.get()))
     }
 }
 
@@ -196,4 +116,21 @@ fn mask_list(mask: u64) -> String {
         .map(|i| i.to_string())
         .collect();
     format!("[{}]", axes.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_arguments_round_trip_and_keep_op_small() {
+        for x in [0.0, -0.0, 2.0, -1.5e-300, f64::INFINITY, f64::MIN_POSITIVE] {
+            assert_eq!(F64::new(x).get().to_bits(), x.to_bits());
+        }
+        assert!(F64::new(f64::NAN).get().is_nan());
+        for m in [0, 1, 1 << 31, 1 << 32, u64::MAX] {
+            assert_eq!(Axes::new(m).get(), m);
+        }
+        assert_eq!(std::mem::size_of::<Op>(), 16);
+    }
 }

@@ -323,6 +323,8 @@ fn unary_ops() -> Vec<(&'static str, Dom, Second, Unary)> {
         un("neg", R2, Squared, |x, _| -x),
         un("exp", R2, Direct, |x, _| x.exp()),
         un("ln", POSITIVE, Direct, |x, _| x.ln()),
+        un("log1p", Dom::Range(-0.5, 2.0), Direct, |x, _| x.log1p()),
+        un("expm1", R2, Direct, |x, _| x.expm1()),
         un("sqrt", POSITIVE, Direct, |x, _| x.sqrt()),
         un("powf(p)", POSITIVE, Direct, |x, p| x.powf(p)),
         un("powf(0)", POSITIVE, Direct, |x, _| x.powf(0.0)),
@@ -340,6 +342,7 @@ fn unary_ops() -> Vec<(&'static str, Dom, Second, Unary)> {
             x.leaky_relu(p.abs() / 3.0)
         }),
         un("softplus", R3, Direct, |x, _| x.softplus()),
+        un("silu", R3, Direct, |x, _| x.silu()),
         un("recip", NONZERO, Direct, |x, _| x.recip()),
         un("clamp(-0.5, 1)", Dom::AwayFrom(&[-0.5, 1.0]), Squared, |x, _| {
             x.clamp(-0.5, 1.0)

@@ -14,7 +14,7 @@ enum Step {
     Binary(u8, usize, usize),
 }
 
-const UNARY: u8 = 20;
+const UNARY: u8 = 22;
 const BINARY: u8 = 7;
 
 fn unary<'t>(k: u8, x: Var<'t, f64>) -> Var<'t, f64> {
@@ -38,6 +38,8 @@ fn unary<'t>(k: u8, x: Var<'t, f64>) -> Var<'t, f64> {
         16 => x.clamp(-0.5, 0.5),
         17 => x.add_scalar(0.25),
         18 => x.mul_scalar(-1.5),
+        19 => x.log1p(),
+        20 => x.expm1(),
         _ => x.powf(0.0),
     }
 }

@@ -20,7 +20,7 @@ impl<'t, T: Float> Neg for Var<'t, T> {
     type Output = Var<'t, T>;
     #[track_caller]
     fn neg(self) -> Self::Output {
-        self.unary(crate::op::Op::Neg)
+        self.unary(crate::op::UnaryOp::Neg)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::dtype::Float;
 use crate::error::Result;
-use crate::op::{Cmp, Op};
+use crate::op::{Cmp, Op, UnaryOp};
 use crate::ops::elem::Elem;
 use crate::shape::broadcast_shapes;
 use crate::tape::Tape;
@@ -33,11 +33,13 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     #[track_caller]
-    pub(crate) fn try_binary(self, other: Self, op: Op) -> Result<Self> {
+    pub(crate) fn try_binary(self, other: Self, op: BinaryOp) -> Result<Self> {
         if std::ptr::eq(self.tape(), other.tape()) {
             let recorded = self
                 .tape()
-                .record_scalar(op, [self.idx(), other.idx()], |[x, y]| scalar(op, x, y));
+                .record_scalar(Op::Binary(op), [self.idx(), other.idx()], |[x, y]| {
+                    scalar(op, x, y)
+                });
             if let Some(idx) = recorded {
                 return Ok(Var::new(self.tape(), idx));
             }
@@ -45,7 +47,7 @@ impl<'t, T: Float> Var<'t, T> {
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
         let idx = self
             .tape()
-            .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
+            .record_like(Op::Binary(op), &[a.idx(), b.idx()], a.idx(), |ins, out| {
                 forward(op, ins[0], ins[1], out)
             });
         Ok(Var::new(self.tape(), idx))
@@ -64,7 +66,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_add(self, other: Self) -> Result<Self> {
-        self.try_binary(other, Op::Add)
+        self.try_binary(other, BinaryOp::Add)
     }
 
     /// `a - b` with broadcasting. Derivative: 1 and -1.
@@ -78,7 +80,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_sub(self, other: Self) -> Result<Self> {
-        self.try_binary(other, Op::Sub)
+        self.try_binary(other, BinaryOp::Sub)
     }
 
     /// `a * b` (elementwise) with broadcasting. Derivative: `b` and `a`.
@@ -92,7 +94,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_mul(self, other: Self) -> Result<Self> {
-        self.try_binary(other, Op::Mul)
+        self.try_binary(other, BinaryOp::Mul)
     }
 
     /// `a / b` with broadcasting. Derivative: `1/b` and `-a/b^2`.
@@ -106,7 +108,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_div(self, other: Self) -> Result<Self> {
-        self.try_binary(other, Op::Div)
+        self.try_binary(other, BinaryOp::Div)
     }
 
     /// `a ^ b` with a tensor exponent, broadcasting. Derivative: `b a^(b-1)` for `a` (0 where
@@ -123,7 +125,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_pow(self, exponent: Self) -> Result<Self> {
-        self.try_binary(exponent, Op::Pow)
+        self.try_binary(exponent, BinaryOp::Pow)
     }
 
     /// Panicking form of [`try_pow`](Self::try_pow).
@@ -144,7 +146,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_maximum(self, other: Self) -> Result<Self> {
-        self.try_binary(other, Op::Maximum)
+        self.try_binary(other, BinaryOp::Maximum)
     }
 
     /// Panicking form of [`try_maximum`](Self::try_maximum).
@@ -165,13 +167,40 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_minimum(self, other: Self) -> Result<Self> {
-        self.try_binary(other, Op::Minimum)
+        self.try_binary(other, BinaryOp::Minimum)
     }
 
     /// Panicking form of [`try_minimum`](Self::try_minimum).
     #[track_caller]
     pub fn minimum(self, other: Self) -> Self {
         ok(self.try_minimum(other))
+    }
+}
+
+/// The elementwise primitives of two inputs (of equal shape: operands are broadcast before).
+/// Their rules are generic over [`Elem`], as the unary ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+}
+
+impl BinaryOp {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Pow => "pow",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+        }
     }
 }
 
@@ -184,81 +213,79 @@ fn each<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
 
 /// The forward formulas, one element at a time (scalar graphs call this directly).
 #[inline(always)]
-pub(crate) fn scalar<T: Float>(op: Op, x: T, y: T) -> T {
+pub(crate) fn scalar<T: Float>(op: BinaryOp, x: T, y: T) -> T {
     match op {
-        Op::Add => x + y,
-        Op::Sub => x - y,
-        Op::Mul => x * y,
-        Op::Div => x / y,
-        Op::Pow => x.powf(y),
+        BinaryOp::Add => x + y,
+        BinaryOp::Sub => x - y,
+        BinaryOp::Mul => x * y,
+        BinaryOp::Div => x / y,
+        BinaryOp::Pow => x.powf(y),
         // NaN propagates, as in PyTorch.
-        Op::Maximum => {
+        BinaryOp::Maximum => {
             if x.is_nan() || x > y {
                 x
             } else {
                 y
             }
         }
-        Op::Minimum => {
+        BinaryOp::Minimum => {
             if x.is_nan() || x < y {
                 x
             } else {
                 y
             }
         }
-        _ => unreachable!("{} is not a binary op", op.name()),
     }
 }
 
 /// The forward kernels (equal shapes): [`scalar`] over every element, one loop per op so that
 /// each loop's body is the op's formula alone.
 #[inline]
-pub(crate) fn forward<T: Float>(op: Op, a: &[T], b: &[T], out: &mut [T]) {
+pub(crate) fn forward<T: Float>(op: BinaryOp, a: &[T], b: &[T], out: &mut [T]) {
     match op {
-        Op::Add => each(a, b, out, |x, y| scalar(Op::Add, x, y)),
-        Op::Sub => each(a, b, out, |x, y| scalar(Op::Sub, x, y)),
-        Op::Mul => each(a, b, out, |x, y| scalar(Op::Mul, x, y)),
-        Op::Div => each(a, b, out, |x, y| scalar(Op::Div, x, y)),
-        Op::Pow => each(a, b, out, |x, y| scalar(Op::Pow, x, y)),
-        Op::Maximum => each(a, b, out, |x, y| scalar(Op::Maximum, x, y)),
-        Op::Minimum => each(a, b, out, |x, y| scalar(Op::Minimum, x, y)),
-        _ => unreachable!("{} is not a binary op", op.name()),
+        BinaryOp::Add => each(a, b, out, |x, y| scalar(BinaryOp::Add, x, y)),
+        BinaryOp::Sub => each(a, b, out, |x, y| scalar(BinaryOp::Sub, x, y)),
+        BinaryOp::Mul => each(a, b, out, |x, y| scalar(BinaryOp::Mul, x, y)),
+        BinaryOp::Div => each(a, b, out, |x, y| scalar(BinaryOp::Div, x, y)),
+        BinaryOp::Pow => each(a, b, out, |x, y| scalar(BinaryOp::Pow, x, y)),
+        BinaryOp::Maximum => each(a, b, out, |x, y| scalar(BinaryOp::Maximum, x, y)),
+        BinaryOp::Minimum => each(a, b, out, |x, y| scalar(BinaryOp::Minimum, x, y)),
     }
 }
 
 /// The derivative rules: cotangents of `a` and `b` given the output's cotangent `g` (all of the
 /// broadcast shape; the `broadcast_to` rule sums them back to each operand's shape). Generic
 /// over [`Elem`], as the unary rules.
-pub(crate) fn vjp<V: Elem>(op: Op, g: V, a: V, b: V, y: V, need: [bool; 2]) -> [Option<V>; 2] {
+#[inline]
+pub(crate) fn vjp<V: Elem>(op: BinaryOp, g: V, a: V, b: V, y: V, need: [bool; 2]) -> [Option<V>; 2] {
     match op {
-        Op::Add => [need[0].then_some(g), need[1].then_some(g)],
-        Op::Sub => [need[0].then_some(g), need[1].then(|| -g)],
-        Op::Mul => [need[0].then(|| g * b), need[1].then(|| g * a)],
-        Op::Div => [need[0].then(|| g / b), need[1].then(|| -(g * y) / b)],
-        Op::Pow => [
+        BinaryOp::Add => [need[0].then_some(g), need[1].then_some(g)],
+        BinaryOp::Sub => [need[0].then_some(g), need[1].then(|| -g)],
+        BinaryOp::Mul => [need[0].then(|| g * b), need[1].then(|| g * a)],
+        BinaryOp::Div => [need[0].then(|| g / b), need[1].then(|| -(g * y) / b)],
+        BinaryOp::Pow => [
             need[0].then(|| {
                 // d/da a^b = b a^(b-1), defined as 0 where b = 0 (PyTorch; a^0 is constant,
                 // and 0 * 0^-1 would be NaN at a = 0).
                 let zero = g.constant(0.0);
-                let db = g * b * a.binary(b.add_scalar(-1.0), Op::Pow);
+                let db = g * b * a.binary(b.add_scalar(-1.0), BinaryOp::Pow);
                 b.compare_scalar(0.0, Cmp::Eq).select(zero, db)
             }),
             need[1].then(|| {
                 // d/db a^b = a^b ln a, defined as 0 where a = 0 and b >= 0 (PyTorch).
                 let zero_base = a.compare_scalar(0.0, Cmp::Eq) * b.compare_scalar(0.0, Cmp::Ge);
-                g * zero_base.select(y.mul_scalar(0.0), y * a.unary(Op::Ln))
+                g * zero_base.select(y.mul_scalar(0.0), y * a.unary(UnaryOp::Ln))
             }),
         ],
-        Op::Maximum | Op::Minimum => {
+        BinaryOp::Maximum | BinaryOp::Minimum => {
             // Weight 1 to the winner, 1/2 each at ties.
             let ties = a.compare(b, Cmp::Eq).mul_scalar(0.5);
-            let (wa, wb) = if op == Op::Maximum {
+            let (wa, wb) = if op == BinaryOp::Maximum {
                 (a.compare(b, Cmp::Gt), b.compare(a, Cmp::Gt))
             } else {
                 (a.compare(b, Cmp::Lt), b.compare(a, Cmp::Lt))
             };
             [need[0].then(|| g * (wa + ties)), need[1].then(|| g * (wb + ties))]
         }
-        _ => unreachable!("{} has no binary derivative rule", op.name()),
     }
 }

@@ -3,12 +3,49 @@
 
 use crate::dtype::Float;
 use crate::error::Result;
-use crate::op::{Cmp, Op};
+use crate::op::Op;
 use crate::ops::binary::ok;
 use crate::shape::broadcast_shapes;
 use crate::tape::Out;
 use crate::tape::Tape;
 use crate::var::Var;
+
+/// Which comparison produced a mask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+}
+
+impl Cmp {
+    /// Whether `x cmp y` (false when either is NaN, except for `Ne`).
+    #[inline]
+    pub(crate) fn holds<T: PartialOrd>(self, x: T, y: T) -> bool {
+        match self {
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Cmp::Gt => "gt",
+            Cmp::Ge => "ge",
+            Cmp::Lt => "lt",
+            Cmp::Le => "le",
+            Cmp::Eq => "eq",
+            Cmp::Ne => "ne",
+        }
+    }
+}
 
 macro_rules! comparison {
     ($try_name:ident, $name:ident, $scalar:ident, $cmp:ident, $sym:literal) => {

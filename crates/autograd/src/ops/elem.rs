@@ -10,7 +10,7 @@
 //! paths apply the same formula, step by step, and round the same way.
 
 use crate::dtype::Float;
-use crate::op::{Cmp, Op};
+use crate::op::{BinaryOp, Cmp, UnaryOp, F64};
 use crate::ops::{binary, unary};
 use crate::var::Var;
 use std::ops::{Add, Div, Mul, Neg, Sub};
@@ -20,9 +20,9 @@ pub(crate) trait Elem:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
     /// A one-input elementwise primitive (`exp`, `powf(c)`, `mul_scalar(c)`, ...).
-    fn unary(self, op: Op) -> Self;
+    fn unary(self, op: UnaryOp) -> Self;
     /// A two-input elementwise primitive (`pow`).
-    fn binary(self, other: Self, op: Op) -> Self;
+    fn binary(self, other: Self, op: BinaryOp) -> Self;
     /// A mask: 1 where `self cmp other`, else 0 (no gradient).
     fn compare(self, other: Self, cmp: Cmp) -> Self;
     /// `where(self, on_true, on_false)`.
@@ -31,10 +31,10 @@ pub(crate) trait Elem:
     fn constant(self, c: f64) -> Self;
 
     fn mul_scalar(self, c: f64) -> Self {
-        self.unary(Op::MulScalar(c))
+        self.unary(UnaryOp::MulScalar(F64::new(c)))
     }
     fn add_scalar(self, c: f64) -> Self {
-        self.unary(Op::AddScalar(c))
+        self.unary(UnaryOp::AddScalar(F64::new(c)))
     }
     fn compare_scalar(self, c: f64, cmp: Cmp) -> Self {
         self.compare(self.constant(c), cmp)
@@ -43,11 +43,11 @@ pub(crate) trait Elem:
 
 impl<'t, T: Float> Elem for Var<'t, T> {
     #[inline]
-    fn unary(self, op: Op) -> Self {
+    fn unary(self, op: UnaryOp) -> Self {
         Var::unary(self, op)
     }
     #[inline]
-    fn binary(self, other: Self, op: Op) -> Self {
+    fn binary(self, other: Self, op: BinaryOp) -> Self {
         binary::ok(self.try_binary(other, op))
     }
     #[inline]
@@ -70,11 +70,11 @@ pub(crate) struct Val<T>(pub T);
 
 impl<T: Float> Elem for Val<T> {
     #[inline]
-    fn unary(self, op: Op) -> Self {
-        Val(unary::scalar(op, self.0))
+    fn unary(self, op: UnaryOp) -> Self {
+        Val(unary::scalar(op, self.0, unary::NO_BOUNDS))
     }
     #[inline]
-    fn binary(self, other: Self, op: Op) -> Self {
+    fn binary(self, other: Self, op: BinaryOp) -> Self {
         Val(binary::scalar(op, self.0, other.0))
     }
     #[inline]
@@ -99,26 +99,34 @@ impl<T: Float> Elem for Val<T> {
     }
 }
 
-macro_rules! val_operator {
-    ($trait:ident, $method:ident, $op:ident) => {
-        impl<T: Float> $trait for Val<T> {
-            type Output = Val<T>;
+/// `+ - * /` and unary `-` on an [`Elem`] implementation (`$ty`, with its generic parameter),
+/// through its primitives.
+macro_rules! elem_operators {
+    ($ty:ty $(, $g:ident: $bound:path)?) => {
+        $crate::ops::elem::elem_operators!(@op $ty, Add, add, Add $(, $g: $bound)?);
+        $crate::ops::elem::elem_operators!(@op $ty, Sub, sub, Sub $(, $g: $bound)?);
+        $crate::ops::elem::elem_operators!(@op $ty, Mul, mul, Mul $(, $g: $bound)?);
+        $crate::ops::elem::elem_operators!(@op $ty, Div, div, Div $(, $g: $bound)?);
+        impl<$($g: $bound)?> std::ops::Neg for $ty {
+            type Output = $ty;
+            #[inline]
+            fn neg(self) -> Self {
+                $crate::ops::elem::Elem::unary(self, $crate::op::UnaryOp::Neg)
+            }
+        }
+    };
+    (@op $ty:ty, $trait:ident, $method:ident, $op:ident $(, $g:ident: $bound:path)?) => {
+        impl<$($g: $bound)?> std::ops::$trait for $ty {
+            type Output = $ty;
             #[inline]
             fn $method(self, rhs: Self) -> Self {
-                self.binary(rhs, Op::$op)
+                $crate::ops::elem::Elem::binary(self, rhs, $crate::op::BinaryOp::$op)
             }
         }
     };
 }
-val_operator!(Add, add, Add);
-val_operator!(Sub, sub, Sub);
-val_operator!(Mul, mul, Mul);
-val_operator!(Div, div, Div);
+// Also for the symbolic values of `rule_text.rs` (a unit test).
+#[allow(unused_imports)]
+pub(crate) use elem_operators;
 
-impl<T: Float> Neg for Val<T> {
-    type Output = Val<T>;
-    #[inline]
-    fn neg(self) -> Self {
-        self.unary(Op::Neg)
-    }
-}
+elem_operators!(Val<T>, T: Float);

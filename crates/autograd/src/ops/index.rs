@@ -10,6 +10,50 @@ use crate::shape::{normalize_axis, numel, Shape};
 use crate::tape::Out;
 use crate::var::Var;
 
+/// The primitives that pick or place elements by integer index (the list at `aux`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IndexOp {
+    IndexSelect {
+        axis: u32,
+        aux: u32,
+    },
+    /// The adjoint of index_select (recorded only by its rule).
+    IndexAdd {
+        axis: u32,
+        aux: u32,
+    },
+    Gather {
+        axis: u32,
+        aux: u32,
+    },
+    /// The adjoint of gather (recorded only by its rule).
+    ScatterAdd {
+        axis: u32,
+        aux: u32,
+    },
+}
+
+impl IndexOp {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            IndexOp::IndexSelect { .. } => "index_select",
+            IndexOp::IndexAdd { .. } => "index_add",
+            IndexOp::Gather { .. } => "gather",
+            IndexOp::ScatterAdd { .. } => "scatter_add",
+        }
+    }
+
+    /// The axis the indices run along.
+    pub(crate) fn axis(self) -> u32 {
+        match self {
+            IndexOp::IndexSelect { axis, .. }
+            | IndexOp::IndexAdd { axis, .. }
+            | IndexOp::Gather { axis, .. }
+            | IndexOp::ScatterAdd { axis, .. } => axis,
+        }
+    }
+}
+
 /// Sizes of the axes before `axis`, at `axis`, and after it.
 fn split(shape: &[usize], axis: usize) -> (usize, usize, usize) {
     (numel(&shape[..axis]), shape[axis], numel(&shape[axis + 1..]))
@@ -61,7 +105,7 @@ impl<'t, T: Float> Var<'t, T> {
         let mut out: Shape = shape.clone();
         out[ax] = n;
         let (outer, size, inner) = split(&shape, ax);
-        let op = Op::IndexSelect { axis: ax as u32, aux };
+        let op = Op::Index(IndexOp::IndexSelect { axis: ax as u32, aux });
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
@@ -84,7 +128,7 @@ impl<'t, T: Float> Var<'t, T> {
         let mut out: Shape = shape.clone();
         out[ax] = size;
         let (outer, _, inner) = split(&shape, ax);
-        let op = Op::IndexAdd { axis: ax as u32, aux };
+        let op = Op::Index(IndexOp::IndexAdd { axis: ax as u32, aux });
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
@@ -158,7 +202,7 @@ impl<'t, T: Float> Var<'t, T> {
             .filter(|&(i, _)| i != ax)
             .map(|(_, &d)| d)
             .collect();
-        let op = Op::Gather { axis: ax as u32, aux };
+        let op = Op::Index(IndexOp::Gather { axis: ax as u32, aux });
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
@@ -181,7 +225,7 @@ impl<'t, T: Float> Var<'t, T> {
         out.insert(ax, size);
         let (outer, _, inner) = split(&out, ax);
         let idx_list = self.aux_indices(aux, outer * inner);
-        let op = Op::ScatterAdd { axis: ax as u32, aux };
+        let op = Op::Index(IndexOp::ScatterAdd { axis: ax as u32, aux });
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
@@ -197,13 +241,12 @@ impl<'t, T: Float> Var<'t, T> {
 }
 
 /// The derivative rules of the index ops: each one's adjoint.
-pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
+pub(crate) fn vjp<'t, T: Float>(op: IndexOp, g: Var<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
     let shape = x.shape();
     match op {
-        Op::IndexSelect { axis, aux } => g.index_add_aux(axis as usize, aux, shape[axis as usize]),
-        Op::IndexAdd { axis, aux } => g.index_select_aux(axis as usize, aux, shape[axis as usize]),
-        Op::Gather { axis, aux } => g.scatter_add_aux(axis as usize, aux, shape[axis as usize]),
-        Op::ScatterAdd { axis, aux } => g.gather_aux(axis as usize, aux),
-        _ => unreachable!("{} is not an index op", op.name()),
+        IndexOp::IndexSelect { axis, aux } => g.index_add_aux(axis as usize, aux, shape[axis as usize]),
+        IndexOp::IndexAdd { axis, aux } => g.index_select_aux(axis as usize, aux, shape[axis as usize]),
+        IndexOp::Gather { axis, aux } => g.scatter_add_aux(axis as usize, aux, shape[axis as usize]),
+        IndexOp::ScatterAdd { axis, aux } => g.gather_aux(axis as usize, aux),
     }
 }

@@ -163,8 +163,6 @@ impl<'t, T: Float> Var<'t, T> {
         let mut out: Shape = sa.clone();
         out[r - 2] = m;
         out[r - 1] = n;
-        let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-        let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
         let idx = self.tape().record(
             Op::Matmul { ta, tb },
             &[self.idx(), other.idx()],
@@ -179,27 +177,7 @@ impl<'t, T: Float> Var<'t, T> {
                     let a = &ins[0][bi * m * k..][..m * k];
                     let b = &ins[1][bi * k * n..][..k * n];
                     let c = &mut o[bi * m * n..][..m * n];
-                    // SAFETY: `a`, `b` and `c` are live slices of exactly m*k, k*n and m*n elements,
-                    // and the strides address only elements inside them (row-major, or its
-                    // transpose); `c` is a distinct mutable buffer, so nothing overlaps.
-                    unsafe {
-                        T::gemm(
-                            m,
-                            k,
-                            n,
-                            T::one(),
-                            a.as_ptr(),
-                            rsa,
-                            csa,
-                            b.as_ptr(),
-                            rsb,
-                            csb,
-                            T::zero(),
-                            c.as_mut_ptr(),
-                            n as isize,
-                            1,
-                        );
-                    }
+                    crate::dtype::gemm(ta, tb, m, k, n, a, b, T::zero(), c);
                 }
             },
         );

@@ -8,6 +8,8 @@ pub(crate) mod index;
 pub(crate) mod matmul;
 pub(crate) mod movement;
 pub(crate) mod reduce;
+#[cfg(test)]
+mod rule_text;
 pub(crate) mod softmax;
 pub(crate) mod unary;
 
@@ -19,14 +21,6 @@ use smallvec::{smallvec, SmallVec};
 /// Cotangents of a node's inputs (`None` where not needed).
 pub(crate) type Cotangents<'t, T> = SmallVec<[Option<Var<'t, T>>; 2]>;
 
-/// The constants a unary rule reads from the tape's table (clamp's bounds), else zeros.
-pub(crate) fn rule_consts(consts: &[f64], op: Op) -> [f64; 2] {
-    match op {
-        Op::Clamp { c } => [consts[c as usize], consts[c as usize + 1]],
-        _ => [0.0; 2],
-    }
-}
-
 /// Dispatches to the derivative rule of `op`: given the output `y`, its cotangent `g` and the
 /// inputs, the cotangent of every input marked in `need`.
 pub(crate) fn vjp<'t, T: Float>(
@@ -37,38 +31,27 @@ pub(crate) fn vjp<'t, T: Float>(
     need: &[bool],
 ) -> Cotangents<'t, T> {
     match op {
-        Op::Leaf | Op::Sign | Op::Compare(_) => smallvec![None; inputs.len()],
-        Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Pow | Op::Maximum | Op::Minimum => {
-            binary::vjp(op, g, inputs[0], inputs[1], y, [need[0], need[1]])
-                .into_iter()
-                .collect()
+        // Leaves have no inputs; masks are recorded without gradient.
+        Op::Leaf | Op::Compare(_) => smallvec![None; inputs.len()],
+        Op::Unary(op) => {
+            let bounds = op.bounds_on(g.tape());
+            smallvec![Some(unary::vjp(op, g, inputs[0], y, bounds))]
         }
+        Op::Binary(op) => binary::vjp(op, g, inputs[0], inputs[1], y, [need[0], need[1]])
+            .into_iter()
+            .collect(),
         Op::Where => {
             let [a, b] = compare::where_vjp(g, inputs[0], [need[1], need[2]]);
             smallvec![None, a, b]
         }
-        Op::Sum(_) | Op::Max(_) | Op::Min(_) => smallvec![Some(reduce::vjp(op, g, inputs[0], y))],
-        Op::Reshape
-        | Op::Permute { .. }
-        | Op::Expand
-        | Op::Narrow { .. }
-        | Op::Pad { .. }
-        | Op::Concat { .. } => (0..inputs.len())
+        Op::Reduce(op) => smallvec![Some(reduce::vjp(op, g, inputs[0], y))],
+        Op::Movement(op) => (0..inputs.len())
             .map(|i| need[i].then(|| movement::vjp(op, g, inputs, i)))
             .collect(),
-        Op::IndexSelect { .. } | Op::IndexAdd { .. } | Op::Gather { .. } | Op::ScatterAdd { .. } => {
-            smallvec![Some(index::vjp(op, g, inputs[0]))]
-        }
+        Op::Index(op) => smallvec![Some(index::vjp(op, g, inputs[0]))],
         Op::Matmul { ta, tb } => {
             let [a, b] = matmul::vjp(ta, tb, g, inputs[0], inputs[1], [need[0], need[1]]);
             smallvec![a, b]
-        }
-        _ => {
-            let bounds = match op {
-                Op::Clamp { .. } => rule_consts(&g.tape().borrow().consts, op),
-                _ => [0.0; 2],
-            };
-            smallvec![Some(unary::vjp(op, g, inputs[0], y, bounds))]
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::dtype::Float;
 use crate::error::{Error, Result};
-use crate::op::Op;
+use crate::op::{Axes, Op, ReduceOp};
 use crate::ops::binary::ok;
 use crate::shape::{
     broadcast_strides, broadcasts_to, for_each_strided, normalize_axis, numel, strides, Shape,
@@ -12,6 +12,54 @@ use crate::shape::{
 use crate::tape::Out;
 use crate::tape::Tape;
 use crate::var::Var;
+
+/// The primitives that move elements without arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MovementOp {
+    Reshape,
+    /// The permutation at `aux`.
+    Permute {
+        aux: u32,
+    },
+    /// `broadcast_to`.
+    Expand,
+    Narrow {
+        axis: u32,
+        start: u32,
+    },
+    /// The adjoint of narrow (recorded only by its rule).
+    Pad {
+        axis: u32,
+        start: u32,
+    },
+    Concat {
+        axis: u32,
+    },
+}
+
+impl MovementOp {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            MovementOp::Reshape => "reshape",
+            MovementOp::Permute { .. } => "permute",
+            MovementOp::Expand => "broadcast_to",
+            MovementOp::Narrow { .. } => "narrow",
+            MovementOp::Pad { .. } => "pad",
+            MovementOp::Concat { .. } => "concat",
+        }
+    }
+
+    /// The constant arguments for DOT labels.
+    pub(crate) fn args(self) -> Option<String> {
+        match self {
+            MovementOp::Narrow { axis, start } | MovementOp::Pad { axis, start } => {
+                Some(format!("axis={axis}, start={start}"))
+            }
+            MovementOp::Concat { axis } => Some(format!("axis={axis}")),
+            MovementOp::Reshape | MovementOp::Permute { .. } | MovementOp::Expand => None,
+        }
+    }
+}
 
 impl<'t, T: Float> Var<'t, T> {
     /// The same elements under a new shape with as many elements; shares memory with the input.
@@ -38,7 +86,8 @@ impl<'t, T: Float> Var<'t, T> {
         }
         Ok(Var::new(
             self.tape(),
-            self.tape().record_alias(Op::Reshape, self.idx(), shape, true),
+            self.tape()
+                .record_alias(Op::Movement(MovementOp::Reshape), self.idx(), shape, true),
         ))
     }
 
@@ -79,7 +128,7 @@ impl<'t, T: Float> Var<'t, T> {
         let src: Shape = perm.iter().map(|&p| st[p]).collect();
         let aux = self.tape().push_aux(perm.iter().copied());
         let idx = self.tape().record(
-            Op::Permute { aux },
+            Op::Movement(MovementOp::Permute { aux }),
             &[self.idx()],
             &out,
             Out::Overwritten,
@@ -167,15 +216,19 @@ impl<'t, T: Float> Var<'t, T> {
             return self;
         }
         let src = broadcast_strides(&from, shape);
-        let idx = self
-            .tape()
-            .record(Op::Expand, &[self.idx()], shape, Out::Overwritten, |ins, o| {
+        let idx = self.tape().record(
+            Op::Movement(MovementOp::Expand),
+            &[self.idx()],
+            shape,
+            Out::Overwritten,
+            |ins, o| {
                 if ins[0].len() == 1 {
                     o.fill(ins[0][0]);
                 } else {
                     for_each_strided(shape, &src, 0, |i, s| o[i] = ins[0][s]);
                 }
-            });
+            },
+        );
         Var::new(self.tape(), idx)
     }
 
@@ -193,7 +246,7 @@ impl<'t, T: Float> Var<'t, T> {
                 mask |= 1 << i;
             }
         }
-        self.reduce_keepdim(Op::Sum(mask)).reshape(shape)
+        self.reduce_keepdim(ReduceOp::Sum(Axes::new(mask))).reshape(shape)
     }
 
     /// The slice `start..start + len` along `axis` (like `torch.narrow`). Derivative: the
@@ -222,10 +275,10 @@ impl<'t, T: Float> Var<'t, T> {
         out[ax] = len;
         let st = strides(&shape);
         let base = start * st[ax];
-        let op = Op::Narrow {
+        let op = Op::Movement(MovementOp::Narrow {
             axis: ax as u32,
             start: start as u32,
-        };
+        });
         let idx = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
@@ -248,10 +301,10 @@ impl<'t, T: Float> Var<'t, T> {
         out[axis] = full;
         let st = strides(&out);
         let base = start * st[axis];
-        let op = Op::Pad {
+        let op = Op::Movement(MovementOp::Pad {
             axis: axis as u32,
             start: start as u32,
-        };
+        });
         let idx = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
@@ -345,7 +398,7 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
     let st = strides(&out);
     let inputs: Vec<u32> = parts.iter().map(|p| p.idx()).collect();
     let idx = first.tape().record(
-        Op::Concat { axis: ax as u32 },
+        Op::Movement(MovementOp::Concat { axis: ax as u32 }),
         &inputs,
         &out,
         Out::Zeroed,
@@ -379,11 +432,16 @@ pub fn stack<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t, 
 }
 
 /// The derivative rules of the movement ops.
-pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, inputs: &[Var<'t, T>], i: usize) -> Var<'t, T> {
+pub(crate) fn vjp<'t, T: Float>(
+    op: MovementOp,
+    g: Var<'t, T>,
+    inputs: &[Var<'t, T>],
+    i: usize,
+) -> Var<'t, T> {
     let x = inputs[i];
     match op {
-        Op::Reshape => g.reshape(&x.shape()),
-        Op::Permute { aux } => {
+        MovementOp::Reshape => g.reshape(&x.shape()),
+        MovementOp::Permute { aux } => {
             let rank = x.ndim();
             let perm: Vec<usize> = g.tape().borrow().aux[aux as usize..aux as usize + rank].to_vec();
             let mut inverse = vec![0; rank];
@@ -392,13 +450,12 @@ pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, inputs: &[Var<'t, T>], i:
             }
             g.permute(&inverse)
         }
-        Op::Expand => g.sum_to(&x.shape()),
-        Op::Narrow { axis, start } => g.pad(axis as usize, start as usize, x.shape()[axis as usize]),
-        Op::Pad { axis, start } => g.narrow(axis as isize, start as usize, x.shape()[axis as usize]),
-        Op::Concat { axis } => {
+        MovementOp::Expand => g.sum_to(&x.shape()),
+        MovementOp::Narrow { axis, start } => g.pad(axis as usize, start as usize, x.shape()[axis as usize]),
+        MovementOp::Pad { axis, start } => g.narrow(axis as isize, start as usize, x.shape()[axis as usize]),
+        MovementOp::Concat { axis } => {
             let offset: usize = inputs[..i].iter().map(|p| p.shape()[axis as usize]).sum();
             g.narrow(axis as isize, offset, x.shape()[axis as usize])
         }
-        _ => unreachable!("{} is not a movement op", op.name()),
     }
 }

@@ -3,21 +3,46 @@
 
 use crate::dtype::Float;
 use crate::error::Result;
-use crate::op::Op;
+use crate::op::{Axes, Op};
 use crate::ops::binary::ok;
 use crate::shape::{axes_mask, for_each_strided, reduced_shape, squeezed_shape, strides, Shape};
 use crate::tape::Out;
 use crate::var::Var;
 
+/// The primitive reductions, each over an axis mask, keeping the reduced axes as size 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReduceOp {
+    Sum(Axes),
+    Max(Axes),
+    Min(Axes),
+}
+
+impl ReduceOp {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum(_) => "sum",
+            ReduceOp::Max(_) => "max",
+            ReduceOp::Min(_) => "min",
+        }
+    }
+
+    /// The reduced axes, as a bit mask.
+    pub(crate) fn mask(self) -> u64 {
+        match self {
+            ReduceOp::Sum(m) | ReduceOp::Max(m) | ReduceOp::Min(m) => m.get(),
+        }
+    }
+}
+
 impl<'t, T: Float> Var<'t, T> {
     /// Records a reduction that keeps the reduced axes as size 1.
     #[track_caller]
-    pub(crate) fn reduce_keepdim(self, op: Op) -> Self {
-        let (mask, init) = match op {
-            Op::Sum(m) => (m, T::zero()),
-            Op::Max(m) => (m, T::neg_infinity()),
-            Op::Min(m) => (m, T::infinity()),
-            _ => unreachable!("{} is not a reduction", op.name()),
+    pub(crate) fn reduce_keepdim(self, op: ReduceOp) -> Self {
+        let mask = op.mask();
+        let init = match op {
+            ReduceOp::Sum(_) => T::zero(),
+            ReduceOp::Max(_) => T::neg_infinity(),
+            ReduceOp::Min(_) => T::infinity(),
         };
         let shape = self.shape();
         let out = reduced_shape(&shape, mask);
@@ -29,19 +54,19 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let idx = self
             .tape()
-            .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
+            .record(Op::Reduce(op), &[self.idx()], &out, Out::Overwritten, |ins, o| {
                 o.fill(init);
                 let x = ins[0];
                 match op {
-                    Op::Sum(_) if o.len() == 1 => o[0] = x.iter().fold(T::zero(), |a, &b| a + b),
-                    Op::Sum(_) => for_each_strided(&shape, &dst, 0, |i, d| o[d] += x[i]),
+                    ReduceOp::Sum(_) if o.len() == 1 => o[0] = x.iter().fold(T::zero(), |a, &b| a + b),
+                    ReduceOp::Sum(_) => for_each_strided(&shape, &dst, 0, |i, d| o[d] += x[i]),
                     // NaN wins, as in PyTorch.
-                    Op::Max(_) => for_each_strided(&shape, &dst, 0, |i, d| {
+                    ReduceOp::Max(_) => for_each_strided(&shape, &dst, 0, |i, d| {
                         if x[i] > o[d] || x[i].is_nan() {
                             o[d] = x[i]
                         }
                     }),
-                    _ => for_each_strided(&shape, &dst, 0, |i, d| {
+                    ReduceOp::Min(_) => for_each_strided(&shape, &dst, 0, |i, d| {
                         if x[i] < o[d] || x[i].is_nan() {
                             o[d] = x[i]
                         }
@@ -57,14 +82,14 @@ impl<'t, T: Float> Var<'t, T> {
         axes: &[isize],
         keepdim: bool,
         name: &'static str,
-        make: fn(u64) -> Op,
+        make: fn(Axes) -> ReduceOp,
     ) -> Result<Self> {
         let shape = self.shape();
         let mask = axes_mask(name, axes, &shape)?;
         if mask == 0 {
             return Ok(self);
         }
-        let r = self.reduce_keepdim(make(mask));
+        let r = self.reduce_keepdim(make(Axes::new(mask)));
         Ok(if keepdim {
             r
         } else {
@@ -89,7 +114,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_sum_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
-        self.try_reduce(axes, keepdim, "sum", Op::Sum)
+        self.try_reduce(axes, keepdim, "sum", ReduceOp::Sum)
     }
 
     /// Panicking form of [`try_sum_axes`](Self::try_sum_axes).
@@ -166,7 +191,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_max_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
-        self.try_reduce(axes, keepdim, "max", Op::Max)
+        self.try_reduce(axes, keepdim, "max", ReduceOp::Max)
     }
 
     /// Panicking form of [`try_max_axes`](Self::try_max_axes).
@@ -198,7 +223,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn try_min_axes(self, axes: &[isize], keepdim: bool) -> Result<Self> {
-        self.try_reduce(axes, keepdim, "min", Op::Min)
+        self.try_reduce(axes, keepdim, "min", ReduceOp::Min)
     }
 
     /// Panicking form of [`try_min_axes`](Self::try_min_axes).
@@ -240,10 +265,16 @@ impl<'t, T: Float> Var<'t, T> {
         }
         // The shift only improves conditioning: its derivative contributions cancel exactly,
         // so it is a constant. An infinite max (all -inf, or +inf present) shifts by 0 instead.
-        let m = self.tape().no_grad(|| self.reduce_keepdim(Op::Max(mask)));
+        let m = self
+            .tape()
+            .no_grad(|| self.reduce_keepdim(ReduceOp::Max(Axes::new(mask))));
         let m = m.value().map(|v| if v.is_finite() { v } else { T::zero() });
         let m = self.tape().constant(m);
-        let s = (self - m).exp().reduce_keepdim(Op::Sum(mask)).ln() + m;
+        let s = (self - m)
+            .exp()
+            .reduce_keepdim(ReduceOp::Sum(Axes::new(mask)))
+            .ln()
+            + m;
         Ok(if keepdim {
             s
         } else {
@@ -273,16 +304,15 @@ impl<'t, T: Float> Var<'t, T> {
 }
 
 /// The derivative rules of the primitive reductions (`g` has the kept-dims shape).
-pub(crate) fn vjp<'t, T: Float>(op: Op, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t, T>) -> Var<'t, T> {
+pub(crate) fn vjp<'t, T: Float>(op: ReduceOp, g: Var<'t, T>, x: Var<'t, T>, y: Var<'t, T>) -> Var<'t, T> {
     let shape: Shape = x.shape();
     match op {
-        Op::Sum(_) => g.expand_unchecked(&shape),
-        Op::Max(mask) | Op::Min(mask) => {
+        ReduceOp::Sum(_) => g.expand_unchecked(&shape),
+        ReduceOp::Max(mask) | ReduceOp::Min(mask) => {
             // Split evenly among the elements equal to the extreme.
             let hits = x.eq(y.expand_unchecked(&shape));
-            let count = hits.reduce_keepdim(Op::Sum(mask));
+            let count = hits.reduce_keepdim(ReduceOp::Sum(mask));
             (g / count).expand_unchecked(&shape) * hits
         }
-        _ => unreachable!("{} is not a reduction", op.name()),
     }
 }
