@@ -1,4 +1,4 @@
-//! Checkpoints: a [`ParamStore`] saved as a [safetensors] file, readable by PyTorch's
+//! Checkpoints: a [`ParamStore`](crate::ParamStore) saved as a [safetensors] file, readable by PyTorch's
 //! `safetensors.torch.load_file`, and loaded back with every name, shape and dtype checked.
 //!
 //! - Tensor names are the parameter names (`layers.0.weight`, ...), shapes are the tensors'
