@@ -9,11 +9,13 @@
 
 use anyhow::{bail, Result};
 
-/// The address space a worker thread reserves beyond what it uses: glibc's 64 MiB heap arena
-/// and the thread's stack. It counts against `RLIMIT_AS`, not against memory: measured, a run
-/// that needs 39 MiB of memory and holds 21 MiB needs 150 to 200 MiB of address space on 2
-/// cores with the threaded matrix product.
-pub const THREAD_RESERVE: u64 = 72 << 20;
+/// The address space a worker thread reserves beyond what it uses: glibc's 64 MiB heap arena,
+/// which it maps at twice that size to align it before trimming (so 128 MiB for a moment),
+/// and the thread's 8 MiB stack. It counts against `RLIMIT_AS`, not against memory: measured,
+/// a run that needs 39 MiB of memory and holds 21 MiB needs 150 to 200 MiB of address space on
+/// 2 cores with the threaded matrix product, and with 72 MiB per thread a run under twice its
+/// estimate still failed now and then, when an arena was being created.
+pub const THREAD_RESERVE: u64 = 136 << 20;
 
 /// What is known of the room for a run, in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,8 +28,9 @@ pub struct Room {
 
 impl Room {
     /// Read from `/proc` (all unknown where it is missing). The address space left is net of
-    /// what the matrix-multiplication threads reserve without using ([`THREAD_RESERVE`] each:
-    /// `MATMUL_NUM_THREADS` or one per core).
+    /// what the other threads reserve without using ([`THREAD_RESERVE`] each: the
+    /// matrix-multiplication threads, `MATMUL_NUM_THREADS` or one per core, and the progress
+    /// bar's).
     pub fn of_this_process() -> Self {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
         let mut room = Self::parse(
@@ -39,7 +42,8 @@ impl Room {
             .ok()
             .and_then(|t| t.parse::<u64>().ok())
             .unwrap_or(0)
-            .max(std::thread::available_parallelism().map_or(1, |n| n.get() as u64));
+            .max(std::thread::available_parallelism().map_or(1, |n| n.get() as u64))
+            + 1;
         room.address_space = room
             .address_space
             .map(|a| a.saturating_sub(threads.saturating_mul(THREAD_RESERVE)));
