@@ -164,3 +164,46 @@ fn a_table_splits_stratified_for_classes_and_shuffled_for_values() {
         assert_eq!(y, f64::from(test.x.as_slice()[k]) * 3.0 + 0.5);
     }
 }
+
+use nn::metrics::{accuracy, Confusion};
+
+/// The snippet of `docs/nn.md` ("Tables: CSV, ..."), which that page quotes verbatim.
+#[test]
+fn docs_csv_snippet() {
+    // docs/nn.md: begin csv
+    let csv = "size,weight,kind\n1.0,2.5,cat\n3.0,4.0,dog\n2.0,1.0,cat\n5.0,6.5,dog\n";
+    let options = CsvOptions::new("kind"); // every other column is a numeric feature
+    let table = Table::<f32>::from_reader(csv.as_bytes(), "pets.csv", &options).unwrap();
+    let Target::Classes { names, .. } = &table.target else {
+        unreachable!("string labels")
+    };
+    assert_eq!(names, &["cat", "dog"]); // sorted, so every file numbers them alike
+    let (train, test) = table.split(0.5, 0); // seeded, stratified: a cat and a dog in each
+    let scaler = StandardScaler::fit(&train.x).unwrap(); // on the training rows only
+    let x_test = scaler.transform(&test.x).unwrap(); // the same transform for new rows
+    assert_eq!(x_test.shape(), &[2, 2]);
+    let mut meta = Metadata::new(); // a checkpoint's metadata
+    scaler.to_metadata(&mut meta, "features");
+    assert_eq!(StandardScaler::from_metadata(&meta, "features").unwrap(), scaler);
+    let (truth, predicted) = ([0, 1, 1], [0, 1, 0]);
+    assert_eq!(accuracy(&truth, &predicted).unwrap(), 2.0 / 3.0);
+    assert_eq!(Confusion::new(&truth, &predicted).unwrap().get(1, 0), 1);
+    // docs/nn.md: end
+}
+
+#[test]
+fn docs_quote_the_csv_snippet() {
+    let this = include_str!("prep.rs");
+    let begin = this.find("// docs/nn.md: begin csv\n").unwrap() + "// docs/nn.md: begin csv\n".len();
+    let end = begin + this[begin..].find("    // docs/nn.md: end").unwrap();
+    let docs = include_str!("../../../docs/nn.md");
+    // The page quotes the body without the test's indentation.
+    let body: String = this[begin..end]
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l)))
+        .collect();
+    assert!(
+        docs.contains(&body),
+        "docs/nn.md must quote the csv snippet verbatim:\n{body}"
+    );
+}
