@@ -35,12 +35,14 @@ mod csv;
 mod csv_error;
 mod idx;
 mod scaler;
+mod schema;
 
 pub use self::csv::{
     CsvError, CsvOptions, Table, Target, Task, AUTO_MAX_CLASSES, MAX_COLUMNS, MAX_LINE_BYTES,
 };
 pub use idx::{parse_idx, read_idx, Idx};
 pub use scaler::{ScalerError, StandardScaler};
+pub use schema::{Schema, SchemaError};
 
 /// Labelled examples: inputs `x` of shape `[n, features]` and one class per example.
 #[derive(Clone, Debug, PartialEq)]
