@@ -12,6 +12,7 @@ pub mod data;
 mod init;
 mod layers;
 pub mod loss;
+pub mod metrics;
 mod module;
 pub mod optim;
 mod param;

@@ -31,9 +31,18 @@ pub enum DataError {
     Mismatch(String),
 }
 
+mod csv;
+mod csv_error;
 mod idx;
+mod scaler;
+mod schema;
 
+pub use self::csv::{
+    CsvError, CsvOptions, Table, Target, Task, AUTO_MAX_CLASSES, MAX_COLUMNS, MAX_LINE_BYTES,
+};
 pub use idx::{parse_idx, read_idx, Idx};
+pub use scaler::{ScalerError, StandardScaler};
+pub use schema::{Schema, SchemaError};
 
 /// Labelled examples: inputs `x` of shape `[n, features]` and one class per example.
 #[derive(Clone, Debug, PartialEq)]
@@ -243,14 +252,8 @@ impl<T: Float> Dataset<T> {
         if let Some(&i) = indices.iter().find(|&&i| i >= n) {
             panic!("Dataset::select: index {i} is out of range for a dataset of {n} examples");
         }
-        let f = self.features();
-        let src = self.x.as_slice();
-        let mut x = Vec::with_capacity(indices.len() * f);
-        for &i in indices {
-            x.extend_from_slice(&src[i * f..(i + 1) * f]);
-        }
         Self {
-            x: Tensor::from_vec(x, &[indices.len(), f]).expect("rows of f features"),
+            x: gather_rows(&self.x, indices),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             classes: self.classes,
         }
@@ -266,15 +269,24 @@ impl<T: Float> Dataset<T> {
     /// assert_eq!((train.len(), val.len()), (7, 3));
     /// ```
     pub fn split(&self, fraction: f64, seed: u64) -> (Self, Self) {
-        let order = shuffled(self.len(), seed);
-        let fraction = if fraction.is_nan() {
-            0.0
-        } else {
-            fraction.clamp(0.0, 1.0)
-        };
-        let n_val = ((self.len() as f64) * fraction).round() as usize;
-        let (train, val) = order.split_at(self.len() - n_val.min(self.len()));
-        (self.select(train), self.select(val))
+        let (train, val) = split_indices(self.len(), fraction, seed);
+        (self.select(&train), self.select(&val))
+    }
+
+    /// As [`Dataset::split`], stratified by class: each class is shuffled (seeded) and
+    /// `round(count * fraction)` of its examples go to the validation set, so both sets keep
+    /// the class proportions. Disjoint, every example in exactly one set; both sets list the
+    /// examples in ascending original order. `fraction` is clamped to [0, 1], NaN counts as 0.
+    ///
+    /// ```
+    /// let d = nn::data::two_moons::<f32>(20, 0.1, 0); // 10 of each class
+    /// let (train, val) = d.split_stratified(0.3, 7);
+    /// assert_eq!(val.class_counts(), vec![3, 3]);
+    /// assert_eq!(train.class_counts(), vec![7, 7]);
+    /// ```
+    pub fn split_stratified(&self, fraction: f64, seed: u64) -> (Self, Self) {
+        let (train, val) = stratified_indices(&self.labels, fraction, seed);
+        (self.select(&train), self.select(&val))
     }
 
     /// Mini-batches `(inputs [b, features], labels)` in a seeded shuffled order (or in order
@@ -310,6 +322,56 @@ impl<T: Float> Dataset<T> {
         }
         counts
     }
+}
+
+/// The rows `indices` of a matrix `[n, f]` (indices checked by the caller).
+fn gather_rows<T: Float>(x: &Tensor<T>, indices: &[usize]) -> Tensor<T> {
+    let f = x.shape()[1];
+    let src = x.as_slice();
+    let mut out = Vec::with_capacity(indices.len() * f);
+    for &i in indices {
+        out.extend_from_slice(&src[i * f..(i + 1) * f]);
+    }
+    Tensor::from_vec(out, &[indices.len(), f]).expect("rows of f features")
+}
+
+fn clamp_fraction(fraction: f64) -> f64 {
+    if fraction.is_nan() {
+        0.0
+    } else {
+        fraction.clamp(0.0, 1.0)
+    }
+}
+
+/// `(train, validation)` indices: the last `round(n * fraction)` of a seeded shuffle.
+fn split_indices(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let order = shuffled(n, seed);
+    let n_val = ((n as f64) * clamp_fraction(fraction)).round() as usize;
+    let (train, val) = order.split_at(n - n_val.min(n));
+    (train.to_vec(), val.to_vec())
+}
+
+/// `(train, validation)` indices, stratified: per class, `round(count * fraction)` examples
+/// drawn by a seeded shuffle (each class with its own stream, derived from `seed` and the
+/// class) go to validation. Both lists ascending.
+fn stratified_indices(labels: &[usize], fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let fraction = clamp_fraction(fraction);
+    let mut by_class: std::collections::BTreeMap<usize, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, &l) in labels.iter().enumerate() {
+        by_class.entry(l).or_default().push(i);
+    }
+    let mut in_val = vec![false; labels.len()];
+    for (&class, members) in &by_class {
+        let n_val = ((members.len() as f64) * fraction).round() as usize;
+        let order = shuffled(
+            members.len(),
+            seed ^ (class as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+        for &k in &order[..n_val.min(members.len())] {
+            in_val[members[k]] = true;
+        }
+    }
+    (0..labels.len()).partition(|&i| !in_val[i])
 }
 
 /// `0..n` in a seeded random order.
