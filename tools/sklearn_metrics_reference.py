@@ -1,7 +1,7 @@
 """Generates the scikit-learn literals of crates/nn/tests/metrics.rs and prep.rs.
 
-Run with any Python that has scikit-learn (outside the repo, e.g.
-/work/pyref/bin/pip install scikit-learn; /work/pyref/bin/python metrics_reference.py).
+Run with any Python that has scikit-learn, in a venv outside the repository:
+python3 -m venv ~/sk && ~/sk/bin/pip install scikit-learn && ~/sk/bin/python tools/sklearn_metrics_reference.py
 The data are fixed literals so the output is deterministic.
 """
 import sklearn
