@@ -2,7 +2,7 @@
 //! test accuracy reaches 97%, on 1 thread, wall time from loading the data to the stop.
 //!
 //! The defaults, as in `crates/cli/src/train.rs`: an MLP 64-64-10 (relu hidden, linear output)
-//! built with `StdRng::seed_from_u64(0)`, `f32`, Adam (lr 0.003, no weight decay), constant
+//! built with seed 0, `f32`, Adam (lr 0.003, no weight decay), constant
 //! schedule, batch size 32, at most 20 epochs, batch order seed 0, evaluation on the 297 test
 //! images after every epoch. `nn::train::fit_with` runs it with a callback that stops after the
 //! first epoch at or above 97% (the CLI would go on to 20 epochs and write its outputs).
@@ -26,9 +26,9 @@ fn train_to_target() -> (usize, f64) {
     let train = digits::train::<f32>().expect("embedded digits");
     let test = digits::test::<f32>().expect("embedded digits");
     let mut params = ParamStore::<f32>::new();
-    // `Mlp::seeded(.., 0)` is `Mlp::new(.., &mut StdRng::seed_from_u64(0))`, as the CLI builds it.
+    // Seed 0, as the CLI builds it.
     let acts = [Activation::Relu, Activation::Identity];
-    let mlp = Mlp::seeded(&mut params, "layers", &[64, 64, 10], &acts, 0).expect("fresh store");
+    let mlp = Mlp::new(&mut params, "layers", &[64, 64, 10], &acts, 0).expect("fresh store");
     let config = TrainConfig {
         epochs: 20,
         batch_size: 32,

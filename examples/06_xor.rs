@@ -29,7 +29,7 @@ fn train(seed: u64) -> Run {
     let xor = data::xor::<f64>();
     let targets = Tensor::from_vec(xor.labels.iter().map(|&l| l as f64).collect(), &[4, 1]).unwrap();
     let mut params = ParamStore::<f64>::new();
-    let mlp = Mlp::seeded(&mut params, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], seed).unwrap();
+    let mlp = Mlp::new(&mut params, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], seed).unwrap();
     let mut opt = Sgd::new(LR);
     let mut tape = Tape::new();
     let mut curve = Vec::new();

@@ -33,7 +33,7 @@ fn main() {
 
     let mut params = ParamStore::<f64>::new();
     let acts = [Activation::Relu, Activation::Relu, Activation::Identity];
-    let model = Mlp::seeded(&mut params, "layers", &[2, 16, 16, 1], &acts, MODEL_SEED).unwrap();
+    let model = Mlp::new(&mut params, "layers", &[2, 16, 16, 1], &acts, MODEL_SEED).unwrap();
     println!(
         "MLP 2-16-16-1 (relu, relu, linear): {} parameters",
         params.num_params()

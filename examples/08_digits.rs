@@ -30,7 +30,7 @@ fn main() {
 
     let mut params = ParamStore::<f32>::new();
     let acts = [Activation::Relu, Activation::Identity];
-    let model = Mlp::seeded(&mut params, "layers", &[64, HIDDEN, 10], &acts, 0).unwrap();
+    let model = Mlp::new(&mut params, "layers", &[64, HIDDEN, 10], &acts, 0).unwrap();
     println!(
         "MLP 64-{HIDDEN}-10 (relu, logits): {} parameters",
         params.num_params()

@@ -86,7 +86,7 @@ fn train_xor(seed: u64, lr: f64, steps: usize) -> (Mlp, ParamStore<f64>) {
 
     let mut params = ParamStore::<f64>::new(); // parameters live outside any tape, by name
     let sigmoid = [Activation::Sigmoid, Activation::Sigmoid];
-    let mlp = Mlp::seeded(&mut params, "layers", &[2, 2, 1], &sigmoid, seed).unwrap();
+    let mlp = Mlp::new(&mut params, "layers", &[2, 2, 1], &sigmoid, seed).unwrap();
     let mut opt = Sgd::new(lr);
 
     let mut tape = Tape::new();
@@ -162,7 +162,7 @@ fn train_moons(data_seed: u64, model_seed: u64, steps: usize) -> Moons {
     let y = Tensor::from_vec(y, &[100, 1]).unwrap();
     let mut params = ParamStore::<f64>::new();
     let acts = [Activation::Relu, Activation::Relu, Activation::Identity];
-    let mlp = Mlp::seeded(&mut params, "layers", &[2, 16, 16, 1], &acts, model_seed).unwrap();
+    let mlp = Mlp::new(&mut params, "layers", &[2, 16, 16, 1], &acts, model_seed).unwrap();
     let mut opt = Sgd::new(1.0);
     let mut tape = Tape::new();
     let (mut losses, mut tape_sizes) = (Vec::new(), Vec::new());
@@ -236,7 +236,7 @@ fn tape_memory_is_flat_across_steps() {
 fn digits_mlp(seed: u64, hidden: usize) -> (Mlp, ParamStore<f32>) {
     let mut ps = ParamStore::<f32>::new();
     let acts = [Activation::Relu, Activation::Identity];
-    let mlp = Mlp::seeded(&mut ps, "layers", &[64, hidden, 10], &acts, seed).unwrap();
+    let mlp = Mlp::new(&mut ps, "layers", &[64, hidden, 10], &acts, seed).unwrap();
     (mlp, ps)
 }
 
@@ -472,8 +472,8 @@ fn custom_activation_and_loss_differentiate_and_train() {
     let x = Tensor::from_vec(xs.clone(), &[64, 1]).unwrap();
     let target = Tensor::from_vec(xs.iter().map(|x| (3.0 * x).sin()).collect(), &[64, 1]).unwrap();
     let mut ps = ParamStore::<f64>::new();
-    let fc1 = Dense::seeded(&mut ps, "fc1", 1, 16, Activation::Identity, 0).unwrap();
-    let fc2 = Dense::seeded(&mut ps, "fc2", 16, 1, Activation::Identity, 1).unwrap();
+    let fc1 = Dense::new(&mut ps, "fc1", 1, 16, Activation::Identity, 0).unwrap();
+    let fc2 = Dense::new(&mut ps, "fc2", 16, 1, Activation::Identity, 1).unwrap();
     let mut opt = Adam::new(0.05);
     let mut tape = Tape::new();
     let mut losses = Vec::new();

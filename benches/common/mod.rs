@@ -49,8 +49,7 @@ fn activations(layers: usize) -> Vec<Activation> {
 /// An MLP of `nn` with the given sizes, seeded, and its parameter store.
 pub fn mlp<T: Float>(sizes: &[usize], seed: u64) -> (Mlp, ParamStore<T>) {
     let mut ps = ParamStore::new();
-    let mlp =
-        Mlp::seeded(&mut ps, "layers", sizes, &activations(sizes.len() - 1), seed).expect("fresh store");
+    let mlp = Mlp::new(&mut ps, "layers", sizes, &activations(sizes.len() - 1), seed).expect("fresh store");
     (mlp, ps)
 }
 

@@ -143,7 +143,7 @@ impl<T: Float> Tape<T> {
     /// inputs and the source line where it was recorded. It costs a pass over each result.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// tape.set_detect_anomaly(true);
     /// let x = tape.var(Tensor::from(vec![4.0, -1.0]));

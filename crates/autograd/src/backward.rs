@@ -255,7 +255,7 @@ impl<T: Float> Gradients<T> {
     /// the tape this came from and was not taken before.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(3.0);
     /// let mut g = (x * x).backward();
@@ -332,7 +332,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// returns a fresh store; nothing accumulates in the variables).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(2.0);
     /// let y = x * x * x;
@@ -358,7 +358,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// every variable (PyTorch's `y.backward(gradient=cotangent)`).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
     /// let y = x * x;
@@ -378,7 +378,7 @@ impl<'t, T: Float> Var<'t, T> {
 /// depend on gets zeros.
 ///
 /// ```
-/// # use autograd::{Tape, grad};
+/// # use chainrule::{Tape, grad};
 /// let t = Tape::<f64>::new();
 /// let x = t.scalar_var(2.0);
 /// let y = x.powf(4.0);                          // x^4
@@ -396,7 +396,7 @@ pub fn grad<'t, T: Float>(y: Var<'t, T>, xs: &[Var<'t, T>]) -> Result<Vec<Var<'t
 /// (the cotangent is a value of `y`'s shape on the same tape).
 ///
 /// ```
-/// # use autograd::{Tape, Tensor, grad_with};
+/// # use chainrule::{Tape, Tensor, grad_with};
 /// let t = Tape::<f64>::new();
 /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
 /// let y = x * x;
@@ -436,7 +436,7 @@ pub fn grad_with<'t, T: Float>(
 /// The vector-Jacobian product `cotangent^T dy/dx` for each `x`, as tensors (no graph kept).
 ///
 /// ```
-/// # use autograd::{Tape, Tensor, vjp};
+/// # use chainrule::{Tape, Tensor, vjp};
 /// let t = Tape::<f64>::new();
 /// let x = t.var(Tensor::from(vec![3.0, 4.0]));
 /// let y = x.sin();

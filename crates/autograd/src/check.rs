@@ -136,7 +136,7 @@ where
 /// values. Keep inputs away from kinks (relu at 0, abs at 0, ties in max).
 ///
 /// ```
-/// use autograd::{gradcheck, GradcheckOptions, Tensor};
+/// use chainrule::{gradcheck, GradcheckOptions, Tensor};
 /// let x = Tensor::from(vec![0.3, -1.2, 2.0]);
 /// let report = gradcheck(|v| (v[0].tanh() * v[0]).sum(), &[x], &GradcheckOptions::default());
 /// assert!(report.passed, "{report}");
@@ -223,7 +223,7 @@ where
 /// correctly.
 ///
 /// ```
-/// use autograd::{gradgradcheck, GradcheckOptions, Tensor};
+/// use chainrule::{gradgradcheck, GradcheckOptions, Tensor};
 /// let x = Tensor::from(vec![0.3, -1.2]);
 /// let report = gradgradcheck(|v| v[0].sigmoid() * v[0].sin(), &[x], &GradcheckOptions::default());
 /// assert!(report.passed, "{report}");
@@ -252,7 +252,7 @@ where
 /// reverse sweep per output element.
 ///
 /// ```
-/// use autograd::{jacobian, Tensor};
+/// use chainrule::{jacobian, Tensor};
 /// let j = jacobian(|x| x * x, &Tensor::from(vec![1.0, 3.0]));
 /// assert_eq!(j.shape(), &[2, 2]);
 /// assert_eq!(j.to_vec(), vec![2.0, 0.0, 0.0, 6.0]);
@@ -287,7 +287,7 @@ fn rows_of<'t, T: Float>(y: Var<'t, T>, x: Var<'t, T>) -> Tensor<T> {
 /// engine's own (differentiable) gradient. Errors if `f(x)` is not a scalar.
 ///
 /// ```
-/// use autograd::{hessian, Tensor};
+/// use chainrule::{hessian, Tensor};
 /// // f(a, b) = a^2 b  ->  H = [[2b, 2a], [2a, 0]]
 /// let h = hessian(|x| x.narrow(0, 0, 1).powf(2.0).sum() * x.narrow(0, 1, 1).sum(), &Tensor::from(vec![1.0, 3.0])).unwrap();
 /// assert_eq!(h.to_vec(), vec![6.0, 2.0, 2.0, 0.0]);

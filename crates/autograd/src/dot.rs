@@ -11,7 +11,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Gives this value a name, shown in DOT graphs (and returns the same handle).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(1.0).named("x");
     /// assert_eq!(x.name().as_deref(), Some("x"));
@@ -34,7 +34,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// its op, shape and (for scalars) value; arrows from inputs to results.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(1.0).named("x");
     /// let dot = (x * 2.0).sigmoid().to_dot();
@@ -49,7 +49,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// be a scalar).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(3.0).named("x");
     /// let dot = (x * x).to_dot_with_gradients().unwrap();

@@ -7,7 +7,7 @@
 //! expressions read like the maths:
 //!
 //! ```
-//! use autograd::Tape;
+//! use chainrule::Tape;
 //! let tape = Tape::<f64>::new();
 //! let x = tape.scalar_var(0.5);
 //! let y = (x * 2.0).sigmoid() + x.powf(3.0);
@@ -21,7 +21,7 @@
 //! broadcast as NumPy does; reductions take axes (negative ones count from the end):
 //!
 //! ```
-//! use autograd::{Tape, Tensor};
+//! use chainrule::{Tape, Tensor};
 //! let tape = Tape::<f64>::new();
 //! let w = tape.var(Tensor::from_vec(vec![1.0, -1.0, 0.5, 2.0], &[2, 2]).unwrap());
 //! let b = tape.var(Tensor::from(vec![0.1, -0.1]));
@@ -45,7 +45,7 @@
 //! those rules, so its result is a graph you can differentiate again:
 //!
 //! ```
-//! use autograd::{Tape, grad};
+//! use chainrule::{Tape, grad};
 //! let tape = Tape::<f64>::new();
 //! let x = tape.scalar_var(1.0);
 //! let y = x.sin();

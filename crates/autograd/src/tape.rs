@@ -104,7 +104,7 @@ static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(1);
 /// guarantees no handle outlives a reset.
 ///
 /// ```
-/// use autograd::Tape;
+/// use chainrule::Tape;
 /// let tape = Tape::<f64>::new();
 /// let x = tape.scalar_var(3.0);
 /// let y = x * x + 2.0 * x;          // y = x^2 + 2x
@@ -203,7 +203,7 @@ impl<T: Float> Tape<T> {
     /// A leaf that requires a gradient (a variable, like PyTorch's `requires_grad=True`).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let tape = Tape::new();
     /// let w = tape.var(Tensor::from(vec![1.0, 2.0]));
     /// assert!(w.requires_grad());
@@ -222,7 +222,7 @@ impl<T: Float> Tape<T> {
     /// A leaf that never receives a gradient (data, labels, fixed coefficients).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// let c = tape.constant(Tensor::scalar(2.0));
     /// assert!(!c.requires_grad());
@@ -271,7 +271,7 @@ impl<T: Float> Tape<T> {
     /// (like `torch.no_grad()`). Nests; restored even if `f` panics.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let tape = Tape::<f64>::new();
     /// let x = tape.scalar_var(1.0);
     /// let y = tape.no_grad(|| x * 2.0);

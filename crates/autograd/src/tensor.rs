@@ -11,7 +11,7 @@ use std::fmt;
 /// An n-dimensional array of `f32` or `f64`, stored contiguously in row-major order.
 ///
 /// ```
-/// use autograd::Tensor;
+/// use chainrule::Tensor;
 /// let t = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
 /// assert_eq!(t.shape(), &[2, 3]);
 /// assert_eq!(t[[1, 2]], 6.0);
@@ -27,7 +27,7 @@ impl<T: Float> Tensor<T> {
     /// A tensor from a flat row-major buffer; errors if `data.len()` is not the shape's size.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert!(Tensor::from_vec(vec![1.0f32, 2.0], &[3]).is_err());
     /// ```
     pub fn from_vec(data: Vec<T>, shape: &[usize]) -> Result<Self> {
@@ -49,7 +49,7 @@ impl<T: Float> Tensor<T> {
     /// A rank-0 tensor holding one value.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let s = Tensor::scalar(2.5);
     /// assert_eq!(s.shape(), &[] as &[usize]);
     /// assert_eq!(s.item(), 2.5);
@@ -64,7 +64,7 @@ impl<T: Float> Tensor<T> {
     /// A tensor of the given shape filled with `value`.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::full(&[2], 7.0).to_vec(), vec![7.0, 7.0]);
     /// ```
     pub fn full(shape: &[usize], value: T) -> Self {
@@ -77,7 +77,7 @@ impl<T: Float> Tensor<T> {
     /// Zeros of the given shape.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::<f64>::zeros(&[2, 2]).sum(), 0.0);
     /// ```
     pub fn zeros(shape: &[usize]) -> Self {
@@ -87,7 +87,7 @@ impl<T: Float> Tensor<T> {
     /// Ones of the given shape.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::<f32>::ones(&[2, 3]).sum(), 6.0);
     /// ```
     pub fn ones(shape: &[usize]) -> Self {
@@ -97,7 +97,7 @@ impl<T: Float> Tensor<T> {
     /// `start, start + step, ...` up to but excluding `end`, as a 1-D tensor (like `torch.arange`).
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::arange(0.0, 1.0, 0.25).to_vec(), vec![0.0, 0.25, 0.5, 0.75]);
     /// ```
     pub fn arange(start: T, end: T, step: T) -> Self {
@@ -120,7 +120,7 @@ impl<T: Float> Tensor<T> {
     /// `steps` evenly spaced values from `start` to `end` inclusive (like `torch.linspace`).
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::linspace(0.0, 1.0, 5).to_vec(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
     /// ```
     pub fn linspace(start: T, end: T, steps: usize) -> Self {
@@ -149,7 +149,7 @@ impl<T: Float> Tensor<T> {
     /// The `n x n` identity matrix.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::<f64>::eye(2).to_vec(), vec![1.0, 0.0, 0.0, 1.0]);
     /// ```
     pub fn eye(n: usize) -> Self {
@@ -162,8 +162,11 @@ impl<T: Float> Tensor<T> {
 
     /// Samples uniform on `[low, high)` from a generator seeded with `seed` (reproducible).
     ///
+    /// # Panics
+    /// If `low >= high` or a bound is not finite.
+    ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let a = Tensor::<f64>::rand_uniform(&[100], -1.0, 1.0, 7);
     /// assert_eq!(a, Tensor::rand_uniform(&[100], -1.0, 1.0, 7));
     /// assert!(a.to_vec().iter().all(|&x| (-1.0..1.0).contains(&x)));
@@ -171,7 +174,7 @@ impl<T: Float> Tensor<T> {
     pub fn rand_uniform(shape: &[usize], low: T, high: T, seed: u64) -> Self {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let (lo, hi) = (low.as_f64(), high.as_f64());
-        let dist = rand_distr::Uniform::new(lo, hi);
+        let dist = rand_distr::Uniform::new(lo, hi).expect("finite bounds with low < high");
         let data = (0..numel(shape))
             .map(|_| T::from_f64(dist.sample(&mut rng)))
             .collect();
@@ -184,7 +187,7 @@ impl<T: Float> Tensor<T> {
     /// Samples a normal distribution `N(mean, std^2)` from a generator seeded with `seed`.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let a = Tensor::<f64>::rand_normal(&[10_000], 0.0, 2.0, 1);
     /// let mean = a.sum() / 10_000.0;
     /// assert!(mean.abs() < 0.1);
@@ -264,7 +267,7 @@ impl<T: Float> Tensor<T> {
     /// The element at a multi-index, or `None` if the index is out of range or of the wrong rank.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let t = Tensor::<f64>::eye(3);
     /// assert_eq!(t.get(&[1, 1]), Some(1.0));
     /// assert_eq!(t.get(&[3, 0]), None);
@@ -283,7 +286,7 @@ impl<T: Float> Tensor<T> {
     /// The same elements under another shape with as many elements.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let t = Tensor::<f64>::arange(0.0, 6.0, 1.0).reshape(&[2, 3]).unwrap();
     /// assert_eq!(t[[1, 0]], 3.0);
     /// ```
@@ -305,7 +308,7 @@ impl<T: Float> Tensor<T> {
     /// Applies `f` to every element.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// assert_eq!(Tensor::full(&[2], 3.0).map(|x| x * x).to_vec(), vec![9.0, 9.0]);
     /// ```
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
@@ -318,7 +321,7 @@ impl<T: Float> Tensor<T> {
     /// Combines two tensors of the same shape element by element.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let a = Tensor::full(&[2], 3.0);
     /// let b = Tensor::full(&[2], 4.0);
     /// assert_eq!(a.zip_map(&b, |x, y| x * y).unwrap().to_vec(), vec![12.0, 12.0]);
@@ -351,7 +354,7 @@ impl<T: Float> Tensor<T> {
     /// Converts every element to another float type.
     ///
     /// ```
-    /// # use autograd::Tensor;
+    /// # use chainrule::Tensor;
     /// let t: Tensor<f32> = Tensor::<f64>::full(&[1], 0.5).cast();
     /// assert_eq!(t.item(), 0.5f32);
     /// ```

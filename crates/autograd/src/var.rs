@@ -13,7 +13,7 @@ use crate::Op;
 /// [`Error::TapeMismatch`](crate::Error::TapeMismatch); operators panic with that message).
 ///
 /// ```
-/// use autograd::Tape;
+/// use chainrule::Tape;
 /// let tape = Tape::<f64>::new();
 /// let a = tape.scalar_var(2.0);
 /// let b = tape.scalar_var(-3.0);
@@ -70,7 +70,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// A copy of the value.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let tape = Tape::<f64>::new();
     /// let x = tape.var(Tensor::from(vec![1.0, 4.0]));
     /// assert_eq!(x.sqrt().value().to_vec(), vec![1.0, 2.0]);
@@ -123,7 +123,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// one index step at a time.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(3.0));
     /// let c = a * b;
@@ -144,7 +144,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// i.e. the gradient of `sum(self)`.) No graph is recorded for them.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(3.0));
     /// let c = a * b;
@@ -181,7 +181,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// like PyTorch's `detach()`. Derivative: none (gradients stop here).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let tape = Tape::<f64>::new();
     /// let x = tape.scalar_var(3.0);
     /// let y = x * x.detach();           // d/dx treats the detached x as the constant 3

@@ -12,7 +12,6 @@ use nn::data::Dataset;
 use nn::loss::cross_entropy;
 use nn::train::argmax_rows;
 use nn::{Mlp, Module, ParamStore};
-use rand::SeedableRng;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -68,7 +67,7 @@ fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<(
     check_memory::<T>(args, spec)?;
     let mut params = ParamStore::<T>::new();
     // The initial values are overwritten by the checkpoint's; the seed does not matter.
-    let mlp = spec.build(&mut params, PREFIX, &mut rand::rngs::StdRng::seed_from_u64(0))?;
+    let mlp = spec.build(&mut params, PREFIX, 0)?;
     checkpoint::load(&mut params, &args.model)?;
 
     let dir = args.data.as_deref();

@@ -11,7 +11,6 @@ use nn::checkpoint::{self, Metadata, MlpSpec};
 use nn::optim::{Adam, LrSchedule, OptimError, Optimizer, Sgd};
 use nn::train::{try_fit_with, BatchInfo, Callback, EpochMetrics, TrainConfig, TrainError};
 use nn::{Activation, ParamStore};
-use rand::SeedableRng;
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -251,8 +250,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     };
     check_memory::<T>(args, &spec, count, test.len())?;
     let mut params = ParamStore::<T>::new();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
-    let mlp = spec.build(&mut params, PREFIX, &mut rng)?;
+    let mlp = spec.build(&mut params, PREFIX, args.seed)?;
 
     outln!(
         "data: {}, {} training and {} test examples, {} features, {} classes, pixels / {pixel_max}",

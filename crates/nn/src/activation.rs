@@ -25,8 +25,8 @@ impl Activation {
     /// Applies the activation.
     ///
     /// ```
-    /// use autograd::Tape;
-    /// use nn::Activation;
+    /// use chainrule::Tape;
+    /// use chainrule::nn::Activation;
     /// let t = Tape::<f64>::new();
     /// let z = t.scalar_var(-2.0);
     /// assert_eq!(Activation::LeakyRelu(0.1).apply(z).item(), -0.2);
@@ -48,7 +48,7 @@ impl Activation {
     /// (leaky relu).
     ///
     /// ```
-    /// use nn::Activation;
+    /// use chainrule::nn::Activation;
     /// assert_eq!(Activation::Relu.gain(), 2f64.sqrt());
     /// ```
     pub fn gain(self) -> f64 {
@@ -78,7 +78,7 @@ impl fmt::Display for Activation {
 /// or `softmax`.
 ///
 /// ```
-/// use nn::Activation;
+/// use chainrule::nn::Activation;
 /// assert_eq!("leaky_relu(0.2)".parse::<Activation>().unwrap(), Activation::LeakyRelu(0.2));
 /// let err = "swish".parse::<Activation>().unwrap_err();
 /// assert!(err.to_string().starts_with(r#"unknown activation "swish": expected identity"#));

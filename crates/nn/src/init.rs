@@ -6,7 +6,8 @@
 //! matters, so a negative gain means the same distribution as its absolute value.
 
 use autograd::{Float, Tensor};
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use rand_distr::{Distribution, Normal, Uniform};
 
 /// How to fill a new parameter.
@@ -58,7 +59,7 @@ impl Init {
     /// The variance of the distribution for the given fans (0 for constants).
     ///
     /// ```
-    /// use nn::Init;
+    /// use chainrule::nn::Init;
     /// assert!((Init::KaimingNormal { gain: 2f64.sqrt() }.variance(50, 10) - 2.0 / 50.0).abs() < 1e-15);
     /// ```
     pub fn variance(&self, fan_in: usize, fan_out: usize) -> f64 {
@@ -72,33 +73,39 @@ impl Init {
         }
     }
 
-    /// A tensor of `shape` drawn from this distribution with the given fans.
+    /// A tensor of `shape` drawn from this distribution with the given fans, from a generator
+    /// seeded with `seed`: the same seed gives the same tensor.
     ///
     /// ```
-    /// use nn::Init;
-    /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let w = Init::XavierUniform { gain: 1.0 }.sample::<f64>(&[4, 3], 3, 4, &mut rng);
+    /// use chainrule::nn::Init;
+    /// let w = Init::XavierUniform { gain: 1.0 }.sample::<f64>(&[4, 3], 3, 4, 0);
     /// let a = (6.0f64 / 7.0).sqrt();
     /// assert!(w.as_slice().iter().all(|x| x.abs() <= a));
+    /// assert_eq!(w, Init::XavierUniform { gain: 1.0 }.sample::<f64>(&[4, 3], 3, 4, 0));
     /// ```
-    pub fn sample<T: Float>(
+    pub fn sample<T: Float>(&self, shape: &[usize], fan_in: usize, fan_out: usize, seed: u64) -> Tensor<T> {
+        self.sample_from(shape, fan_in, fan_out, &mut StdRng::seed_from_u64(seed))
+    }
+
+    /// [`Init::sample`] drawing from a generator that the caller threads through several
+    /// tensors (a model's layers share one stream, so one seed fixes them all).
+    pub(crate) fn sample_from<T: Float>(
         &self,
         shape: &[usize],
         fan_in: usize,
         fan_out: usize,
-        rng: &mut impl Rng,
+        rng: &mut StdRng,
     ) -> Tensor<T> {
         let n: usize = shape.iter().product();
         let (fi, fo) = (fan_in.max(1) as f64, fan_out.max(1) as f64);
-        let uniform = |a: f64, b: f64, rng: &mut dyn rand::RngCore| -> Vec<T> {
+        let uniform = |a: f64, b: f64, rng: &mut StdRng| -> Vec<T> {
             if a == b {
                 return vec![T::from_f64(a); n];
             }
-            let d = Uniform::new(a.min(b), a.max(b));
+            let d = Uniform::new(a.min(b), a.max(b)).expect("finite bounds, low < high");
             (0..n).map(|_| T::from_f64(d.sample(rng))).collect()
         };
-        let normal = |m: f64, s: f64, rng: &mut dyn rand::RngCore| -> Vec<T> {
+        let normal = |m: f64, s: f64, rng: &mut StdRng| -> Vec<T> {
             let d = Normal::new(m, s.abs()).expect("a finite standard deviation");
             (0..n).map(|_| T::from_f64(d.sample(rng))).collect()
         };

@@ -6,14 +6,14 @@ use crate::module::Module;
 use crate::param::{Bound, ParamError, ParamId, ParamStore};
 use autograd::{Float, Var};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 /// The note's unit: `a = h(w . x + b)` for an input vector `x` of `n` features (a scalar input
 /// when `n = 1`), or a batch `[m, n]` giving `m` outputs.
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
-/// use nn::{Activation, Module, Neuron, ParamStore};
+/// use chainrule::{Tape, Tensor};
+/// use chainrule::nn::{Activation, Module, Neuron, ParamStore};
 /// let mut ps = ParamStore::<f64>::new();
 /// let n = Neuron::new(&mut ps, "neuron", 1, Activation::Sigmoid).unwrap();
 /// ps.set("neuron.weight", Tensor::from(vec![0.5])).unwrap();
@@ -72,12 +72,10 @@ impl<T: Float> Module<T> for Neuron {
 /// `h(x W^T + b)` with `W: [out, in]`, `b: [out]`, `x: [batch, in]` (or a single `[in]`).
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
-/// use nn::{Activation, Dense, Module, ParamStore};
-/// use rand::SeedableRng;
+/// use chainrule::autograd::{Tape, Tensor};
+/// use chainrule::nn::{Activation, Dense, Module, ParamStore};
 /// let mut ps = ParamStore::<f64>::new();
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-/// let layer = Dense::new(&mut ps, "fc", 3, 2, Activation::Relu, &mut rng).unwrap();
+/// let layer = Dense::new(&mut ps, "fc", 3, 2, Activation::Relu, 0).unwrap();
 /// assert_eq!(ps.value("fc.weight").unwrap().shape(), &[2, 3]);
 /// let tape = Tape::new();
 /// let y = layer.forward(&ps.bind(&tape), tape.constant(Tensor::ones(&[5, 3])));
@@ -93,37 +91,17 @@ pub struct Dense {
 impl Dense {
     /// A layer with the default initialisation for its activation: Kaiming uniform for
     /// relu-like activations, Xavier uniform otherwise (gain from [`Activation::gain`]),
-    /// zero bias.
-    pub fn new<T: Float>(
-        ps: &mut ParamStore<T>,
-        prefix: &str,
-        inputs: usize,
-        outputs: usize,
-        activation: Activation,
-        rng: &mut impl Rng,
-    ) -> Result<Self, ParamError> {
-        let init = match activation {
-            Activation::Relu | Activation::LeakyRelu(_) => Init::KaimingUniform {
-                gain: activation.gain(),
-            },
-            _ => Init::XavierUniform {
-                gain: activation.gain(),
-            },
-        };
-        Self::with_init(ps, prefix, inputs, outputs, activation, init, Init::Zeros, rng)
-    }
-
-    /// [`Dense::new`] with its own random generator seeded with `seed` (so building a model
-    /// needs no `rand` dependency): the same seed gives the same weights.
+    /// zero bias; the weights are drawn from a generator seeded with `seed` (the same seed
+    /// gives the same weights).
     ///
     /// ```
-    /// use nn::{Activation, Dense, ParamStore};
+    /// use chainrule::nn::{Activation, Dense, ParamStore};
     /// let (mut a, mut b) = (ParamStore::<f32>::new(), ParamStore::<f32>::new());
-    /// Dense::seeded(&mut a, "fc", 4, 3, Activation::Tanh, 7).unwrap();
-    /// Dense::seeded(&mut b, "fc", 4, 3, Activation::Tanh, 7).unwrap();
+    /// Dense::new(&mut a, "fc", 4, 3, Activation::Tanh, 7).unwrap();
+    /// Dense::new(&mut b, "fc", 4, 3, Activation::Tanh, 7).unwrap();
     /// assert_eq!(a, b);
     /// ```
-    pub fn seeded<T: Float>(
+    pub fn new<T: Float>(
         ps: &mut ParamStore<T>,
         prefix: &str,
         inputs: usize,
@@ -131,7 +109,7 @@ impl Dense {
         activation: Activation,
         seed: u64,
     ) -> Result<Self, ParamError> {
-        Self::new(
+        Self::new_from(
             ps,
             prefix,
             inputs,
@@ -141,20 +119,68 @@ impl Dense {
         )
     }
 
-    /// A layer with explicit weight and bias initialisations.
-    #[allow(clippy::too_many_arguments)]
+    /// [`Dense::new`] drawing from a generator shared with other layers.
+    pub(crate) fn new_from<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        rng: &mut StdRng,
+    ) -> Result<Self, ParamError> {
+        let init = match activation {
+            Activation::Relu | Activation::LeakyRelu(_) => Init::KaimingUniform {
+                gain: activation.gain(),
+            },
+            _ => Init::XavierUniform {
+                gain: activation.gain(),
+            },
+        };
+        Self::with_init_from(ps, prefix, inputs, outputs, activation, [init, Init::Zeros], rng)
+    }
+
+    /// A layer with explicit weight and bias initialisations, drawn from a generator seeded
+    /// with `seed`.
+    ///
+    /// ```
+    /// use chainrule::nn::{Activation, Dense, Init, ParamStore};
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let inits = [Init::Constant(0.5), Init::Constant(-1.0)];
+    /// Dense::with_init(&mut ps, "fc", 2, 3, Activation::Identity, inits, 0).unwrap();
+    /// assert_eq!(ps.value("fc.bias").unwrap().as_slice(), &[-1.0; 3]);
+    /// ```
     pub fn with_init<T: Float>(
         ps: &mut ParamStore<T>,
         prefix: &str,
         inputs: usize,
         outputs: usize,
         activation: Activation,
-        weight_init: Init,
-        bias_init: Init,
-        rng: &mut impl Rng,
+        [weight_init, bias_init]: [Init; 2],
+        seed: u64,
     ) -> Result<Self, ParamError> {
-        let w = weight_init.sample(&[outputs, inputs], inputs, outputs, rng);
-        let b = bias_init.sample(&[outputs], inputs, outputs, rng);
+        let inits = [weight_init, bias_init];
+        Self::with_init_from(
+            ps,
+            prefix,
+            inputs,
+            outputs,
+            activation,
+            inits,
+            &mut StdRng::seed_from_u64(seed),
+        )
+    }
+
+    fn with_init_from<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        activation: Activation,
+        [weight_init, bias_init]: [Init; 2],
+        rng: &mut StdRng,
+    ) -> Result<Self, ParamError> {
+        let w = weight_init.sample_from(&[outputs, inputs], inputs, outputs, rng);
+        let b = bias_init.sample_from(&[outputs], inputs, outputs, rng);
         Ok(Self {
             weight: ps.add(format!("{prefix}.weight"), w)?,
             bias: ps.add(format!("{prefix}.bias"), b)?,
@@ -198,12 +224,10 @@ impl<T: Float> Module<T> for Dense {
 /// A multilayer perceptron: dense layers named `{prefix}.0`, `{prefix}.1`, ...
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
-/// use nn::{Activation, Mlp, Module, ParamStore};
-/// use rand::SeedableRng;
+/// use chainrule::autograd::{Tape, Tensor};
+/// use chainrule::nn::{Activation, Mlp, Module, ParamStore};
 /// let mut ps = ParamStore::<f32>::new();
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-/// let mlp = Mlp::new(&mut ps, "layers", &[64, 32, 10], &[Activation::Relu, Activation::Identity], &mut rng).unwrap();
+/// let mlp = Mlp::new(&mut ps, "layers", &[64, 32, 10], &[Activation::Relu, Activation::Identity], 0).unwrap();
 /// assert_eq!(ps.num_params(), 64 * 32 + 32 + 32 * 10 + 10);
 /// assert!(ps.id("layers.1.bias").is_some());
 /// let tape = Tape::new();
@@ -218,22 +242,25 @@ pub struct Mlp {
 impl Mlp {
     /// An MLP with layer sizes `sizes` (inputs first) and one activation per layer
     /// (`activations.len() == sizes.len() - 1`): an error if the counts differ or a parameter
-    /// name is taken.
+    /// name is taken. The layers' weights are drawn one after the other from one generator
+    /// seeded with `seed`: the same seed gives the same model.
     ///
     /// ```
-    /// use nn::{Activation, Mlp, ParamStore};
-    /// use rand::SeedableRng;
-    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-    /// let err = Mlp::new(&mut ParamStore::<f64>::new(), "l", &[2, 3, 1], &[Activation::Relu], &mut rng).unwrap_err();
+    /// use chainrule::nn::{Activation, Mlp, ParamStore};
+    /// let err = Mlp::new(&mut ParamStore::<f64>::new(), "l", &[2, 3, 1], &[Activation::Relu], 0).unwrap_err();
     /// assert_eq!(err.to_string(), "3 layer sizes need 2 activations, got 1");
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let mlp = Mlp::new(&mut ps, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], 0).unwrap();
+    /// assert_eq!((mlp.layers().len(), ps.num_params()), (2, 9));
     /// ```
     pub fn new<T: Float>(
         ps: &mut ParamStore<T>,
         prefix: &str,
         sizes: &[usize],
         activations: &[Activation],
-        rng: &mut impl Rng,
+        seed: u64,
     ) -> Result<Self, LayerError> {
+        let rng = &mut StdRng::seed_from_u64(seed);
         if activations.len() + 1 != sizes.len() {
             return Err(LayerError::Activations {
                 sizes: sizes.len(),
@@ -244,29 +271,9 @@ impl Mlp {
             .windows(2)
             .zip(activations)
             .enumerate()
-            .map(|(i, (w, &act))| Dense::new(ps, &format!("{prefix}.{i}"), w[0], w[1], act, rng))
+            .map(|(i, (w, &act))| Dense::new_from(ps, &format!("{prefix}.{i}"), w[0], w[1], act, rng))
             .collect::<Result<_, _>>()?;
         Ok(Self { layers })
-    }
-
-    /// [`Mlp::new`] with its own random generator seeded with `seed` (so building a model
-    /// needs no `rand` dependency): the same seed gives the same weights, layer by layer as
-    /// `Mlp::new` with `StdRng::seed_from_u64(seed)`.
-    ///
-    /// ```
-    /// use nn::{Activation, Mlp, ParamStore};
-    /// let mut ps = ParamStore::<f64>::new();
-    /// let mlp = Mlp::seeded(&mut ps, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], 0).unwrap();
-    /// assert_eq!((mlp.layers().len(), ps.num_params()), (2, 9));
-    /// ```
-    pub fn seeded<T: Float>(
-        ps: &mut ParamStore<T>,
-        prefix: &str,
-        sizes: &[usize],
-        activations: &[Activation],
-        seed: u64,
-    ) -> Result<Self, LayerError> {
-        Self::new(ps, prefix, sizes, activations, &mut StdRng::seed_from_u64(seed))
     }
 
     /// An MLP from already built layers.

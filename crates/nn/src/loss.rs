@@ -11,11 +11,11 @@ use autograd::{Error, Float, Result, Var};
 /// `mse / 2` for single-output models). In PyTorch: `0.5 * MSELoss(reduction='sum')(f, y) / m`.
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let f = t.var(Tensor::from(vec![1.731]));
 /// let y = t.constant(Tensor::from(vec![2.0]));
-/// let j = nn::loss::mse_half(f, y).unwrap();
+/// let j = chainrule::nn::loss::mse_half(f, y).unwrap();
 /// assert!((j.item() - 0.5 * 0.269f64.powi(2)).abs() < 1e-15);
 /// ```
 pub fn mse_half<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>) -> Result<Var<'t, T>> {
@@ -27,11 +27,11 @@ pub fn mse_half<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>) -> Result<Va
 /// Mean squared error over all elements, `mean((f - y)^2)` (PyTorch's `MSELoss()`).
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let f = t.var(Tensor::from(vec![1.0, 3.0]));
 /// let y = t.constant(Tensor::from(vec![0.0, 0.0]));
-/// assert_eq!(nn::loss::mse(f, y).unwrap().item(), 5.0);
+/// assert_eq!(chainrule::nn::loss::mse(f, y).unwrap().item(), 5.0);
 /// ```
 pub fn mse<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>) -> Result<Var<'t, T>> {
     Ok(pred.try_sub(target)?.powf(2.0).mean())
@@ -57,11 +57,11 @@ pub fn mse<'t, T: Float>(pred: Var<'t, T>, target: Var<'t, T>) -> Result<Var<'t,
 /// accurate for any logit.
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let p = t.var(Tensor::from(vec![0.5, 0.0]));
 /// let y = t.constant(Tensor::from(vec![1.0, 1.0]));
-/// let l = nn::loss::bce(p, y).unwrap().item();
+/// let l = chainrule::nn::loss::bce(p, y).unwrap().item();
 /// assert!((l - (2f64.ln() + 100.0) / 2.0).abs() < 1e-12);
 /// ```
 pub fn bce<'t, T: Float>(p: Var<'t, T>, target: Var<'t, T>) -> Result<Var<'t, T>> {
@@ -80,11 +80,11 @@ pub fn bce<'t, T: Float>(p: Var<'t, T>, target: Var<'t, T>) -> Result<Var<'t, T>
 /// `z`. Its gradient is `(sigmoid(z) - y) / n`.
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let z = t.var(Tensor::from(vec![1e4, -1e4]));
 /// let y = t.constant(Tensor::from(vec![1.0, 0.0]));
-/// assert_eq!(nn::loss::bce_with_logits(z, y).unwrap().item(), 0.0);
+/// assert_eq!(chainrule::nn::loss::bce_with_logits(z, y).unwrap().item(), 0.0);
 /// ```
 pub fn bce_with_logits<'t, T: Float>(z: Var<'t, T>, target: Var<'t, T>) -> Result<Var<'t, T>> {
     let not_y = (-target).add_scalar(1.0);
@@ -99,10 +99,10 @@ pub fn bce_with_logits<'t, T: Float>(z: Var<'t, T>, target: Var<'t, T>) -> Resul
 /// `-log_softmax(z)[y]` for a single `[classes]` row. Stable for any logits.
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let z = t.var(Tensor::from_vec(vec![0.0, 0.0, 1e4, 0.0], &[2, 2]).unwrap());
-/// let l = nn::loss::cross_entropy(z, &[0, 0]).unwrap();
+/// let l = chainrule::nn::loss::cross_entropy(z, &[0, 0]).unwrap();
 /// assert!((l.item() - 2f64.ln() / 2.0).abs() < 1e-15);
 /// ```
 pub fn cross_entropy<'t, T: Float>(logits: Var<'t, T>, targets: &[usize]) -> Result<Var<'t, T>> {
@@ -114,11 +114,11 @@ pub fn cross_entropy<'t, T: Float>(logits: Var<'t, T>, targets: &[usize]) -> Res
 /// `mean_i(-sum_c p_ic log_softmax(z_i)_c)` (PyTorch's `CrossEntropyLoss` with soft labels).
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let z = t.var(Tensor::from_vec(vec![0.0, 0.0], &[1, 2]).unwrap());
 /// let p = t.constant(Tensor::from_vec(vec![0.25, 0.75], &[1, 2]).unwrap());
-/// assert!((nn::loss::cross_entropy_probs(z, p).unwrap().item() - 2f64.ln()).abs() < 1e-15);
+/// assert!((chainrule::nn::loss::cross_entropy_probs(z, p).unwrap().item() - 2f64.ln()).abs() < 1e-15);
 /// ```
 pub fn cross_entropy_probs<'t, T: Float>(logits: Var<'t, T>, probs: Var<'t, T>) -> Result<Var<'t, T>> {
     if logits.shape() != probs.shape() {
@@ -139,11 +139,11 @@ pub fn cross_entropy_probs<'t, T: Float>(logits: Var<'t, T>, probs: Var<'t, T>) 
 /// `y` in {-1, +1}.
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let s = t.var(Tensor::from(vec![2.0, 0.5]));
 /// let y = t.constant(Tensor::from(vec![1.0, 1.0]));
-/// assert_eq!(nn::loss::hinge(s, y).unwrap().item(), 0.25);
+/// assert_eq!(chainrule::nn::loss::hinge(s, y).unwrap().item(), 0.25);
 /// ```
 pub fn hinge<'t, T: Float>(scores: Var<'t, T>, labels: Var<'t, T>) -> Result<Var<'t, T>> {
     Ok((-labels.try_mul(scores)?).add_scalar(1.0).relu().mean())
@@ -152,11 +152,11 @@ pub fn hinge<'t, T: Float>(scores: Var<'t, T>, labels: Var<'t, T>) -> Result<Var
 /// The L2 penalty `sum over params of sum(w^2)` (multiply by your `alpha`).
 ///
 /// ```
-/// use autograd::{Tape, Tensor};
+/// use chainrule::{Tape, Tensor};
 /// let t = Tape::<f64>::new();
 /// let w = t.var(Tensor::from(vec![1.0, 2.0]));
 /// let b = t.var(Tensor::scalar(3.0));
-/// assert_eq!(nn::loss::l2_penalty(&[w, b]).unwrap().item(), 14.0);
+/// assert_eq!(chainrule::nn::loss::l2_penalty(&[w, b]).unwrap().item(), 14.0);
 /// ```
 pub fn l2_penalty<'t, T: Float>(params: &[Var<'t, T>]) -> Result<Var<'t, T>> {
     let mut terms = params.iter().map(|w| w.powf(2.0).sum());

@@ -33,7 +33,7 @@ fn check<A, B>(truth: &[A], predicted: &[B]) -> Result<usize, MetricError> {
 /// The fraction of predictions equal to the truth (scikit-learn's `accuracy_score`).
 ///
 /// ```
-/// assert_eq!(nn::metrics::accuracy(&[0, 1, 2, 2], &[0, 2, 2, 2]).unwrap(), 0.75);
+/// assert_eq!(chainrule::nn::metrics::accuracy(&[0, 1, 2, 2], &[0, 2, 2, 2]).unwrap(), 0.75);
 /// ```
 pub fn accuracy(truth: &[usize], predicted: &[usize]) -> Result<f64, MetricError> {
     let n = check(truth, predicted)?;
@@ -44,7 +44,7 @@ pub fn accuracy(truth: &[usize], predicted: &[usize]) -> Result<f64, MetricError
 /// Root mean squared error, `sqrt(mean((t - p)^2))`.
 ///
 /// ```
-/// assert_eq!(nn::metrics::rmse(&[1.0, 2.0], &[1.0, 4.0]).unwrap(), 2f64.sqrt());
+/// assert_eq!(chainrule::nn::metrics::rmse(&[1.0, 2.0], &[1.0, 4.0]).unwrap(), 2f64.sqrt());
 /// ```
 pub fn rmse(truth: &[f64], predicted: &[f64]) -> Result<f64, MetricError> {
     let n = check(truth, predicted)?;
@@ -55,7 +55,7 @@ pub fn rmse(truth: &[f64], predicted: &[f64]) -> Result<f64, MetricError> {
 /// Mean absolute error, `mean(|t - p|)`.
 ///
 /// ```
-/// assert_eq!(nn::metrics::mae(&[1.0, 2.0, 3.0], &[2.0, 2.0, 1.0]).unwrap(), 1.0);
+/// assert_eq!(chainrule::nn::metrics::mae(&[1.0, 2.0, 3.0], &[2.0, 2.0, 1.0]).unwrap(), 1.0);
 /// ```
 pub fn mae(truth: &[f64], predicted: &[f64]) -> Result<f64, MetricError> {
     let n = check(truth, predicted)?;
@@ -72,7 +72,7 @@ pub fn mae(truth: &[f64], predicted: &[f64]) -> Result<f64, MetricError> {
 /// scikit-learn's default `force_finite=True`.
 ///
 /// ```
-/// let r2 = nn::metrics::r2(&[1.0, 2.0, 3.0], &[1.0, 2.5, 3.0]).unwrap();
+/// let r2 = chainrule::nn::metrics::r2(&[1.0, 2.0, 3.0], &[1.0, 2.5, 3.0]).unwrap();
 /// assert!((r2 - 0.875).abs() < 1e-15);
 /// ```
 pub fn r2(truth: &[f64], predicted: &[f64]) -> Result<f64, MetricError> {
@@ -101,7 +101,7 @@ impl Confusion {
     /// Counts each `(truth[i], predicted[i])` pair.
     ///
     /// ```
-    /// use nn::metrics::Confusion;
+    /// use chainrule::nn::metrics::Confusion;
     /// let c = Confusion::new(&[0, 0, 1, 29_999], &[0, 1, 1, 29_999]).unwrap();
     /// assert_eq!((c.get(0, 0), c.get(0, 1), c.get(1, 0), c.get(29_999, 29_999)), (1, 1, 0, 1));
     /// assert_eq!(c.iter().collect::<Vec<_>>(), [((0, 0), 1), ((0, 1), 1), ((1, 1), 1), ((29_999, 29_999), 1)]);
@@ -153,7 +153,7 @@ impl Confusion {
     /// One more than the largest class seen, true or predicted (0 when empty).
     ///
     /// ```
-    /// let c = nn::metrics::Confusion::new(&[3, 1], &[1, 7]).unwrap();
+    /// let c = chainrule::nn::metrics::Confusion::new(&[3, 1], &[1, 7]).unwrap();
     /// assert_eq!(c.classes(), 8);
     /// ```
     pub fn classes(&self) -> usize {

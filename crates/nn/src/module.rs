@@ -12,9 +12,8 @@ use autograd::{Float, Var};
 /// derivative is written anywhere:
 ///
 /// ```
-/// use autograd::{Float, Tape, Tensor, Var};
-/// use nn::{Activation, Bound, Dense, Module, ParamId, ParamStore};
-/// use rand::SeedableRng;
+/// use chainrule::{Float, Tape, Tensor, Var};
+/// use chainrule::nn::{Activation, Bound, Dense, Module, ParamId, ParamStore};
 ///
 /// struct SiluNet { fc1: Dense, fc2: Dense }
 ///
@@ -29,10 +28,9 @@ use autograd::{Float, Var};
 /// }
 ///
 /// let mut ps = ParamStore::<f64>::new();
-/// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
 /// let net = SiluNet {
-///     fc1: Dense::new(&mut ps, "fc1", 3, 8, Activation::Identity, &mut rng).unwrap(),
-///     fc2: Dense::new(&mut ps, "fc2", 8, 1, Activation::Identity, &mut rng).unwrap(),
+///     fc1: Dense::new(&mut ps, "fc1", 3, 8, Activation::Identity, 0).unwrap(),
+///     fc2: Dense::new(&mut ps, "fc2", 8, 1, Activation::Identity, 1).unwrap(),
 /// };
 /// let tape = Tape::new();
 /// let bound = ps.bind(&tape);

@@ -46,8 +46,8 @@ pub enum OptimError {
 /// anything (an optimiser written outside this crate can call it too).
 ///
 /// ```
-/// use autograd::Tensor;
-/// use nn::{optim::check_grads, ParamStore};
+/// use chainrule::Tensor;
+/// use chainrule::nn::{optim::check_grads, ParamStore};
 /// let mut ps = ParamStore::<f64>::new();
 /// ps.add("w", Tensor::zeros(&[2])).unwrap();
 /// assert!(check_grads(&ps, &[Some(Tensor::from(vec![1.0, 2.0]))]).is_ok());
@@ -130,8 +130,8 @@ pub trait Optimizer<T: Float> {
 /// with dampening; here the formulas above apply as written.)
 ///
 /// ```
-/// use autograd::Tensor;
-/// use nn::{ParamStore, optim::{Optimizer, Sgd}};
+/// use chainrule::Tensor;
+/// use chainrule::nn::{ParamStore, optim::{Optimizer, Sgd}};
 /// let mut ps = ParamStore::<f64>::new();
 /// ps.add("w", Tensor::from(vec![1.0])).unwrap();
 /// let mut opt = Sgd::new(0.1);
@@ -266,8 +266,8 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 /// `g - (g - m)(1 - w)`. AdamW: `p = p (1 - lr wd)` first, and no decay term in `g`.
 ///
 /// ```
-/// use autograd::Tensor;
-/// use nn::{ParamStore, optim::{Adam, Optimizer}};
+/// use chainrule::Tensor;
+/// use chainrule::nn::{ParamStore, optim::{Adam, Optimizer}};
 /// let mut ps = ParamStore::<f64>::new();
 /// ps.add("w", Tensor::from(vec![1.0])).unwrap();
 /// let mut opt = Adam::new(0.1);
@@ -433,7 +433,7 @@ impl LrSchedule {
     /// The learning rate at epoch `t` for base rate `base`.
     ///
     /// ```
-    /// use nn::optim::LrSchedule;
+    /// use chainrule::nn::optim::LrSchedule;
     /// assert_eq!(LrSchedule::Step { step_size: 2, gamma: 0.5 }.lr(1.0, 5), 0.25);
     /// let cosine = LrSchedule::Cosine { t_max: 10, eta_min: 0.0 };
     /// assert!((cosine.lr(1.0, 5) - 0.5).abs() < 1e-15);
@@ -458,9 +458,9 @@ impl LrSchedule {
 /// Returns the norm before clipping, computed in `f64` whatever `T`.
 ///
 /// ```
-/// use autograd::Tensor;
+/// use chainrule::Tensor;
 /// let mut g = vec![Some(Tensor::<f64>::from(vec![3.0, 4.0]))];
-/// let norm = nn::optim::clip_grad_norm(&mut g, 1.0);
+/// let norm = chainrule::nn::optim::clip_grad_norm(&mut g, 1.0);
 /// assert_eq!(norm, 5.0);
 /// assert!((g[0].as_ref().unwrap().as_slice()[0] - 0.6).abs() < 1e-6);
 /// ```

@@ -22,8 +22,8 @@ impl ParamId {
 /// the store relies on it.
 ///
 /// ```
-/// use autograd::Tensor;
-/// use nn::ParamStore;
+/// use chainrule::Tensor;
+/// use chainrule::nn::ParamStore;
 /// let mut ps = ParamStore::<f64>::new();
 /// let w = ps.add("w", Tensor::from(vec![1.0, 2.0])).unwrap();
 /// assert_eq!(ps.get(w).value().to_vec(), vec![1.0, 2.0]);
@@ -55,8 +55,8 @@ impl<T: Float> Param<T> {
 /// All parameters of a model, in insertion order, by name (`layers.0.weight`, ...).
 ///
 /// ```
-/// use nn::ParamStore;
-/// use autograd::Tensor;
+/// use chainrule::nn::ParamStore;
+/// use chainrule::Tensor;
 /// let mut ps = ParamStore::<f64>::new();
 /// let w = ps.add("layers.0.weight", Tensor::zeros(&[3, 2])).unwrap();
 /// assert_eq!(ps.num_params(), 6);
@@ -156,8 +156,8 @@ impl<T: Float> ParamStore<T> {
     /// Replaces a parameter's value (same shape required).
     ///
     /// ```
-    /// use autograd::Tensor;
-    /// use nn::ParamStore;
+    /// use chainrule::Tensor;
+    /// use chainrule::nn::ParamStore;
     /// let mut ps = ParamStore::<f64>::new();
     /// ps.add("w", Tensor::zeros(&[2])).unwrap();
     /// ps.set("w", Tensor::from(vec![3.0, 4.0])).unwrap();
@@ -243,14 +243,14 @@ impl<'t, T: Float> Bound<'t, T> {
     /// over all weights: `loss::l2_penalty(bound.vars())`.
     ///
     /// ```
-    /// use autograd::{Tape, Tensor};
-    /// use nn::ParamStore;
+    /// use chainrule::{Tape, Tensor};
+    /// use chainrule::nn::ParamStore;
     /// let mut ps = ParamStore::<f64>::new();
     /// ps.add("w", Tensor::from(vec![1.0, 2.0])).unwrap();
     /// ps.add("b", Tensor::scalar(3.0)).unwrap();
     /// let tape = Tape::new();
     /// let bound = ps.bind(&tape);
-    /// assert_eq!(nn::loss::l2_penalty(bound.vars()).unwrap().item(), 14.0);
+    /// assert_eq!(chainrule::nn::loss::l2_penalty(bound.vars()).unwrap().item(), 14.0);
     /// ```
     pub fn vars(&self) -> &[Var<'t, T>] {
         &self.vars

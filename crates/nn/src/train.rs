@@ -6,14 +6,12 @@
 //! epoch's metrics and the parameters, and can stop training:
 //!
 //! ```
-//! use nn::train::{self, fit_with, Callback, EarlyStopping, TrainConfig};
-//! use nn::{optim::Adam, Activation, Mlp, ParamStore};
-//! use rand::SeedableRng;
-//! let data = nn::data::spirals::<f32>(30, 3, 0.1, 0);
+//! use chainrule::nn::train::{self, fit_with, Callback, EarlyStopping, TrainConfig};
+//! use chainrule::nn::{optim::Adam, Activation, Mlp, ParamStore};
+//! let data = chainrule::nn::data::spirals::<f32>(30, 3, 0.1, 0);
 //! let (train_set, val) = data.split(0.2, 0);
 //! let mut ps = ParamStore::<f32>::new();
-//! let mut rng = rand::rngs::StdRng::seed_from_u64(0);
-//! let mlp = Mlp::new(&mut ps, "layers", &[2, 16, 3], &[Activation::Relu, Activation::Identity], &mut rng).unwrap();
+//! let mlp = Mlp::new(&mut ps, "layers", &[2, 16, 3], &[Activation::Relu, Activation::Identity], 0).unwrap();
 //! let config = TrainConfig { epochs: 50, batch_size: 8, ..TrainConfig::default() };
 //! let mut stop = EarlyStopping::new(3);
 //! let mut log = Vec::new();

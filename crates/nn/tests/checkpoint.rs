@@ -4,7 +4,7 @@
 use autograd::{Float, Tensor};
 use nn::checkpoint::{self, CheckpointError, Metadata, Mismatch, MlpSpec};
 use nn::{Activation, ParamStore};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use std::fs;
 use std::path::Path;
 
@@ -19,7 +19,9 @@ fn meta(pairs: &[(&str, &str)]) -> Metadata {
 fn store<T: Float>(seed: u64) -> ParamStore<T> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut ps = ParamStore::<T>::new();
-    let mut w: Vec<T> = (0..12).map(|_| T::from_f64(rng.gen_range(-3.0..3.0))).collect();
+    let mut w: Vec<T> = (0..12)
+        .map(|_| T::from_f64(rng.random_range(-3.0..3.0)))
+        .collect();
     // Values whose bits must survive: -0, a subnormal, the extremes, 1/3 (inexact in binary).
     w[0] = T::from_f64(-0.0);
     w[1] = T::min_positive_value() / T::from_f64(8.0);
@@ -419,7 +421,7 @@ fn corrupted_and_random_files_are_errors_not_panics() {
     // Random bytes of many lengths, including ones with a plausible header length.
     let mut rng = rand::rngs::StdRng::seed_from_u64(99);
     for len in (0..200).chain([1000, 4096]) {
-        let mut b: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+        let mut b: Vec<u8> = (0..len).map(|_| rng.random()).collect();
         assert_format_error(&b, &format!("{len} random bytes"));
         if len > 8 {
             b[..8].copy_from_slice(&((len as u64 - 8) / 2).to_le_bytes());
@@ -532,9 +534,8 @@ fn mlp_spec_round_trips_through_a_checkpoint() {
         vec![Activation::LeakyRelu(0.2), Activation::Identity],
     )
     .unwrap();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let mut ps = ParamStore::<f32>::new();
-    spec.build(&mut ps, "layers", &mut rng).unwrap();
+    spec.build(&mut ps, "layers", 0).unwrap();
     let mut m = spec.to_metadata();
     m.insert("extra".into(), "kept".into());
     checkpoint::save(&ps, &path, &m).unwrap();
@@ -544,9 +545,7 @@ fn mlp_spec_round_trips_through_a_checkpoint() {
     assert_eq!(rebuilt, spec);
     assert_eq!(rebuilt.to_string(), "4-5-3 (leaky_relu(0.2), identity)");
     let mut fresh = ParamStore::<f32>::new();
-    rebuilt
-        .build(&mut fresh, "layers", &mut rand::rngs::StdRng::seed_from_u64(1))
-        .unwrap();
+    rebuilt.build(&mut fresh, "layers", 1).unwrap();
     assert_ne!(fresh, ps);
     checkpoint::load(&mut fresh, &path).unwrap();
     assert_eq!(fresh, ps);

@@ -226,8 +226,8 @@ fn engine_at(
 /// that would pass [`MAX_GRAPH_NODES`] is an error too (at column 0, naming the order).
 ///
 /// ```
-/// let s = verify::System::parse("y = x^3").unwrap();
-/// let d2 = verify::check::derivative_at(&s, "y", "x", 2, &[("x".into(), 2.0)]).unwrap();
+/// let s = chainrule::verify::System::parse("y = x^3").unwrap();
+/// let d2 = chainrule::verify::check::derivative_at(&s, "y", "x", 2, &[("x".into(), 2.0)]).unwrap();
 /// assert_eq!(d2, 12.0);
 /// ```
 pub fn derivative_at(

@@ -262,7 +262,7 @@ impl ParseError {
     /// The error with the source line and a caret under the column.
     ///
     /// ```
-    /// let err = verify::expr::parse("2 * (x + ").unwrap_err();
+    /// let err = chainrule::verify::expr::parse("2 * (x + ").unwrap_err();
     /// assert_eq!(err.render("2 * (x + "), "error: column 10: expected a number, a name, '(' or '-', found the end of the input\n  2 * (x + \n           ^");
     /// ```
     pub fn render(&self, src: &str) -> String {
@@ -553,9 +553,9 @@ fn parse_tokens(toks: Vec<(Tok, usize)>) -> Result<Expr, ParseError> {
 /// Parses one expression.
 ///
 /// ```
-/// let e = verify::expr::parse("-8*u + 12*v^2").unwrap();
+/// let e = chainrule::verify::expr::parse("-8*u + 12*v^2").unwrap();
 /// assert_eq!(e.to_string(), "-8 * u + 12 * v^2");
-/// assert!(verify::expr::parse("2 +* 3").is_err());
+/// assert!(chainrule::verify::expr::parse("2 +* 3").is_err());
 /// ```
 pub fn parse(src: &str) -> Result<Expr, ParseError> {
     parse_tokens(lex(src, 0)?)

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 /// give every input. Inputs are variables, so every node shows `d of / d node`.
 ///
 /// ```
-/// let s = verify::System::parse("y = sigmoid(0.5*x + 0.5)").unwrap();
-/// let dot = verify::graph::dot(&s, None, &[("x".into(), 1.0)]).unwrap();
+/// let s = chainrule::verify::System::parse("y = sigmoid(0.5*x + 0.5)").unwrap();
+/// let dot = chainrule::verify::graph::dot(&s, None, &[("x".into(), 1.0)]).unwrap();
 /// assert!(dot.contains("\"x\\nvalue 1\\ngrad 0.098306\""));
 /// ```
 pub fn dot(system: &System, of: Option<&str>, point: &[(String, f64)]) -> Result<String, CheckError> {

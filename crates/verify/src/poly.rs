@@ -115,10 +115,10 @@ fn fmt_coef(c: f64) -> String {
 /// `192x^2 + 416x + 176`, `-8x`, `x^3 - 1`, `0`.
 ///
 /// ```
-/// assert_eq!(verify::check::format_polynomial(&[176.0, 416.0, 192.0], "x"), "192x^2 + 416x + 176");
-/// assert_eq!(verify::check::format_polynomial(&[-1.0, 0.0, 0.0, 1.0], "t"), "t^3 - 1");
-/// assert_eq!(verify::check::format_polynomial(&[0.0, -0.5], "x"), "-0.5x");
-/// assert_eq!(verify::check::format_polynomial(&[5e-324], "x"), "5e-324");
+/// assert_eq!(chainrule::verify::check::format_polynomial(&[176.0, 416.0, 192.0], "x"), "192x^2 + 416x + 176");
+/// assert_eq!(chainrule::verify::check::format_polynomial(&[-1.0, 0.0, 0.0, 1.0], "t"), "t^3 - 1");
+/// assert_eq!(chainrule::verify::check::format_polynomial(&[0.0, -0.5], "x"), "-0.5x");
+/// assert_eq!(chainrule::verify::check::format_polynomial(&[5e-324], "x"), "5e-324");
 /// ```
 pub fn format_polynomial(coefficients: &[f64], var: &str) -> String {
     let mut out = String::new();

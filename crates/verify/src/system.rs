@@ -28,7 +28,7 @@ impl System {
     /// Parses a system. Each part must be `name = expression`; a name may be defined once.
     ///
     /// ```
-    /// let s = verify::System::parse("z = u^2; u = 2 - y; y = 4*x").unwrap();
+    /// let s = chainrule::verify::System::parse("z = u^2; u = 2 - y; y = 4*x").unwrap();
     /// assert_eq!(s.defs.len(), 3);
     /// assert_eq!(s.inputs(), vec!["x".to_string()]);
     /// assert_eq!(s.order().unwrap(), vec!["y", "u", "z"]);

@@ -454,7 +454,7 @@ pub fn layered_network(sizes: &[usize], activation: &str, seed: u64) -> Result<N
             let mut terms = Vec::new();
             for (i, p) in prev.iter().enumerate() {
                 let w = format!("w{l}_{j}_{}", i + 1);
-                let v: f64 = rand::Rng::gen_range(&mut rng, -1.0..1.0);
+                let v: f64 = rand::RngExt::random_range(&mut rng, -1.0..1.0);
                 values.push((w.clone(), (v * 100.0).round() / 100.0));
                 params.push(w.clone());
                 terms.push(format!("{w}*{p}"));

@@ -194,7 +194,7 @@ fn redo(a: &NoteArithmetic) -> Result<(f64, f64), String> {
 /// value shown as 0).
 ///
 /// ```
-/// use verify::verdict::fmt;
+/// use chainrule::verify::verdict::fmt;
 /// assert_eq!(fmt(0.1966119332), "0.1966119332");
 /// assert_eq!(fmt(-378.0), "-378");
 /// assert_eq!(fmt(1e10), "10000000000");

@@ -1,7 +1,7 @@
 //! `check`: claims compared with the engine's derivative, judged against derivatives this
 //! file derives by hand in plain Rust; exact polynomials; and every kind of error.
 
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use verify::check::{
     check, default_points, format_polynomial, CheckError, CheckOptions, ClaimReport, Polynomial, MAX_DEGREE,
 };
@@ -309,7 +309,7 @@ fn prints_the_derivative_of_random_polynomials_exactly() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(20240611);
     for degree in 0..=5usize {
         for trial in 0..6 {
-            let mut coefficients: Vec<i64> = (0..=degree).map(|_| rng.gen_range(-9..=9)).collect();
+            let mut coefficients: Vec<i64> = (0..=degree).map(|_| rng.random_range(-9..=9)).collect();
             if coefficients[degree] == 0 {
                 coefficients[degree] = if trial % 2 == 0 { 1 } else { -1 };
             }
@@ -337,7 +337,7 @@ fn prints_the_derivative_of_random_polynomials_exactly() {
                 assert_eq!(exact.to_string(), format_polynomial(&expected, var));
                 // A claim off by one in one coefficient is caught.
                 let mut off: Vec<i64> = expected.iter().map(|&c| c as i64).collect();
-                let k = rng.gen_range(0..off.len());
+                let k = rng.random_range(0..off.len());
                 off[k] += 1;
                 let r = run(
                     &src,

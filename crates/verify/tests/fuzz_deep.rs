@@ -217,11 +217,11 @@ fn fuzz_long_chains() {
         let (mut defs, mut count) = (Vec::with_capacity(n), Vec::<u128>::with_capacity(n));
         for i in 0..n {
             let mut pick = || -> (String, u128) {
-                if i == 0 || rand::Rng::gen_bool(&mut rng, 0.1) {
+                if i == 0 || rand::RngExt::random_bool(&mut rng, 0.1) {
                     ("x".into(), 1)
                 } else {
                     // Mostly recent values, so chains get long.
-                    let j = i - 1 - rand::Rng::gen_range(&mut rng, 0..i.min(3));
+                    let j = i - 1 - rand::RngExt::random_range(&mut rng, 0..i.min(3));
                     (format!("v{j}"), count[j])
                 }
             };

@@ -4,7 +4,7 @@
 //! of definitions checked and traced without materialising their paths (class 4); cycles
 //! named whatever the options, and values printed short at every magnitude (class 9).
 
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use verify::check::{check, CheckError, CheckOptions, Polynomial, GRAPH_GROWTH, MAX_GRAPH_NODES};
 use verify::trace::{trace, TraceError, MAX_LISTED_STEPS, MAX_PATHS};
 use verify::verdict::fmt;
@@ -189,7 +189,7 @@ fn cycles_are_named_whatever_the_options() {
         defs.push("out = c0 + 1".into());
         defs.push("other = y^2".into());
         for i in (1..defs.len()).rev() {
-            defs.swap(i, rng.gen_range(0..=i));
+            defs.swap(i, rng.random_range(0..=i));
         }
         let src = defs.join("; ");
         let s = sys(&src);
@@ -235,8 +235,8 @@ fn cycles_are_named_whatever_the_options() {
 fn values_print_short_at_every_magnitude_and_as_before_for_normal_ones() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     for _ in 0..20_000 {
-        let mantissa: f64 = rng.gen_range(-10.0..10.0);
-        let x = mantissa * 10f64.powi(rng.gen_range(-330..=307));
+        let mantissa: f64 = rng.random_range(-10.0..10.0);
+        let x = mantissa * 10f64.powi(rng.random_range(-330..=307));
         let s = fmt(x);
         assert!(s.len() <= 17, "{x:e}: {s}");
         let back: f64 = s.parse().unwrap();

@@ -18,7 +18,7 @@
 use autograd::{Tape, Tensor};
 use nn::optim::{Optimizer, Sgd};
 use nn::{loss, Activation, Mlp, Module, ParamStore};
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -164,7 +164,7 @@ impl W1Tensor {
     fn new(data: W1Data) -> Self {
         let mut params = ParamStore::<f64>::new();
         let acts = [Activation::Relu, Activation::Relu, Activation::Identity];
-        let model = Mlp::seeded(&mut params, "layers", &[2, 16, 16, 1], &acts, 0).unwrap();
+        let model = Mlp::new(&mut params, "layers", &[2, 16, 16, 1], &acts, 0).unwrap();
         for (i, (out, inp, w, b)) in data.layers.iter().enumerate() {
             params
                 .set(&format!("layers.{i}.weight"), Tensor::from_vec(w.clone(), &[*out, *inp]).unwrap())
@@ -215,10 +215,10 @@ impl W2 {
     fn new() -> Self {
         let mut params = ParamStore::<f32>::new();
         let acts = [Activation::Relu, Activation::Relu, Activation::Identity];
-        let model = Mlp::seeded(&mut params, "layers", &[784, 256, 256, 10], &acts, 0).unwrap();
+        let model = Mlp::new(&mut params, "layers", &[784, 256, 256, 10], &acts, 0).unwrap();
         let x = Tensor::rand_normal(&[128, 784], 0.0, 1.0, 1);
         let mut rng = rand::rngs::StdRng::seed_from_u64(2);
-        let labels = (0..128).map(|_| rng.gen_range(0..10)).collect();
+        let labels = (0..128).map(|_| rng.random_range(0..10)).collect();
         Self { x, labels, model, params, opt: Sgd::new(0.01), tape: Tape::new(), fwd_nodes: 0 }
     }
 }

@@ -56,17 +56,17 @@ fn load_w1(path: &str) -> W1Data {
 /// W2's data: N(0, 1) inputs `[128, 784]` and labels in 0..10, seeded; weights uniform in
 /// +-1/sqrt(fan_in) as PyTorch's `nn.Linear` initialises them.
 fn w2_data() -> (Vec<f32>, Vec<u32>, Vec<(usize, usize, Vec<f32>, Vec<f32>)>) {
-    use rand::{Rng, SeedableRng};
+    use rand::{RngExt, SeedableRng};
     use rand_distr::{Distribution, StandardNormal};
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let x = (0..128 * 784).map(|_| StandardNormal.sample(&mut rng)).collect();
-    let labels = (0..128).map(|_| rng.gen_range(0..10u32)).collect();
+    let labels = (0..128).map(|_| rng.random_range(0..10u32)).collect();
     let layers = [(784, 256), (256, 256), (256, 10)]
         .iter()
         .map(|&(inp, out)| {
             let k = 1.0 / (inp as f32).sqrt();
-            let w = (0..out * inp).map(|_| rng.gen_range(-k..k)).collect();
-            let b = (0..out).map(|_| rng.gen_range(-k..k)).collect();
+            let w = (0..out * inp).map(|_| rng.random_range(-k..k)).collect();
+            let b = (0..out).map(|_| rng.random_range(-k..k)).collect();
             (out, inp, w, b)
         })
         .collect();

@@ -10,7 +10,7 @@ use std::ops::{Add, Div, Mul, Neg, Sub};
 /// `-x`. Derivative: -1.
 ///
 /// ```
-/// # use autograd::Tape;
+/// # use chainrule::Tape;
 /// let t = Tape::<f64>::new();
 /// let x = t.scalar_var(2.0);
 /// let y = -x;

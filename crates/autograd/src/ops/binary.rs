@@ -56,7 +56,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `a + b` with broadcasting. Derivative: 1 for each operand (summed over broadcast axes).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let a = t.var(Tensor::from(vec![1.0, 2.0]));
     /// let b = t.scalar_var(10.0);
@@ -72,7 +72,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `a - b` with broadcasting. Derivative: 1 and -1.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(5.0), t.scalar_var(3.0));
     /// let g = a.try_sub(b).unwrap().backward();
@@ -86,7 +86,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `a * b` (elementwise) with broadcasting. Derivative: `b` and `a`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(5.0), t.scalar_var(3.0));
     /// let g = a.try_mul(b).unwrap().backward();
@@ -100,7 +100,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `a / b` with broadcasting. Derivative: `1/b` and `-a/b^2`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(6.0), t.scalar_var(2.0));
     /// let g = a.try_div(b).unwrap().backward();
@@ -115,7 +115,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `b = 0`), and `a^b ln(a)` for `b` (0 where `a = 0` and `b >= 0`), as PyTorch.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(3.0));
     /// let y = a.pow(b);
@@ -138,7 +138,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// gradient is split evenly (1/2 each), as PyTorch.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(2.0), t.scalar_var(2.0));
     /// let g = a.maximum(b).backward();
@@ -159,7 +159,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// evenly, as PyTorch.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let (a, b) = (t.scalar_var(1.0), t.scalar_var(2.0));
     /// let g = a.minimum(b).backward();

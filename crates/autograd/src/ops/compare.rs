@@ -52,7 +52,7 @@ macro_rules! comparison {
         #[doc = concat!("Mask of `a ", $sym, " b` (1 or 0) with broadcasting; a constant: no gradient flows through it.")]
         ///
         /// ```
-        /// # use autograd::{Tape, Tensor};
+        /// # use chainrule::{Tape, Tensor};
         /// let t = Tape::<f64>::new();
         /// let a = t.var(Tensor::from(vec![1.0, 2.0, 3.0]));
         /// let b = t.scalar(2.0);
@@ -124,7 +124,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// branch only (0 to the other); the mask gets none.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![-1.0, 2.0]));
     /// let y = x.gt_scalar(0.0).try_where(x, x * 3.0).unwrap();

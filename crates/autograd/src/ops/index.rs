@@ -70,7 +70,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// (summed where an index repeats).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]).unwrap());
     /// let y = x.index_select(0, &[2, 0, 2]);
@@ -151,7 +151,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// positions, zeros elsewhere.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![0.1, 0.7, 0.2, 0.5, 0.3, 0.2], &[2, 3]).unwrap());
     /// let picked = x.gather(-1, &[1, 0]);

@@ -19,7 +19,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Derivative: `dA = G B^T`, `dB = A^T G`.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let a = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap());
     /// let b = t.var(Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], &[2, 2]).unwrap());
@@ -88,7 +88,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// flattened), `db = G` summed over the leading axes.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap());
     /// let w = t.var(Tensor::from_vec(vec![1.0, 0.0, 1.0, 1.0, 0.0, 2.0], &[3, 2]).unwrap());

@@ -66,7 +66,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Derivative: the gradient reshaped back.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::arange(0.0, 6.0, 1.0));
     /// let y = x.reshape(&[2, 3]);
@@ -101,7 +101,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Derivative: the gradient permuted by the inverse permutation.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::arange(0.0, 6.0, 1.0).reshape(&[1, 2, 3]).unwrap());
     /// let y = x.permute(&[2, 0, 1]);
@@ -148,7 +148,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Swaps two axes (negative axes count from the end). Derivative: the gradient swapped back.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap());
     /// let y = x.transpose(0, 1);
@@ -181,7 +181,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// broadcast axes: the engine's one unbroadcasting sum.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
     /// let y = x.broadcast_to(&[3, 2]);
@@ -253,7 +253,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// gradient placed back at those positions, zeros elsewhere.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::arange(0.0, 5.0, 1.0));
     /// let y = x.narrow(0, 1, 2);
@@ -316,7 +316,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Inserts an axis of size 1 at `axis` (like `torch.unsqueeze`). Derivative: reshape back.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1.0, 2.0]));
     /// assert_eq!(x.unsqueeze(-1).shape().as_slice(), &[2, 1]);
@@ -355,7 +355,7 @@ impl<'t, T: Float> Var<'t, T> {
 /// Derivative: each input gets its slice of the gradient.
 ///
 /// ```
-/// # use autograd::{Tape, Tensor, concat};
+/// # use chainrule::{Tape, Tensor, concat};
 /// let t = Tape::<f64>::new();
 /// let a = t.var(Tensor::from(vec![1.0, 2.0]));
 /// let b = t.var(Tensor::from(vec![3.0]));
@@ -417,7 +417,7 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
 /// gets its slice of the gradient.
 ///
 /// ```
-/// # use autograd::{Tape, Tensor, stack};
+/// # use chainrule::{Tape, Tensor, stack};
 /// let t = Tape::<f64>::new();
 /// let a = t.var(Tensor::from(vec![1.0, 2.0]));
 /// let b = t.var(Tensor::from(vec![3.0, 4.0]));

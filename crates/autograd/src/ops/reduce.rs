@@ -106,7 +106,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// size 1 if `keepdim`. Derivative: 1 for every summed element (the gradient broadcast back).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).unwrap());
     /// assert_eq!(x.sum_axes(&[-1], false).value().to_vec(), vec![3.0, 7.0]);
@@ -126,7 +126,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Sum of all elements, as a scalar. Derivative: 1 for every element.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1.0, 2.0, 3.0]));
     /// assert_eq!(x.sum().item(), 6.0);
@@ -141,7 +141,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Mean over `axes`. Derivative: `1/n` for every element, `n` the count averaged.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 5.0], &[2, 2]).unwrap());
     /// assert_eq!(x.mean_axes(&[0], false).value().to_vec(), vec![2.0, 3.5]);
@@ -166,7 +166,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Mean of all elements. Derivative: `1/n` for every element.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1.0, 2.0, 3.0, 6.0]));
     /// assert_eq!(x.mean().item(), 3.0);
@@ -182,7 +182,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// gradient is split evenly among them (as PyTorch's `amax` and full `max()`).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1.0, 3.0, 3.0]));
     /// let m = x.max_axes(&[0], false);
@@ -203,7 +203,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Maximum of all elements. Derivative: as [`try_max_axes`](Self::try_max_axes).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// assert_eq!(t.var(Tensor::from(vec![1.0, -3.0])).max().item(), 1.0);
     /// ```
@@ -216,7 +216,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Minimum over `axes`. Derivative: 1 at the minimum, ties split evenly.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from_vec(vec![1.0, 4.0, 3.0, 2.0], &[2, 2]).unwrap());
     /// assert_eq!(x.min_axes(&[1], false).value().to_vec(), vec![1.0, 2.0]);
@@ -235,7 +235,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Minimum of all elements. Derivative: as [`try_min_axes`](Self::try_min_axes).
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// assert_eq!(t.var(Tensor::from(vec![1.0, -3.0])).min().item(), -3.0);
     /// ```
@@ -249,7 +249,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// (detached) maximum. Derivative: `softmax(x)` over those axes.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![1000.0, 1000.0]));
     /// let y = x.logsumexp_axes(&[0], false);
@@ -291,7 +291,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `ln(sum(exp(x)))` over all elements, stable. Derivative: `softmax(x)`.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![0.0, 0.0]));
     /// assert_eq!(x.logsumexp().item(), 2f64.ln());

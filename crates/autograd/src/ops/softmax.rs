@@ -12,7 +12,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `g - softmax(x) * sum(g)` along the axis.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![0.0, 1e4]));
     /// let y = x.log_softmax(-1);
@@ -43,7 +43,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `y * (g - sum(g * y))`.
     ///
     /// ```
-    /// # use autograd::{Tape, Tensor};
+    /// # use chainrule::{Tape, Tensor};
     /// let t = Tape::<f64>::new();
     /// let x = t.var(Tensor::from(vec![0.0, 0.0]));
     /// let y = x.softmax(0);

@@ -143,7 +143,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `e^x`. Derivative: `e^x` (the output itself).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(1.0);
     /// let y = x.exp();
@@ -157,7 +157,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Natural logarithm. Derivative: `1/x`. Negative inputs give NaN, zero gives `-inf`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(4.0);
     /// assert_eq!(x.ln().backward()[x].item(), 0.25);
@@ -202,7 +202,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Square root. Derivative: `1 / (2 sqrt(x))`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(4.0);
     /// let y = x.sqrt();
@@ -216,7 +216,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `x^c` for a constant exponent `c`. Derivative: `c x^(c-1)` (zero when `c = 0`).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(3.0);
     /// assert_eq!(x.powf(2.0).backward()[x].item(), 6.0);
@@ -229,7 +229,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `|x|`. Derivative: `sign(x)`, which is 0 at `x = 0` (as PyTorch).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(-2.0);
     /// assert_eq!(x.abs().backward()[x].item(), -1.0);
@@ -245,7 +245,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// constant.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(-2.5);
     /// assert_eq!(x.sign().item(), -1.0);
@@ -259,7 +259,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `sin(x)`. Derivative: `cos(x)`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(0.0);
     /// assert_eq!(x.sin().backward()[x].item(), 1.0);
@@ -272,7 +272,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `cos(x)`. Derivative: `-sin(x)`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(std::f64::consts::FRAC_PI_2);
     /// assert_eq!(x.cos().backward()[x].item(), -1.0);
@@ -285,7 +285,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// Hyperbolic tangent. Derivative: `1 - tanh(x)^2`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(0.0);
     /// assert_eq!(x.tanh().backward()[x].item(), 1.0);
@@ -299,7 +299,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `e^x / (1 + e^x)` for negative `x`). Derivative: `s (1 - s)` with `s = sigmoid(x)`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(0.0);
     /// let s = x.sigmoid();
@@ -329,7 +329,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `max(x, 0)`. Derivative: 1 where `x > 0`, else 0 (so `relu'(0) = 0`, as PyTorch).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(0.0);
     /// assert_eq!(x.relu().backward()[x].item(), 0.0);
@@ -345,7 +345,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// (including at 0, as PyTorch).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(-2.0);
     /// let y = x.leaky_relu(0.1);
@@ -359,7 +359,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `ln(1 + e^x)`, computed stably as `max(x, 0) + ln(1 + e^-|x|)`. Derivative: `sigmoid(x)`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(0.0);
     /// let y = x.softplus();
@@ -374,7 +374,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `1 / x`. Derivative: `-1 / x^2`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(2.0);
     /// assert_eq!(x.recip().backward()[x].item(), -0.25);
@@ -388,7 +388,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// bounds themselves, as PyTorch's `clamp` with scalar bounds (and `relu`, `hardtanh`).
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(3.0);
     /// let y = x.clamp(0.0, 1.0);
@@ -403,7 +403,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `x + c` for a constant `c`. Derivative: 1.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(1.0);
     /// assert_eq!(x.add_scalar(0.5).item(), 1.5);
@@ -416,7 +416,7 @@ impl<'t, T: Float> Var<'t, T> {
     /// `c x` for a constant `c`. Derivative: `c`.
     ///
     /// ```
-    /// # use autograd::Tape;
+    /// # use chainrule::Tape;
     /// let t = Tape::<f64>::new();
     /// let x = t.scalar_var(1.0);
     /// assert_eq!(x.mul_scalar(3.0).backward()[x].item(), 3.0);

@@ -53,7 +53,7 @@ fn has_file_name(path: &Path) -> bool {
 /// checked here (the write reports a missing one).
 ///
 /// ```
-/// use nn::checkpoint::atomic::check_output;
+/// use chainrule::nn::checkpoint::atomic::check_output;
 /// let dir = std::env::temp_dir();
 /// assert!(check_output(&dir).unwrap_err().to_string().contains("is a directory"));
 /// assert!(check_output(&dir.join("x/..")).unwrap_err().to_string().contains("no file name"));
@@ -121,7 +121,7 @@ pub fn check_output(path: &Path) -> Result<PathBuf, CheckpointError> {
 /// [`check_output`], staged beside the final target, then renamed over it.
 ///
 /// ```
-/// use nn::checkpoint::atomic::write_atomic;
+/// use chainrule::nn::checkpoint::atomic::write_atomic;
 /// let path = std::env::temp_dir().join(format!("chainrule-doc-atomic-{}.txt", std::process::id()));
 /// write_atomic(&path, b"new").unwrap();
 /// assert_eq!(std::fs::read(&path).unwrap(), b"new");
@@ -158,7 +158,7 @@ pub struct Staged {
 /// file's permissions; [`Staged::commit`] then renames it into place.
 ///
 /// ```
-/// use nn::checkpoint::atomic::stage;
+/// use chainrule::nn::checkpoint::atomic::stage;
 /// let dir = std::env::temp_dir();
 /// let (a, b) = (dir.join(format!("chainrule-doc-a-{}", std::process::id())), dir.join(format!("chainrule-doc-b-{}", std::process::id())));
 /// let (sa, sb) = (stage(&a, b"1").unwrap(), stage(&b, b"2").unwrap());

@@ -22,8 +22,8 @@
 //! where a rejected header goes wrong) and [`MlpSpec`] (the model description in the metadata).
 //!
 //! ```
-//! use autograd::Tensor;
-//! use nn::{checkpoint, ParamStore};
+//! use chainrule::Tensor;
+//! use chainrule::nn::{checkpoint, ParamStore};
 //! let dir = std::env::temp_dir().join(format!("chainrule-doc-{}", std::process::id()));
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let path = dir.join("model.safetensors");

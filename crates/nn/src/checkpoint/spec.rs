@@ -5,7 +5,6 @@ use crate::activation::Activation;
 use crate::layers::Mlp;
 use crate::param::ParamStore;
 use autograd::Float;
-use rand::Rng;
 use std::fmt;
 
 /// Why an [`MlpSpec`] cannot be made or read from metadata.
@@ -40,7 +39,7 @@ pub enum SpecError {
 /// as stored in a checkpoint's metadata under [`SIZES_KEY`] and [`ACTIVATIONS_KEY`].
 ///
 /// ```
-/// use nn::{Activation, checkpoint::MlpSpec};
+/// use chainrule::nn::{Activation, checkpoint::MlpSpec};
 /// let spec = MlpSpec::new(vec![64, 32, 10], vec![Activation::Relu, Activation::Identity]).unwrap();
 /// let meta = spec.to_metadata();
 /// assert_eq!(meta["chainrule.sizes"], "64,32,10");
@@ -57,7 +56,7 @@ impl MlpSpec {
     /// A spec, checked: at least two sizes, none zero, one activation per layer.
     ///
     /// ```
-    /// use nn::{Activation, checkpoint::{MlpSpec, SpecError}};
+    /// use chainrule::nn::{Activation, checkpoint::{MlpSpec, SpecError}};
     /// let err = MlpSpec::new(vec![0, 10], vec![Activation::Identity]).unwrap_err();
     /// assert_eq!(err, SpecError::ZeroSize(vec![0, 10]));
     /// assert_eq!(err.to_string(), "layer sizes must be positive, got [0, 10]");
@@ -96,7 +95,7 @@ impl MlpSpec {
     /// Parses the spec from checkpoint metadata; the error says which key is missing or bad.
     ///
     /// ```
-    /// use nn::checkpoint::{Metadata, MlpSpec, SpecError};
+    /// use chainrule::nn::checkpoint::{Metadata, MlpSpec, SpecError};
     /// let meta = Metadata::from([("chainrule.sizes".to_string(), "64,x".to_string())]);
     /// assert_eq!(MlpSpec::from_metadata(&meta).unwrap_err(), SpecError::BadSize("x".into()));
     /// ```
@@ -121,14 +120,15 @@ impl MlpSpec {
     }
 
     /// Builds the MLP (layers `{prefix}.0`, `{prefix}.1`, ...) with fresh random parameters in
-    /// `ps`; [`load`](super::load) then fills them from the checkpoint.
+    /// `ps`, drawn from a generator seeded with `seed`; [`load`](super::load) then fills them
+    /// from the checkpoint.
     pub fn build<T: Float>(
         &self,
         ps: &mut ParamStore<T>,
         prefix: &str,
-        rng: &mut impl Rng,
+        seed: u64,
     ) -> Result<Mlp, crate::LayerError> {
-        Mlp::new(ps, prefix, &self.sizes, &self.activations, rng)
+        Mlp::new(ps, prefix, &self.sizes, &self.activations, seed)
     }
 
     /// Layer sizes, inputs first: at least two, none zero.
@@ -154,7 +154,7 @@ impl MlpSpec {
     /// The number of parameters of the MLP (weights and biases), `None` if it overflows.
     ///
     /// ```
-    /// use nn::{Activation, checkpoint::MlpSpec};
+    /// use chainrule::nn::{Activation, checkpoint::MlpSpec};
     /// let spec = MlpSpec::new(vec![64, 32, 10], vec![Activation::Relu, Activation::Identity]).unwrap();
     /// assert_eq!(spec.num_params(), Some(64 * 32 + 32 + 32 * 10 + 10));
     /// ```

@@ -157,7 +157,7 @@ impl<T: Float> Table<T> {
     /// [`MAX_LINE_BYTES`].
     ///
     /// ```
-    /// use nn::data::{CsvOptions, Table, Target};
+    /// use chainrule::nn::data::{CsvOptions, Table, Target};
     /// let csv = "size,weight,kind\n1,2.5,cat\n3,4,dog\n2,1,cat\n";
     /// let t = Table::<f64>::from_reader(csv.as_bytes(), "pets.csv", &CsvOptions::new("kind")).unwrap();
     /// assert_eq!(t.feature_names, ["size", "weight"]);
@@ -438,7 +438,7 @@ impl<T: Float> Table<T> {
     /// classification table (see [`Dataset::split_stratified`]), a plain shuffle for regression.
     ///
     /// ```
-    /// use nn::data::{CsvOptions, Table};
+    /// use chainrule::nn::data::{CsvOptions, Table};
     /// let csv = "x,y\n1,a\n2,a\n3,b\n4,b\n5,a\n6,b\n";
     /// let t = Table::<f32>::from_reader(csv.as_bytes(), "t", &CsvOptions::new("y")).unwrap();
     /// let (train, test) = t.split(0.34, 3); // round(3 * 0.34) = 1 row of each class

@@ -22,9 +22,9 @@ pub struct Idx {
 ///
 /// ```
 /// let bytes = [0, 0, 8, 1, 0, 0, 0, 2, 7, 3];
-/// let idx = nn::data::parse_idx(&bytes, "labels").unwrap();
+/// let idx = chainrule::nn::data::parse_idx(&bytes, "labels").unwrap();
 /// assert_eq!((idx.dims, idx.data), (vec![2], vec![7, 3]));
-/// let err = nn::data::parse_idx(&bytes[..9], "labels").unwrap_err();
+/// let err = chainrule::nn::data::parse_idx(&bytes[..9], "labels").unwrap_err();
 /// assert!(err.to_string().contains("truncated"));
 /// ```
 pub fn parse_idx(bytes: &[u8], file: &str) -> Result<Idx, DataError> {
@@ -44,10 +44,10 @@ pub fn parse_idx(bytes: &[u8], file: &str) -> Result<Idx, DataError> {
 /// ```
 /// let path = std::env::temp_dir().join(format!("chainrule-doc-idx-{}", std::process::id()));
 /// std::fs::write(&path, [0, 0, 8, 1, 0, 0, 0, 2, 7, 3]).unwrap();
-/// let idx = nn::data::read_idx(&path, "labels").unwrap();
+/// let idx = chainrule::nn::data::read_idx(&path, "labels").unwrap();
 /// assert_eq!((idx.dims, idx.data), (vec![2], vec![7, 3]));
 /// std::fs::write(&path, [1, 2, 3, 4]).unwrap();
-/// let err = nn::data::read_idx(&path, "labels").unwrap_err();
+/// let err = chainrule::nn::data::read_idx(&path, "labels").unwrap_err();
 /// assert!(err.to_string().contains("bad magic number"));
 /// # std::fs::remove_file(&path).unwrap();
 /// ```

@@ -2,8 +2,9 @@
 //! synthetic problems (xor, two moons, spirals).
 
 use autograd::{Float, Tensor};
+use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use std::path::{Path, PathBuf};
 
@@ -106,7 +107,7 @@ impl<T: Float> Dataset<T> {
     /// ```
     /// let images = [0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 16];
     /// let labels = [0, 0, 8, 1, 0, 0, 0, 1, 10];
-    /// let err = nn::data::Dataset::<f32>::from_idx_with_classes(&images, &labels, 16.0, 10, "x");
+    /// let err = chainrule::nn::data::Dataset::<f32>::from_idx_with_classes(&images, &labels, 16.0, 10, "x");
     /// assert!(err.unwrap_err().to_string().contains("out of range"));
     /// ```
     pub fn from_idx_with_classes(
@@ -265,7 +266,7 @@ impl<T: Float> Dataset<T> {
     /// of the two.
     ///
     /// ```
-    /// let (train, val) = nn::data::two_moons::<f32>(10, 0.0, 0).split(0.3, 7);
+    /// let (train, val) = chainrule::nn::data::two_moons::<f32>(10, 0.0, 0).split(0.3, 7);
     /// assert_eq!((train.len(), val.len()), (7, 3));
     /// ```
     pub fn split(&self, fraction: f64, seed: u64) -> (Self, Self) {
@@ -279,7 +280,7 @@ impl<T: Float> Dataset<T> {
     /// examples in ascending original order. `fraction` is clamped to [0, 1], NaN counts as 0.
     ///
     /// ```
-    /// let d = nn::data::two_moons::<f32>(20, 0.1, 0); // 10 of each class
+    /// let d = chainrule::nn::data::two_moons::<f32>(20, 0.1, 0); // 10 of each class
     /// let (train, val) = d.split_stratified(0.3, 7);
     /// assert_eq!(val.class_counts(), vec![3, 3]);
     /// assert_eq!(train.class_counts(), vec![7, 7]);
@@ -406,7 +407,7 @@ pub mod digits {
     /// The 1500 training examples, 64 features in [0, 1], 10 classes.
     ///
     /// ```
-    /// let train = nn::data::digits::train::<f32>().unwrap();
+    /// let train = chainrule::nn::data::digits::train::<f32>().unwrap();
     /// assert_eq!((train.len(), train.features()), (1500, 64));
     /// assert_eq!(train.labels[..3], [7, 6, 8]);
     /// ```
@@ -423,7 +424,7 @@ pub mod digits {
 /// The four XOR points with labels 0/1: `(0,0) -> 0, (0,1) -> 1, (1,0) -> 1, (1,1) -> 0`.
 ///
 /// ```
-/// let d = nn::data::xor::<f64>();
+/// let d = chainrule::nn::data::xor::<f64>();
 /// assert_eq!(d.labels, vec![0, 1, 1, 0]);
 /// ```
 pub fn xor<T: Float>() -> Dataset<T> {
@@ -445,7 +446,7 @@ pub fn xor<T: Float>() -> Dataset<T> {
 /// If `noise` is negative, infinite or NaN.
 ///
 /// ```
-/// let d = nn::data::two_moons::<f64>(100, 0.1, 1);
+/// let d = chainrule::nn::data::two_moons::<f64>(100, 0.1, 1);
 /// assert_eq!(d.class_counts(), vec![50, 50]);
 /// ```
 #[track_caller]
@@ -489,7 +490,7 @@ pub fn two_moons<T: Float>(n: usize, noise: f64, seed: u64) -> Dataset<T> {
 /// If `noise` is negative, infinite or NaN.
 ///
 /// ```
-/// let d = nn::data::spirals::<f32>(50, 3, 0.2, 0);
+/// let d = chainrule::nn::data::spirals::<f32>(50, 3, 0.2, 0);
 /// assert_eq!((d.len(), d.classes), (150, 3));
 /// ```
 #[track_caller]
@@ -527,7 +528,7 @@ fn check_noise(noise: f64) {
     );
 }
 
-fn add_noise(v: &mut [f64], noise: f64, rng: &mut impl Rng) {
+fn add_noise(v: &mut [f64], noise: f64, rng: &mut StdRng) {
     if noise > 0.0 {
         let d = Normal::new(0.0, noise).expect("finite noise");
         v.iter_mut().for_each(|x| *x += d.sample(rng));

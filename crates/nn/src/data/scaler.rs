@@ -39,8 +39,8 @@ impl StandardScaler {
     /// rows. Two-pass mean and variance in `f64`, so large offsets do not cancel.
     ///
     /// ```
-    /// use nn::data::StandardScaler;
-    /// let x = autograd::Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 5.0], &[2, 2]).unwrap();
+    /// use chainrule::nn::data::StandardScaler;
+    /// let x = chainrule::Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 5.0], &[2, 2]).unwrap();
     /// let s = StandardScaler::fit(&x).unwrap();
     /// assert_eq!((s.mean.clone(), s.scale.clone()), (vec![2.0, 5.0], vec![1.0, 1.0]));
     /// assert_eq!(s.constant, vec![1]);
@@ -111,8 +111,8 @@ impl StandardScaler {
     /// `x * scale + mean` per column: back to the original units.
     ///
     /// ```
-    /// use nn::data::StandardScaler;
-    /// let y = autograd::Tensor::from_vec(vec![10.0f64, 20.0, 30.0], &[3, 1]).unwrap();
+    /// use chainrule::nn::data::StandardScaler;
+    /// let y = chainrule::Tensor::from_vec(vec![10.0f64, 20.0, 30.0], &[3, 1]).unwrap();
     /// let s = StandardScaler::fit(&y).unwrap();
     /// let z = s.transform(&y).unwrap();
     /// assert_eq!(s.inverse_transform(&z).unwrap().as_slice(), &[10.0, 20.0, 30.0]);
@@ -126,9 +126,9 @@ impl StandardScaler {
     /// its shortest exact form, so it round-trips bit for bit) and `{prefix}.constant` (column indices) into a checkpoint's metadata.
     ///
     /// ```
-    /// use nn::data::StandardScaler;
+    /// use chainrule::nn::data::StandardScaler;
     /// let s = StandardScaler { mean: vec![0.1, -3.0], scale: vec![2.5, 1.0], constant: vec![1] };
-    /// let mut meta = nn::checkpoint::Metadata::new();
+    /// let mut meta = chainrule::nn::checkpoint::Metadata::new();
     /// s.to_metadata(&mut meta, "features");
     /// assert_eq!(meta["features.scale"], "[2.5,1.0]");
     /// assert_eq!(StandardScaler::from_metadata(&meta, "features").unwrap(), s);

@@ -44,11 +44,11 @@ impl Schema {
     /// The schema of `table`.
     ///
     /// ```
-    /// use nn::data::{CsvOptions, Schema, Table};
+    /// use chainrule::nn::data::{CsvOptions, Schema, Table};
     /// let t = Table::<f32>::from_reader("a,b,y\n1,2,no\n3,4,yes\n".as_bytes(), "t", &CsvOptions::new("y")).unwrap();
     /// let s = Schema::of(&t);
     /// assert_eq!((s.features.clone(), s.classes.clone()), (vec!["a".into(), "b".into()], Some(vec!["no".into(), "yes".into()])));
-    /// let mut meta = nn::checkpoint::Metadata::new();
+    /// let mut meta = chainrule::nn::checkpoint::Metadata::new();
     /// s.to_metadata(&mut meta, "data");
     /// assert_eq!(meta["data.features"], r#"["a","b"]"#);
     /// assert_eq!(Schema::from_metadata(&meta, "data").unwrap(), s);
@@ -106,7 +106,7 @@ impl Schema {
     /// error names the missing and the extra columns.
     ///
     /// ```
-    /// use nn::data::{CsvOptions, Schema, Table};
+    /// use chainrule::nn::data::{CsvOptions, Schema, Table};
     /// let read = |csv: &str| Table::<f32>::from_reader(csv.as_bytes(), "t", &CsvOptions::new("y")).unwrap();
     /// let s = Schema::of(&read("a,b,y\n1,2,0\n3,4,1\n"));
     /// let e = s.check(&read("a,c,y\n1,2,0\n3,4,1\n")).unwrap_err();

@@ -148,13 +148,12 @@ fn digit_classes() -> Facts {
     distinct.sort_unstable();
     distinct.dedup();
     let mut ps = ParamStore::<f64>::new();
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(0);
     let mlp = Mlp::new(
         &mut ps,
         "layers",
         &[64, 16, distinct.len()],
         &[Activation::Sigmoid, Activation::Softmax],
-        &mut rng,
+        0,
     )
     .expect("fresh names");
     let tape = Tape::<f64>::new();
@@ -192,15 +191,7 @@ fn neuron_formula(act: Activation) -> f64 {
 /// The largest entry of the Hessian of a 3-4-4-1 network's output in its input.
 fn largest_second_derivative(act: Activation) -> f64 {
     let mut ps = ParamStore::<f64>::new();
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(3);
-    let mlp = Mlp::new(
-        &mut ps,
-        "l",
-        &[3, 4, 4, 1],
-        &[act, act, Activation::Identity],
-        &mut rng,
-    )
-    .expect("fresh");
+    let mlp = Mlp::new(&mut ps, "l", &[3, 4, 4, 1], &[act, act, Activation::Identity], 3).expect("fresh");
     let h = autograd::hessian(
         |x| {
             let tape = x.tape();
@@ -327,13 +318,12 @@ fn softmax_jacobian() -> Evidence {
 /// largest difference at 10 inputs.
 fn two_input_figure() -> f64 {
     let mut ps = ParamStore::<f64>::new();
-    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
     let mlp = Mlp::new(
         &mut ps,
         "layers",
         &[2, 2, 1],
         &[Activation::Sigmoid, Activation::Sigmoid],
-        &mut rng,
+        1,
     )
     .expect("fresh");
     let w = |name: &str| ps.value(name).expect("a parameter").to_vec();

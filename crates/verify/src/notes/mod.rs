@@ -101,7 +101,7 @@ impl NotesReport {
 /// Runs every check. Takes a fraction of a second.
 ///
 /// ```
-/// use verify::notes::{run, Lang};
+/// use chainrule::verify::notes::{run, Lang};
 ///
 /// let report = run();
 /// assert_eq!(report.sections.len(), 9);

@@ -157,7 +157,7 @@ impl NotesReport {
     /// figures the same in both.
     ///
     /// ```
-    /// use verify::notes::{run, Lang};
+    /// use chainrule::verify::notes::{run, Lang};
     ///
     /// let r = run();
     /// assert_eq!(r.to_text_in(Lang::En), r.to_text());
