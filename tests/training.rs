@@ -76,8 +76,7 @@ fn live_bytes() -> isize {
 
 // ---------------------------------------------------------------------------------------
 // docs/nn.md: begin training-loop
-use chainrule::nn::data;
-use chainrule::nn::loss;
+use chainrule::prelude::*; // Tape, Tensor, ParamStore, Mlp, Sgd, Optimizer, data, loss, ...
 
 /// The note's 2-2-1 sigmoid network on XOR, trained with the note's MSE by full-batch SGD.
 fn train_xor(seed: u64, lr: f64, steps: usize) -> (Mlp, ParamStore<f64>) {

@@ -293,8 +293,13 @@ impl<'t, T: Float> std::ops::Index<Var<'t, T>> for Gradients<T> {
     fn index(&self, var: Var<'t, T>) -> &Tensor<T> {
         match self.get(var) {
             Some(g) => g,
+            None if var.tape().id() != self.tape_id => panic!(
+                "no gradient for node {}: it belongs to another tape than the one these gradients came from",
+                var.index()
+            ),
             None => panic!(
-                "no gradient for node {}: it is not a variable of the tape these gradients came from",
+                "no gradient for node {}: `backward` keeps gradients of variables (made with `Tape::var`) \
+                 only; for an intermediate value h, use `grad(y, &[h])`",
                 var.index()
             ),
         }

@@ -91,6 +91,7 @@ mod dot;
 #[allow(unsafe_code)]
 mod dtype;
 mod error;
+mod functional;
 mod op;
 mod ops;
 mod shape;
@@ -103,6 +104,7 @@ pub use backward::{grad, grad_with, vjp, Gradients};
 pub use check::{gradcheck, gradgradcheck, hessian, jacobian, GradcheckOptions, GradcheckReport, Mismatch};
 pub use dtype::{gemm, try_gemm, Float};
 pub use error::{Error, Result};
+pub use functional::{hessians, hvp, jacobians, jvp};
 pub use ops::movement::{concat, stack};
 pub use shape::{broadcast_shapes, Shape};
 pub use tape::Tape;

@@ -12,8 +12,3 @@ pub mod trace;
 pub mod verdict;
 
 pub use system::{eval, Definition, System};
-
-/// The snippets of `docs/notes.md` (the study note walked through) run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../docs/notes.md")]
-pub struct NotesWalkthrough;
