@@ -9,6 +9,8 @@ pub(crate) mod matmul;
 pub(crate) mod movement;
 pub(crate) mod reduce;
 #[cfg(test)]
+mod rule_graph;
+#[cfg(test)]
 mod rule_text;
 pub(crate) mod softmax;
 pub(crate) mod unary;
