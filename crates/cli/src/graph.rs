@@ -15,7 +15,8 @@ pub struct Args {
     /// Values of the inputs, e.g. --at x=1.
     #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]
     pub at: Vec<Vec<(String, f64)>>,
-    /// The defined name whose graph to draw (default: the one no other definition uses).
+    /// The defined name whose graph to draw (default: the one no other definition uses; with
+    /// several such names, this option is needed).
     #[arg(long)]
     pub of: Option<String>,
 }

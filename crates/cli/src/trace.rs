@@ -32,9 +32,10 @@ pub struct Args {
     /// Seed of --layers' weights.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
-    /// The defined name to differentiate (default: the one no other definition uses).
-    #[arg(long)]
-    pub loss: Option<String>,
+    /// The defined name to differentiate (default: the one no other definition uses; with
+    /// several such names, this option is needed). `--loss` is an older name for it.
+    #[arg(long, alias = "loss")]
+    pub of: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -63,13 +64,13 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Err(crate::usage("name the parameters to differentiate with --wrt"));
     }
     let system = parse_system(&src)?;
-    let report = match trace(&system, a.loss.as_deref(), &params, &values, a.lr) {
+    let report = match trace(&system, a.of.as_deref(), &params, &values, a.lr) {
         Ok(r) => r,
         Err(TraceError::System(e)) => {
             eprintln!("{}", e.render(&src));
             return Err(crate::Reported(2).into());
         }
-        Err(TraceError::Usage(m)) => return Err(crate::usage(m)),
+        Err(e @ (TraceError::Usage(_) | TraceError::Output(_))) => return Err(crate::usage(e)),
     };
     match a.format {
         Format::Text => {

@@ -15,12 +15,9 @@ use std::collections::HashMap;
 /// assert!(dot.contains("\"x\\nvalue 1\\ngrad 0.098306\""));
 /// ```
 pub fn dot(system: &System, of: Option<&str>, point: &[(String, f64)]) -> Result<String, CheckError> {
-    let of = of
-        .map(str::to_string)
-        .unwrap_or_else(|| system.output().to_string());
-    if system.get(&of).is_none() {
-        return Err(CheckError::Usage(format!("'{of}' is not defined")));
-    }
+    // A cycle first: with one, no name is the output and any other message would mislead.
+    system.order().map_err(CheckError::System)?;
+    let of = system.output_or(of)?;
     for input in system.inputs() {
         if !point.iter().any(|(n, _)| *n == input) {
             return Err(CheckError::Usage(format!(

@@ -11,7 +11,7 @@ mod system;
 pub mod trace;
 pub mod verdict;
 
-pub use system::{eval, Definition, System};
+pub use system::{eval, Definition, OutputError, System};
 
 /// The snippets of `docs/notes.md` (the study note walked through) run as doctests.
 #[cfg(doctest)]
