@@ -1,6 +1,6 @@
 //! `chainrule trace`: backprop with every path, local derivative and product shown.
 
-use crate::args::{self, Format};
+use crate::args::{self, TraceFormat};
 use crate::check::parse_system;
 use crate::outln;
 use verify::trace::{layered_network, trace, TraceError, NOTE_NETWORK, NOTE_PARAMS, NOTE_VALUES};
@@ -37,8 +37,8 @@ pub struct Args {
     #[arg(long, alias = "loss")]
     pub of: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -73,11 +73,16 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Err(e @ (TraceError::Usage(_) | TraceError::Output(_))) => return Err(crate::usage(e)),
     };
     match a.format {
-        Format::Text => {
+        TraceFormat::Text => {
             outln!("{src}\n");
             outln!("{}", report.to_text().trim_end());
         }
-        Format::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        TraceFormat::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        // The loss's graph at the values traced: the same check of the inputs has passed.
+        TraceFormat::Svg => match verify::graph::svg(&system, Some(&report.loss.0), &values) {
+            Ok(svg) => outln!("{}", svg.trim_end()),
+            Err(e) => return Err(crate::usage(e)),
+        },
     }
     Ok(())
 }

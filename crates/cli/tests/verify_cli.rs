@@ -445,6 +445,8 @@ fn several_outputs_stop_every_command_with_a_list_and_a_pointer_to_of() {
         &["check", src, "--wrt", "x", "--claim", "2*x"][..],
         &["trace", src, "--wrt", "x", "--set", "x=1"],
         &["graph", src, "--at", "x=1"],
+        &["graph", src, "--at", "x=1", "--format", "svg"],
+        &["trace", src, "--wrt", "x", "--set", "x=1", "--format", "svg"],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
