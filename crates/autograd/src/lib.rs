@@ -98,6 +98,7 @@ mod shape;
 mod tape;
 mod tensor;
 mod var;
+mod view;
 
 pub use anomaly::{Anomaly, InputSummary, Phase};
 pub use backward::{grad, grad_with, vjp, Gradients};
@@ -110,5 +111,6 @@ pub use shape::{broadcast_shapes, Shape};
 pub use tape::Tape;
 pub use tensor::Tensor;
 pub use var::Var;
+pub use view::{GraphEdge, GraphNode, GraphView, NodeKind};
 
 pub(crate) use op::Op;

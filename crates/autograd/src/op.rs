@@ -51,6 +51,16 @@ impl Op {
         }
     }
 
+    /// Whether the order of the inputs matters (`a - b` is not `b - a`), so that a drawing
+    /// must say which input is which.
+    pub(crate) fn operands_ordered(&self) -> bool {
+        match self {
+            Op::Binary(op) => matches!(op, BinaryOp::Sub | BinaryOp::Div | BinaryOp::Pow),
+            Op::Compare(_) | Op::Where | Op::Matmul { .. } => true,
+            _ => false,
+        }
+    }
+
     /// A short description of the op's constant arguments, for DOT labels (`consts`: the
     /// tape's constant table).
     pub(crate) fn args(&self, consts: &[f64]) -> Option<String> {

@@ -221,3 +221,23 @@ pub enum Format {
     /// JSON, for scripts.
     Json,
 }
+
+/// Output format of `chainrule graph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Graphviz DOT (render with `dot -Tsvg`).
+    Dot,
+    /// SVG drawn by chainrule itself (no Graphviz needed).
+    Svg,
+}
+
+/// Output format of `chainrule trace`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Human-readable text.
+    Text,
+    /// JSON, for scripts.
+    Json,
+    /// The loss's graph as SVG, every node with its value and gradient (before the SGD step).
+    Svg,
+}

@@ -7,6 +7,11 @@ use verify::System;
 
 /// Options of `chainrule check`.
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit status: 0 when every claim holds, 1 when any does not (or is \
+    defined at no point), 2 for usage or input errors (a syntax error, an unknown name, \
+    several possible outputs without --of)."
+)]
 pub struct Args {
     /// Definitions `name = expression`, separated by `;` or newlines, in any order, e.g.
     /// 'z = u^2 + v^3; u = 2 - y; v = 4 + y; y = 4*x'.
@@ -22,7 +27,8 @@ pub struct Args {
     /// The order of the derivative (1 to 10).
     #[arg(long, default_value_t = 1, value_parser = args::order, allow_negative_numbers = true)]
     pub order: usize,
-    /// The defined name to differentiate (default: the one no other definition uses).
+    /// The defined name to differentiate (default: the one no other definition uses; with
+    /// several such names, this option is needed).
     #[arg(long)]
     pub of: Option<String>,
     /// An extra point, e.g. --at x=0.5 (every input needs a value); repeatable.
@@ -69,7 +75,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             return Err(Reported(2).into());
         }
         Err(CheckError::Usage(m)) => return Err(crate::usage(m)),
-        Err(e @ CheckError::TooLarge(_)) => return Err(crate::usage(e)),
+        Err(e @ (CheckError::TooLarge(_) | CheckError::Output(_))) => return Err(crate::usage(e)),
     };
     match a.format {
         Format::Text => {
@@ -85,5 +91,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    // Exit 1 when a claim does not hold, so that a course's CI can run `check`.
+    if reports.iter().all(|r| r.agrees()) {
+        Ok(())
+    } else {
+        Err(Reported(1).into())
+    }
 }

@@ -1,6 +1,7 @@
-//! `chainrule graph`: an expression's graph as Graphviz DOT, with values and gradients.
+//! `chainrule graph`: an expression's graph as Graphviz DOT or as SVG drawn here, with values
+//! and gradients.
 
-use crate::args;
+use crate::args::{self, GraphFormat};
 use crate::check::parse_system;
 use crate::outln;
 use verify::check::CheckError;
@@ -15,17 +16,25 @@ pub struct Args {
     /// Values of the inputs, e.g. --at x=1.
     #[arg(long, value_parser = args::assignments, allow_hyphen_values = true)]
     pub at: Vec<Vec<(String, f64)>>,
-    /// The defined name whose graph to draw (default: the one no other definition uses).
+    /// The defined name whose graph to draw (default: the one no other definition uses; with
+    /// several such names, this option is needed).
     #[arg(long)]
     pub of: Option<String>,
+    /// Output format: DOT for Graphviz, or an SVG picture drawn without it.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
     let system = parse_system(&a.system)?;
     let point: Vec<(String, f64)> = a.at.into_iter().flatten().collect();
-    match verify::graph::dot(&system, a.of.as_deref(), &point) {
-        Ok(dot) => {
-            outln!("{}", dot.trim_end());
+    let drawn = match a.format {
+        GraphFormat::Dot => verify::graph::dot(&system, a.of.as_deref(), &point),
+        GraphFormat::Svg => verify::graph::svg(&system, a.of.as_deref(), &point),
+    };
+    match drawn {
+        Ok(text) => {
+            outln!("{}", text.trim_end());
             Ok(())
         }
         Err(CheckError::System(e)) => {

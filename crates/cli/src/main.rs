@@ -7,7 +7,7 @@
 //! - `chainrule check`: compares a hand-derived derivative with the engine's.
 //! - `chainrule notes`: checks every worked example of the study note.
 //! - `chainrule trace`: backprop with every path and local derivative shown.
-//! - `chainrule graph`: an expression's graph as DOT, with values and gradients.
+//! - `chainrule graph`: an expression's graph as DOT or SVG, with values and gradients.
 //!
 //! Every failure is one line on stderr starting with `error:`; usage errors exit with 2, other
 //! errors with 1. Each subcommand lives in its own module; `args` holds the shared value parsers
@@ -64,7 +64,7 @@ enum Command {
     Notes(notes::Args),
     /// Show backprop: every path from the loss to each parameter, with local derivatives.
     Trace(trace::Args),
-    /// Print an expression's graph as Graphviz DOT, with values and gradients.
+    /// Print an expression's graph as Graphviz DOT or draw it as SVG, with values and gradients.
     Graph(graph::Args),
 }
 

@@ -1,6 +1,6 @@
 //! `chainrule trace`: backprop with every path, local derivative and product shown.
 
-use crate::args::{self, Format};
+use crate::args::{self, TraceFormat};
 use crate::check::parse_system;
 use crate::outln;
 use verify::trace::{layered_network, trace, TraceError, NOTE_NETWORK, NOTE_PARAMS, NOTE_VALUES};
@@ -32,12 +32,13 @@ pub struct Args {
     /// Seed of --layers' weights.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
-    /// The defined name to differentiate (default: the one no other definition uses).
-    #[arg(long)]
-    pub loss: Option<String>,
+    /// The defined name to differentiate (default: the one no other definition uses; with
+    /// several such names, this option is needed). `--loss` is an older name for it.
+    #[arg(long, alias = "loss")]
+    pub of: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -63,20 +64,25 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         return Err(crate::usage("name the parameters to differentiate with --wrt"));
     }
     let system = parse_system(&src)?;
-    let report = match trace(&system, a.loss.as_deref(), &params, &values, a.lr) {
+    let report = match trace(&system, a.of.as_deref(), &params, &values, a.lr) {
         Ok(r) => r,
         Err(TraceError::System(e)) => {
             eprintln!("{}", e.render(&src));
             return Err(crate::Reported(2).into());
         }
-        Err(TraceError::Usage(m)) => return Err(crate::usage(m)),
+        Err(e @ (TraceError::Usage(_) | TraceError::Output(_))) => return Err(crate::usage(e)),
     };
     match a.format {
-        Format::Text => {
+        TraceFormat::Text => {
             outln!("{src}\n");
             outln!("{}", report.to_text().trim_end());
         }
-        Format::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        TraceFormat::Json => outln!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        // The loss's graph at the values traced: the same check of the inputs has passed.
+        TraceFormat::Svg => match verify::graph::svg(&system, Some(&report.loss.0), &values) {
+            Ok(svg) => outln!("{}", svg.trim_end()),
+            Err(e) => return Err(crate::usage(e)),
+        },
     }
     Ok(())
 }

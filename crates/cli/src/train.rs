@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
+use verify::verdict::plural;
 
 /// The prefix of the MLP's parameter names (`layers.0.weight`, ...).
 pub const PREFIX: &str = "layers";
@@ -266,8 +267,8 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         T::NAME
     );
     outln!(
-        "training: {opt_desc}, {sched_desc} schedule, {} epochs, batch size {}, seed {}",
-        args.epochs,
+        "training: {opt_desc}, {sched_desc} schedule, {}, batch size {}, seed {}",
+        plural(args.epochs, "epoch"),
         args.batch_size,
         args.seed
     );
@@ -318,11 +319,11 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     let accuracy = last.test_accuracy.unwrap_or(0.0);
     let sizes: Vec<String> = spec.sizes().iter().map(|s| s.to_string()).collect();
     let title = format!(
-        "mlp {} on {}: test accuracy {:.2}% after {} epochs",
+        "mlp {} on {}: test accuracy {:.2}% after {}",
         sizes.join("-"),
         data::describe(dir),
         100.0 * accuracy,
-        history.len()
+        plural(history.len(), "epoch")
     );
     let curves = plot::curve_svg(&history, &title).map(|svg| (curve_csv(&history), svg));
     let mut meta: Metadata = spec.to_metadata();

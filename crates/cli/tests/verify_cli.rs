@@ -13,12 +13,19 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn json(args: &[&str]) -> Value {
+    json_exiting(args, 0)
+}
+
+/// The JSON output of a run that exits with `code` (`check`: 1 when a claim does not hold).
+fn json_exiting(args: &[&str], code: i32) -> Value {
     let out = run(args);
-    assert!(
-        out.status.success(),
+    assert_eq!(
+        out.status.code(),
+        Some(code),
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
@@ -45,16 +52,19 @@ fn check_agrees_with_a_right_claim() {
 
 #[test]
 fn check_reports_the_first_counterexample_of_a_wrong_claim() {
-    let v = json(&[
-        "check",
-        SYSTEM,
-        "--wrt",
-        "x",
-        "--claim",
-        "192*x^2 + 542*x + 176",
-        "--format",
-        "json",
-    ]);
+    let v = json_exiting(
+        &[
+            "check",
+            SYSTEM,
+            "--wrt",
+            "x",
+            "--claim",
+            "192*x^2 + 542*x + 176",
+            "--format",
+            "json",
+        ],
+        1,
+    );
     let c = &v["claims"][0];
     assert_eq!(c["agrees"], false);
     let ce = &c["counterexample"];
@@ -307,7 +317,8 @@ fn check_at_high_orders_stays_under_a_gigabyte_or_refuses_by_the_graph_size() {
         );
         let stderr = String::from_utf8_lossy(&out.stderr);
         match out.status.code() {
-            Some(0) => {
+            // The claim 0 does not hold: a verdict, exit 1, nothing on stderr.
+            Some(1) if stderr.is_empty() => {
                 let text = String::from_utf8(out.stdout).unwrap();
                 assert!(
                     text.contains("is not a polynomial of degree <= 8"),
@@ -423,4 +434,134 @@ fn cycles_points_and_huge_values_read_as_a_person_needs() {
         let text = String::from_utf8(run(&["check", system, "--wrt", "x", "--claim", "0"]).stdout).unwrap();
         assert!(text.contains(want), "{system}: {text}");
     }
+}
+
+#[test]
+fn several_outputs_stop_every_command_with_a_list_and_a_pointer_to_of() {
+    // `q = 7` is a leftover helper: dq/dx would be a silently wrong answer.
+    let src = "q = 7; z = x^2";
+    let want = "error: several definitions are used by no other: q, z; name the one to use with --of (e.g. --of z) (see --help)\n";
+    for args in [
+        &["check", src, "--wrt", "x", "--claim", "2*x"][..],
+        &["trace", src, "--wrt", "x", "--set", "x=1"],
+        &["graph", src, "--at", "x=1"],
+        &["graph", src, "--at", "x=1", "--format", "svg"],
+        &["trace", src, "--wrt", "x", "--set", "x=1", "--format", "svg"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), want, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // With --of (or trace's older --loss) each command works on the one named.
+    let v = json(&[
+        "check", src, "--wrt", "x", "--claim", "2*x", "--of", "z", "--format", "json",
+    ]);
+    assert_eq!(v["claims"][0]["derivative"], "dz/dx");
+    assert_eq!(v["claims"][0]["agrees"], true);
+    for of in ["--of", "--loss"] {
+        let v = json(&[
+            "trace", src, "--wrt", "x", "--set", "x=3", of, "z", "--format", "json",
+        ]);
+        assert_eq!(v["params"][0]["engine"], 6.0, "{v}");
+    }
+    let out = run(&["graph", src, "--at", "x=3", "--of", "z"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("z = powf ^2\\nvalue 9\\ngrad 1"));
+}
+
+#[test]
+fn check_exits_0_when_every_claim_holds_1_when_one_does_not_2_for_input_errors() {
+    let two = |second| {
+        [
+            "check",
+            "f = x^2 * y",
+            "--wrt",
+            "x,y",
+            "--claim",
+            "2*x*y",
+            "--claim",
+            second,
+        ]
+    };
+    let cases: &[(&[&str], i32)] = &[
+        (&two("x^2"), 0),
+        // One of two wrong: 1.
+        (&two("x"), 1),
+        (&["check", "y = x^2", "--wrt", "x", "--claim", "3*x"], 1),
+        // Defined nowhere: nothing agrees, so 1.
+        (&["check", "y = ln(-1 - x^2)", "--wrt", "x", "--claim", "0"], 1),
+        (&["check", "y = x^2", "--wrt", "x", "--claim", "2*x +"], 2),
+        (&["check", "y = x^2 +", "--wrt", "x", "--claim", "2*x"], 2),
+        (&["check", "y = x^2", "--wrt", "z", "--claim", "2*x"], 2),
+        (&["check", "y = x^2", "--wrt", "x"], 2),
+    ];
+    for (args, code) in cases {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if *code == 2 {
+            assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        } else {
+            // A verdict, not an error: the report on stdout, nothing on stderr.
+            assert!(stderr.is_empty(), "{args:?}: {stderr}");
+            assert!(!out.stdout.is_empty());
+        }
+    }
+    let help = String::from_utf8(run(&["check", "--help"]).stdout).unwrap();
+    assert!(
+        help.contains("Exit status: 0 when every claim holds, 1 when any does not"),
+        "{help}"
+    );
+}
+
+#[test]
+fn check_reports_undefined_points_apart_from_agreeing_ones() {
+    // d/dx (x ln x - x) = ln x: both NaN for x < 0, and x ln x is NaN at 0.
+    let out = run(&["check", "f = x*ln(x) - x", "--wrt", "x", "--claim", "ln(x)"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.lines().take(3).collect::<Vec<_>>(),
+        [
+            "df/dx = ln(x)",
+            "  agrees at 10 points",
+            "  undefined at x = -3; x = -2.37; x = -2; x = -1.5; x = -1; x = -0.73; x = -0.5; x = -0.25; and 1 more point (9 points: the engine's value or derivative is not finite there)"
+        ]
+    );
+    // One --at point outside the domain, several inputs: named in full, singular.
+    let out = run(&[
+        "check",
+        "f = ln(x + 10) * y",
+        "--wrt",
+        "x",
+        "--claim",
+        "y/(x + 10)",
+        "--at",
+        "x=-11,y=2",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("  agrees at 24 points\n  undefined at x = -11, y = 2 (1 point: "),
+        "{text}"
+    );
+    let v = json(&[
+        "check",
+        "f = sqrt(x*y)",
+        "--wrt",
+        "x",
+        "--claim",
+        "y/(2*sqrt(x*y))",
+        "--format",
+        "json",
+    ]);
+    let c = &v["claims"][0];
+    let undefined = c["undefined"].as_array().unwrap();
+    // Every undefined point has x*y <= 0, and every other point was compared.
+    assert!(undefined
+        .iter()
+        .all(|p| p["x"].as_f64().unwrap() * p["y"].as_f64().unwrap() <= 0.0));
+    assert_eq!(c["checked"].as_u64().unwrap() as usize + undefined.len(), 24);
+    assert!(c["checked"].as_u64().unwrap() > 0 && !undefined.is_empty());
 }

@@ -2,7 +2,8 @@
 //! recover the derivative exactly when it is a polynomial in one variable.
 
 use crate::expr::{parse, Expr, ParseError};
-use crate::system::{eval, System};
+use crate::system::{eval, OutputError, System};
+use crate::verdict::{fmt, plural};
 use autograd::{grad, Tape, Var};
 use std::collections::HashMap;
 
@@ -61,8 +62,10 @@ pub struct ClaimReport {
     pub claim: String,
     /// Points where both were compared.
     pub checked: usize,
-    /// Points skipped because the engine's derivative is not finite there (outside the domain).
-    pub skipped: usize,
+    /// Points where the engine's value or derivative is not finite (outside a function's
+    /// domain, a pole): the derivative is undefined there, so nothing is compared, and such a
+    /// point never counts as agreeing.
+    pub undefined: Vec<Vec<(String, f64)>>,
     /// The first point of disagreement, if any.
     pub counterexample: Option<Counterexample>,
     /// The engine's derivative as a polynomial in the one input (exact, approximate, or none
@@ -76,36 +79,42 @@ impl ClaimReport {
         self.counterexample.is_none() && self.checked > 0
     }
 
-    /// The report as text: "agrees at N points" or the first counterexample, then the exact
-    /// polynomial when there is one.
+    /// The report as text: "agrees at N points" or the first counterexample, the points where
+    /// the derivative is undefined, then the exact polynomial when there is one.
     pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "{} = {}
-",
-            self.derivative, self.claim
-        );
+        let mut s = format!("{} = {}\n", self.derivative, self.claim);
         match &self.counterexample {
-            None if self.checked > 0 => s.push_str(&format!("  agrees at {} points", self.checked)),
-            None => s.push_str("  no point where the derivative is defined was found"),
+            None if self.checked > 0 => {
+                s.push_str(&format!("  agrees at {}\n", plural(self.checked, "point")))
+            }
+            None => s.push_str("  no point where the derivative is defined was found\n"),
             Some(c) => s.push_str(&format!(
-                "  does not agree: at {}: claim {}, engine {}, difference {}",
-                c.point
-                    .iter()
-                    .map(|(n, v)| format!("{n} = {}", crate::verdict::fmt(*v)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                crate::verdict::fmt(c.claim),
-                crate::verdict::fmt(c.engine),
-                crate::verdict::fmt(c.difference)
+                "  does not agree: at {}: claim {}, engine {}, difference {}\n",
+                show_point(&c.point),
+                fmt(c.claim),
+                fmt(c.engine),
+                fmt(c.difference)
             )),
         }
-        if self.skipped > 0 {
+        if !self.undefined.is_empty() {
+            let listed: Vec<String> = self
+                .undefined
+                .iter()
+                .take(MAX_LISTED_UNDEFINED)
+                .map(|p| show_point(p))
+                .collect();
+            let more = self.undefined.len() - listed.len();
             s.push_str(&format!(
-                " ({} points skipped where the derivative is not finite)",
-                self.skipped
+                "  undefined at {}{} ({}: the engine's value or derivative is not finite there)\n",
+                listed.join("; "),
+                if more > 0 {
+                    format!("; and {}", plural(more, "more point"))
+                } else {
+                    String::new()
+                },
+                plural(self.undefined.len(), "point")
             ));
         }
-        s.push('\n');
         match &self.polynomial {
             Some(p @ Polynomial::Exact { .. }) => {
                 s.push_str(&format!("  the engine's {} is exactly {p}\n", self.derivative))
@@ -123,9 +132,9 @@ impl ClaimReport {
             "claim": self.claim,
             "agrees": self.agrees(),
             "checked": self.checked,
-            "skipped": self.skipped,
+            "undefined": self.undefined.iter().map(|p| point_json(p)).collect::<Vec<_>>(),
             "counterexample": self.counterexample.as_ref().map(|c| serde_json::json!({
-                "point": c.point.iter().map(|(n, v)| (n.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+                "point": point_json(&c.point),
                 "claim": c.claim,
                 "engine": c.engine,
                 "difference": c.difference,
@@ -148,6 +157,26 @@ impl ClaimReport {
             },
         })
     }
+}
+
+/// At most this many points where a derivative is undefined are listed in the text report
+/// (all of them are in the JSON and counted).
+pub const MAX_LISTED_UNDEFINED: usize = 8;
+
+/// `x = 1, y = -0.5`.
+fn show_point(p: &[(String, f64)]) -> String {
+    p.iter()
+        .map(|(n, v)| format!("{n} = {}", fmt(*v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `{"x": 1, "y": -0.5}`.
+fn point_json(p: &[(String, f64)]) -> serde_json::Value {
+    p.iter()
+        .map(|(n, v)| (n.clone(), serde_json::json!(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The most nodes the recorded graph of a derivative may reach (about 170 MB of tape). Higher
@@ -197,15 +226,15 @@ fn nth_derivative<'t>(
     Ok(d)
 }
 
-/// The engine's derivative, errors kept apart: the definitions' ([`CheckError::System`]) and
-/// the graph's size ([`CheckError::TooLarge`]).
+/// The engine's value of `of` and its derivative, errors kept apart: the definitions'
+/// ([`CheckError::System`]) and the graph's size ([`CheckError::TooLarge`]).
 fn engine_at(
     system: &System,
     of: &str,
     wrt: &str,
     order: usize,
     point: &[(String, f64)],
-) -> Result<f64, CheckError> {
+) -> Result<(f64, f64), CheckError> {
     let tape = Tape::<f64>::new();
     let inputs: HashMap<String, Var<'_, f64>> = point
         .iter()
@@ -219,7 +248,7 @@ fn engine_at(
     let x = *inputs
         .get(wrt)
         .ok_or_else(|| system_error(format!("no value for '{wrt}' in the point")))?;
-    Ok(nth_derivative(&tape, d, x, order)?.item())
+    Ok((d.item(), nth_derivative(&tape, d, x, order)?.item()))
 }
 
 /// The engine's derivative of `of` with respect to `wrt`, `order` times, at `point`. A graph
@@ -237,13 +266,15 @@ pub fn derivative_at(
     order: usize,
     point: &[(String, f64)],
 ) -> Result<f64, ParseError> {
-    engine_at(system, of, wrt, order, point).map_err(|e| match e {
-        CheckError::System(e) => e,
-        other => ParseError {
-            column: 0,
-            message: other.to_string(),
-        },
-    })
+    engine_at(system, of, wrt, order, point)
+        .map(|(_, d)| d)
+        .map_err(|e| match e {
+            CheckError::System(e) => e,
+            other => ParseError {
+                column: 0,
+                message: other.to_string(),
+            },
+        })
 }
 
 /// The claim's value at `point`, with the system's names substituted.
@@ -310,10 +341,7 @@ pub fn check(
     // A cycle first: with one, no name is an input and any other message would mislead.
     system.order().map_err(CheckError::System)?;
     let inputs = system.inputs();
-    let of = options.of.clone().unwrap_or_else(|| system.output().to_string());
-    if system.get(&of).is_none() {
-        return Err(CheckError::Usage(format!("'{of}' is not defined in the system")));
-    }
+    let of = system.output_or(options.of.as_deref())?;
     if options.wrt.is_empty() {
         return Err(CheckError::Usage(
             "name the variable to differentiate with --wrt".into(),
@@ -373,20 +401,20 @@ pub fn check(
             derivative: name_derivative(&of, wrt, options.order),
             claim: claim.to_string(),
             checked: 0,
-            skipped: 0,
+            undefined: Vec::new(),
             counterexample: None,
             polynomial: None,
         };
         // The derivative at each check point, by the variable's value, for the recovery.
         let mut known: Vec<(f64, f64)> = Vec::new();
         for p in &points {
-            let engine = engine_at(system, &of, wrt, options.order, p)?;
+            let (engine_value, engine) = engine_at(system, &of, wrt, options.order, p)?;
             let value = claim_at(system, &claim, p).map_err(|e| CheckError::Claim(claim_src.clone(), e))?;
             if let Some((_, x)) = p.iter().find(|(n, _)| n == wrt) {
                 known.push((*x, engine));
             }
-            if !engine.is_finite() {
-                report.skipped += 1;
+            if !engine.is_finite() || !engine_value.is_finite() {
+                report.undefined.push(p.clone());
                 continue;
             }
             report.checked += 1;
@@ -402,7 +430,8 @@ pub fn check(
             }
         }
         if inputs.len() == 1 {
-            let mut engine = |x: f64| engine_at(system, &of, wrt, options.order, &[(wrt.clone(), x)]);
+            let mut engine =
+                |x: f64| engine_at(system, &of, wrt, options.order, &[(wrt.clone(), x)]).map(|(_, d)| d);
             report.polynomial = Some(crate::poly::recover(wrt, &known, &mut engine)?);
         }
         reports.push(report);
@@ -425,4 +454,7 @@ pub enum CheckError {
     /// A derivative's graph would pass [`MAX_GRAPH_NODES`].
     #[error(transparent)]
     TooLarge(#[from] GraphTooLarge),
+    /// No `of` was given and the system has no single output, or `of` is not defined.
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }

@@ -6,6 +6,24 @@ use autograd::{Float, Tape, Var};
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 
+/// Why a system has no single output to differentiate.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum OutputError {
+    /// Several definitions are used by no other (in source order): which one is meant?
+    #[error(
+        "several definitions are used by no other: {}; name the one to use with --of (e.g. --of {})",
+        .0.join(", "),
+        .0.last().map_or("", String::as_str)
+    )]
+    Ambiguous(Vec<String>),
+    /// Every definition is used by another (the definitions form a cycle).
+    #[error("every definition is used by another, so none is the output; name one with --of")]
+    NoOutput,
+    /// The name asked for is not defined.
+    #[error("'{0}' is not defined in the system")]
+    Undefined(String),
+}
+
 /// One definition `name = expr`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Definition {
@@ -87,21 +105,56 @@ impl System {
         out
     }
 
-    /// The defined name nothing else uses (the output), or the first definition if there are
-    /// several such names.
-    pub fn output(&self) -> &str {
+    /// The defined name nothing else uses (the output). With several such names the choice
+    /// is the caller's: the error lists them, in source order.
+    ///
+    /// ```
+    /// use chainrule::verify::{OutputError, System};
+    ///
+    /// let s = System::parse("z = u^2; u = 2 - x").unwrap();
+    /// assert_eq!(s.output(), Ok("z"));
+    /// // `q` is a leftover helper: nothing uses it, so `z` is not the only candidate.
+    /// let s = System::parse("q = 7; z = x^2").unwrap();
+    /// assert_eq!(s.output(), Err(OutputError::Ambiguous(vec!["q".into(), "z".into()])));
+    /// ```
+    pub fn output(&self) -> Result<&str, OutputError> {
         let used: HashSet<&str> = self
             .defs
             .iter()
             .flat_map(|d| d.expr.names())
             .map(|(n, _)| n)
             .collect();
-        self.defs
+        let unused: Vec<&str> = self
+            .defs
             .iter()
-            .find(|d| !used.contains(d.name.as_str()))
-            .unwrap_or(&self.defs[0])
-            .name
-            .as_str()
+            .map(|d| d.name.as_str())
+            .filter(|n| !used.contains(n))
+            .collect();
+        match unused.as_slice() {
+            [one] => Ok(one),
+            [] => Err(OutputError::NoOutput),
+            many => Err(OutputError::Ambiguous(
+                many.iter().map(|n| n.to_string()).collect(),
+            )),
+        }
+    }
+
+    /// `of` if given and defined, else the [`output`](System::output).
+    ///
+    /// ```
+    /// use chainrule::verify::{OutputError, System};
+    ///
+    /// let s = System::parse("q = 7; z = x^2").unwrap();
+    /// assert_eq!(s.output_or(Some("z")), Ok("z".to_string()));
+    /// assert_eq!(s.output_or(Some("w")), Err(OutputError::Undefined("w".into())));
+    /// assert!(s.output_or(None).is_err());
+    /// ```
+    pub fn output_or(&self, of: Option<&str>) -> Result<String, OutputError> {
+        match of {
+            Some(name) if self.get(name).is_some() => Ok(name.to_string()),
+            Some(name) => Err(OutputError::Undefined(name.to_string())),
+            None => self.output().map(str::to_string),
+        }
     }
 
     /// The definitions in an order where each comes after the ones it uses (Kahn's algorithm;

@@ -4,8 +4,8 @@
 //! gradient. Then one SGD step and the forward pass with the new values.
 
 use crate::expr::ParseError;
-use crate::system::System;
-use crate::verdict::fmt;
+use crate::system::{OutputError, System};
+use crate::verdict::{fmt, plural};
 use autograd::{Tape, Var};
 use std::collections::HashMap;
 
@@ -98,6 +98,9 @@ pub enum TraceError {
     /// Options that do not fit the system.
     #[error("{0}")]
     Usage(String),
+    /// No loss was named and the system has no single output, or the one named is not defined.
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 fn label(v: &Var<'_, f64>) -> String {
@@ -114,14 +117,9 @@ pub fn trace(
     values: &[(String, f64)],
     lr: f64,
 ) -> Result<TraceReport, TraceError> {
-    let loss = loss
-        .map(str::to_string)
-        .unwrap_or_else(|| system.output().to_string());
     // A cycle first: with one, no name is an input and any other message would mislead.
     system.order().map_err(TraceError::System)?;
-    if system.get(&loss).is_none() {
-        return Err(TraceError::Usage(format!("'{loss}' is not defined")));
-    }
+    let loss = system.output_or(loss)?;
     let inputs = system.inputs();
     for p in params {
         if !inputs.contains(p) {
@@ -330,15 +328,14 @@ impl TraceReport {
         let (loss, _) = &self.loss;
         for p in &self.params {
             s.push_str(&format!(
-                "\nd{loss}/d{} ({}{} path{}):\n",
+                "\nd{loss}/d{} ({}{}):\n",
                 p.name,
                 if p.path_count == usize::MAX {
                     "at least "
                 } else {
                     ""
                 },
-                p.path_count,
-                if p.path_count == 1 { "" } else { "s" }
+                plural(p.path_count, "path")
             ));
             for path in &p.paths {
                 let names: Vec<String> = path
@@ -360,9 +357,13 @@ impl TraceReport {
             }
             if p.path_count > p.paths.len() {
                 s.push_str(&format!(
-                    "  ... and {}{} more paths (listing stops at {MAX_PATHS} paths or {MAX_LISTED_STEPS} steps)\n",
-                    if p.path_count == usize::MAX { "at least " } else { "" },
-                    p.path_count - p.paths.len()
+                    "  ... and {}{} (listing stops at {MAX_PATHS} paths or {MAX_LISTED_STEPS} steps)\n",
+                    if p.path_count == usize::MAX {
+                        "at least "
+                    } else {
+                        ""
+                    },
+                    plural(p.path_count - p.paths.len(), "more path")
                 ));
             }
             // Equal infinities agree too (2^10000 paths of product 1 overflow both sums).

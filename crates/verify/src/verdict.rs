@@ -42,6 +42,22 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// A count with its noun, singular for one: `1 point`, `2 points`, `0 points`.
+///
+/// ```
+/// use chainrule::verify::verdict::plural;
+/// assert_eq!(plural(1, "point"), "1 point");
+/// assert_eq!(plural(19, "point"), "19 points");
+/// assert_eq!(plural(0, "path"), "0 paths");
+/// ```
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// A number as the note prints it: its value and how many decimals it shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Printed {

@@ -5,7 +5,7 @@ use rand::{RngExt, SeedableRng};
 use verify::check::{
     check, default_points, format_polynomial, CheckError, CheckOptions, ClaimReport, Polynomial, MAX_DEGREE,
 };
-use verify::System;
+use verify::{OutputError, System};
 
 type Point = Vec<(String, f64)>;
 /// A function of a point, in plain Rust.
@@ -53,7 +53,8 @@ fn assert_consistent(
 ) {
     let defined: Vec<&Point> = points.iter().filter(|p| truth(p).is_finite()).collect();
     assert_eq!(report.checked, defined.len(), "{report:?}");
-    assert_eq!(report.skipped, points.len() - defined.len(), "{report:?}");
+    let undefined: Vec<Point> = points.iter().filter(|p| !truth(p).is_finite()).cloned().collect();
+    assert_eq!(report.undefined, undefined, "{report:?}");
     let first_wrong = defined.iter().find(|p| !close(claim(p), truth(p)));
     assert_eq!(report.agrees(), first_wrong.is_none(), "{report:?}");
     match (first_wrong, &report.counterexample) {
@@ -167,12 +168,57 @@ fn extra_points_are_checked_too() {
 }
 
 #[test]
-fn points_outside_the_domain_are_skipped() {
+fn points_outside_the_domain_are_undefined() {
     let points = default_points(&["x".to_string()]);
     let truth = |p: &Point| 1.0 / (2.0 * value(p, "x").sqrt());
     let r = run("f = sqrt(x)", &["x"], &["0.5/sqrt(x)"], CheckOptions::default()).remove(0);
     assert_consistent(&r, &points, &truth, &truth);
-    assert!(r.skipped > 0 && r.checked > 0);
+    // x <= 0: -3 ... -0.25 and 0 (where the derivative is infinite).
+    assert_eq!((r.checked, r.undefined.len()), (10, 9));
+    let text = r.to_text();
+    assert!(
+        text.contains("  agrees at 10 points\n  undefined at x = -3; x = -2.37; x = -2; x = -1.5; x = -1; x = -0.73; x = -0.5; x = -0.25; and 1 more point (9 points: the engine's value or derivative is not finite there)\n"),
+        "{text}"
+    );
+    assert_eq!(r.to_json()["undefined"][8], serde_json::json!({"x": 0.0}));
+}
+
+#[test]
+fn a_claim_never_agrees_where_both_are_nan() {
+    // d/dx (x ln x - x) = ln x: NaN for x < 0 in the claim and the engine alike. Those points
+    // are undefined, not agreeing: only the 9 positive points are compared.
+    let r = run("f = x*ln(x) - x", &["x"], &["ln(x)"], CheckOptions::default()).remove(0);
+    assert!(r.agrees());
+    assert_eq!((r.checked, r.undefined.len()), (10, 9));
+    assert!(r.undefined.iter().all(|p| p[0].1 <= 0.0), "{:?}", r.undefined);
+    // y = ln(x): the derivative 1/x is finite at x < 0 but the value is not: undefined too.
+    let r = run("y = ln(x)", &["x"], &["1/x"], CheckOptions::default()).remove(0);
+    assert_eq!((r.checked, r.undefined.len()), (10, 9));
+    // Defined nowhere: never "agrees", whatever the claim.
+    for claim in ["0", "1/x", "ln(x)"] {
+        let r = run("y = ln(-x^2 - 1)", &["x"], &[claim], CheckOptions::default()).remove(0);
+        assert!(!r.agrees(), "{claim}");
+        assert_eq!((r.checked, r.undefined.len()), (0, 19));
+        let text = r.to_text();
+        assert!(
+            text.contains("no point where the derivative is defined was found"),
+            "{text}"
+        );
+        assert!(text.contains("and 11 more points (19 points:"), "{text}");
+    }
+    // One undefined point is "1 point", one agreeing point "1 point".
+    let opts = CheckOptions {
+        at: vec![vec![("x".to_string(), 4.0)]],
+        ..CheckOptions::default()
+    };
+    let r = run(
+        "y = sqrt(x - 3.5) + ln(x - 3.5)",
+        &["x"],
+        &["0.5/sqrt(x - 3.5) + 1/(x - 3.5)"],
+        opts,
+    )
+    .remove(0);
+    assert!(r.to_text().contains("  agrees at 1 point\n"), "{}", r.to_text());
 }
 
 #[test]
@@ -624,14 +670,16 @@ fn usage_errors() {
         }
     )
     .contains("--order"));
-    assert!(usage(
-        &["1"],
-        CheckOptions {
-            of: Some("nope".into()),
-            ..opts(&["x"])
+    let options = CheckOptions {
+        of: Some("nope".into()),
+        ..opts(&["x"])
+    };
+    match check(&s, &["1".to_string()], &options) {
+        Err(e @ CheckError::Output(OutputError::Undefined(_))) => {
+            assert!(e.to_string().contains("'nope' is not defined"), "{e}")
         }
-    )
-    .contains("'nope' is not defined"));
+        other => panic!("{other:?}"),
+    }
     // A system without inputs has nothing to differentiate.
     let constant = sys("z = 2");
     match check(&constant, &["0".to_string()], &opts(&["x"])) {
@@ -695,4 +743,40 @@ fn unknown_functions_wrong_argument_counts_and_huge_numbers() {
     assert!(System::parse("z = 1.7976931348623157e308*x").is_ok());
     // An error in the definitions stops check before any claim is looked at.
     assert!(system_error("z = a; a = z").message.contains("cycle"));
+}
+
+#[test]
+fn several_outputs_are_an_error_naming_them() {
+    // `q` is a leftover helper: checking dq/dx silently would be a wrong answer.
+    let s = sys("q = 7; z = x^2; w = z + 1; r = x");
+    let expected = OutputError::Ambiguous(vec!["q".into(), "w".into(), "r".into()]);
+    assert_eq!(s.output(), Err(expected.clone()));
+    let message = expected.to_string();
+    assert_eq!(
+        message,
+        "several definitions are used by no other: q, w, r; name the one to use with --of (e.g. --of r)"
+    );
+    match check(&s, &["2*x".to_string()], &opts(&["x"])) {
+        Err(CheckError::Output(e)) => assert_eq!(e, expected),
+        other => panic!("{other:?}"),
+    }
+    let point = [("x".to_string(), 3.0)];
+    match verify::graph::dot(&s, None, &point) {
+        Err(CheckError::Output(e)) => assert_eq!(e, expected),
+        other => panic!("{other:?}"),
+    }
+    match verify::trace::trace(&s, None, &["x".to_string()], &point, 0.1) {
+        Err(verify::trace::TraceError::Output(e)) => assert_eq!(e, expected),
+        other => panic!("{other:?}"),
+    }
+    // Naming one resolves it: dw/dx = 2x = 6 at x = 3.
+    let options = CheckOptions {
+        of: Some("w".into()),
+        at: vec![point.to_vec()],
+        ..opts(&["x"])
+    };
+    assert!(check(&s, &["2*x".to_string()], &options).unwrap()[0].agrees());
+    assert_eq!(verify::check::derivative_at(&s, "w", "x", 1, &point), Ok(6.0));
+    // A cycle has no output at all (and check reports the cycle itself first).
+    assert_eq!(sys("a = b; b = a").output(), Err(OutputError::NoOutput));
 }

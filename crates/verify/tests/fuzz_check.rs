@@ -319,7 +319,7 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
     };
     COUNTS.with(|c| c.set((c.get().0 + 1, c.get().1)));
     let inputs = system.inputs();
-    let output = system.output().to_string();
+    let output = system.output().map(str::to_string);
     if system.order().is_err() {
         // A cycle or an undefined name: check must say so too.
         let opts = CheckOptions {
@@ -396,7 +396,9 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
                 prop_assert!(text.contains(&r.derivative));
                 let json = r.to_json();
                 prop_assert!(serde_json::to_string(&json).is_ok());
-                prop_assert!(r.checked + r.skipped > 0 || (r.checked == 0 && r.counterexample.is_none()));
+                // Every point is either compared or undefined, and agreement needs one compared.
+                prop_assert!(r.checked + r.undefined.len() > 0);
+                prop_assert!(!r.agrees() || r.checked > 0);
             }
         }
         Err(CheckError::System(e)) => check_error(&e, src)?,
@@ -405,6 +407,11 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
             check_error(&e, &claim)?;
         }
         Err(CheckError::Usage(m)) => prop_assert!(!m.is_empty()),
+        // Only when no single output can be chosen, or --of names nothing defined.
+        Err(CheckError::Output(e)) => match &of {
+            None => prop_assert_eq!(Err(e), output.clone()),
+            Some(n) => prop_assert_eq!(e, verify::OutputError::Undefined(n.clone())),
+        },
         Err(CheckError::TooLarge(e)) => {
             prop_assert_eq!(e.order, o.order);
             prop_assert!(e.nodes * verify::check::GRAPH_GROWTH > verify::check::MAX_GRAPH_NODES);
@@ -415,7 +422,9 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
     if let Ok(dot) = verify::graph::dot(&system, of.as_deref(), &point) {
         prop_assert!(dot.starts_with("digraph"), "{}", dot);
     }
-    let _ = output;
+    if of.is_none() && output.is_err() {
+        prop_assert!(verify::graph::dot(&system, None, &point).is_err());
+    }
     Ok(())
 }
 

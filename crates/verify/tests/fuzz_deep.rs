@@ -243,7 +243,9 @@ fn fuzz_long_chains() {
             prop_assert_eq!(path.steps.last().map(|s| s.to.as_str()), Some("x"));
         }
         if n <= 100 {
+            // Several values may be unused by the others: name the output, as trace does.
             let options = CheckOptions {
+                of: Some(last.clone()),
                 wrt: vec!["x".into()],
                 ..CheckOptions::default()
             };

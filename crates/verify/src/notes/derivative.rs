@@ -52,7 +52,7 @@ pub(crate) fn check_claim(system_src: &str, wrt: &str, claim: &str) -> Facts {
 
 /// `claim - engine` as a polynomial in `wrt`, recovered exactly, if it is one.
 fn claim_minus_engine(system: &System, system_src: &str, wrt: &str, claim: &str) -> Option<String> {
-    let of = system.output().to_string();
+    let of = system.output().ok()?.to_string();
     let s = System::parse(&format!("{system_src}; diff_claim = {claim}")).ok()?;
     let d = |x: f64| {
         let engine = derivative_at(&s, &of, wrt, 1, &[(wrt.into(), x)]).ok()?;
