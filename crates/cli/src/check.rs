@@ -22,6 +22,8 @@ pub struct Args {
     #[arg(long, value_parser = args::names)]
     pub wrt: Vec<Vec<String>>,
     /// The claimed derivative; may use the intermediate names. Repeat for several --wrt.
+    /// Without any, check derives: the chain rule written out and the simplified derivative,
+    /// verified by the engine.
     #[arg(long, allow_hyphen_values = true)]
     pub claim: Vec<String>,
     /// The order of the derivative (1 to 10).
@@ -64,19 +66,10 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         rtol: a.rtol,
         atol: a.atol,
     };
-    let reports = match check(&system, &a.claim, &options) {
-        Ok(r) => r,
-        Err(CheckError::System(e)) => {
-            eprintln!("{}", e.render(&a.system));
-            return Err(Reported(2).into());
-        }
-        Err(CheckError::Claim(src, e)) => {
-            eprintln!("{}", e.render(&src));
-            return Err(Reported(2).into());
-        }
-        Err(CheckError::Usage(m)) => return Err(crate::usage(m)),
-        Err(e @ (CheckError::TooLarge(_) | CheckError::Output(_))) => return Err(crate::usage(e)),
-    };
+    if a.claim.is_empty() {
+        return crate::derive::run(&system, &options, a.format, &a.system);
+    }
+    let reports = check(&system, &a.claim, &options).map_err(|e| failed(e, &a.system))?;
     match a.format {
         Format::Text => {
             for r in &reports {
@@ -96,5 +89,22 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         Ok(())
     } else {
         Err(Reported(1).into())
+    }
+}
+
+/// A check that could not run, reported: syntax errors with a caret under the column (in the
+/// definitions `src` or in a claim), the rest as usage errors (exit code 2).
+pub fn failed(e: CheckError, src: &str) -> anyhow::Error {
+    match e {
+        CheckError::System(e) => {
+            eprintln!("{}", e.render(src));
+            Reported(2).into()
+        }
+        CheckError::Claim(claim, e) => {
+            eprintln!("{}", e.render(&claim));
+            Reported(2).into()
+        }
+        CheckError::Usage(m) => crate::usage(m),
+        e @ (CheckError::TooLarge(_) | CheckError::Output(_)) => crate::usage(e),
     }
 }

@@ -4,7 +4,8 @@
 //!   writing a learning curve (CSV and SVG) and a safetensors checkpoint.
 //! - `chainrule eval --model FILE`: rebuilds the MLP from a checkpoint and reports its test
 //!   accuracy and confusion matrix.
-//! - `chainrule check`: compares a hand-derived derivative with the engine's.
+//! - `chainrule check`: compares a hand-derived derivative with the engine's, or without a
+//!   claim derives it symbolically, chain rule written out.
 //! - `chainrule notes`: checks every worked example of the study note.
 //! - `chainrule trace`: backprop with every path and local derivative shown.
 //! - `chainrule graph`: an expression's graph as DOT or SVG, with values and gradients.
@@ -18,6 +19,7 @@ mod args;
 mod check;
 mod confusion;
 mod data;
+mod derive;
 mod eval;
 mod graph;
 mod memory;

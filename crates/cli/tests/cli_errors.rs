@@ -419,7 +419,11 @@ fn out_of_range_numbers_are_usage_errors() {
             &["check", "y = x", "--wrt", "z", "--claim", "1"],
             "'z' is not an input",
         ),
-        (&["check", "y = x", "--wrt", "x"], "need as many --claim, got 0"),
+        // (With no --claim at all, check derives: tests/derive_cli.rs.)
+        (
+            &["check", "y = x + z", "--wrt", "x,z", "--claim", "1"],
+            "need as many --claim, got 1",
+        ),
         (
             &["check", "y = x", "--wrt", "x", "--claim", "1", "--claim", "2"],
             "need as many --claim, got 2",

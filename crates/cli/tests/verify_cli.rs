@@ -244,7 +244,8 @@ fn errors_point_at_the_column_and_exit_2() {
     for args in [
         vec!["check", "z = y; y = z", "--wrt", "x", "--claim", "1"],
         vec!["check", "z = x", "--wrt", "q", "--claim", "1"],
-        vec!["check", "z = x", "--wrt", "x"],
+        // (Without --claim, check derives: its usage errors exit with 2 too.)
+        vec!["check", "z = x", "--wrt", "x", "--of", "q"],
         vec!["trace", "z = x^2", "--wrt", "x"],
         vec!["graph", "y = 2*x"],
         vec!["trace", "--layers", "2,0,1"],

@@ -205,15 +205,16 @@ pub struct GraphTooLarge {
     pub nodes: usize,
 }
 
-/// Differentiates `d` with respect to `x` `order` times on `tape`, refusing an order that
-/// could take the graph past [`MAX_GRAPH_NODES`].
+/// Differentiates `d` with respect to each of `xs` in turn (`[x, x]`: the second derivative in
+/// x; `[x, y]`: a mixed partial) on `tape`, refusing a step that could take the graph past
+/// [`MAX_GRAPH_NODES`]. `order` is the order asked for, for the error.
 fn nth_derivative<'t>(
     tape: &'t Tape<f64>,
     mut d: Var<'t, f64>,
-    x: Var<'t, f64>,
+    xs: &[Var<'t, f64>],
     order: usize,
 ) -> Result<Var<'t, f64>, GraphTooLarge> {
-    for reached in 0..order {
+    for (reached, x) in xs.iter().enumerate() {
         if tape.len().saturating_mul(GRAPH_GROWTH) > MAX_GRAPH_NODES {
             return Err(GraphTooLarge {
                 order,
@@ -221,7 +222,7 @@ fn nth_derivative<'t>(
                 nodes: tape.len(),
             });
         }
-        d = grad(d, &[x]).expect("scalar values on one tape")[0];
+        d = grad(d, &[*x]).expect("scalar values on one tape")[0];
     }
     Ok(d)
 }
@@ -235,6 +236,21 @@ fn engine_at(
     order: usize,
     point: &[(String, f64)],
 ) -> Result<(f64, f64), CheckError> {
+    let (value, derivative, _) = partial_at(system, of, &vec![wrt.to_string(); order], point, false)?;
+    Ok((value, derivative))
+}
+
+/// The engine's value of `of` and its partial derivative with respect to each of `wrt` in
+/// turn, at `point`; with `scale`, also the sum of the finite magnitudes of the values it was computed from
+/// (its rounding error grows with them, not with the result: reverse mode adds cotangents
+/// that cancel).
+pub(crate) fn partial_at(
+    system: &System,
+    of: &str,
+    wrt: &[String],
+    point: &[(String, f64)],
+    scale: bool,
+) -> Result<(f64, f64, f64), CheckError> {
     let tape = Tape::<f64>::new();
     let inputs: HashMap<String, Var<'_, f64>> = point
         .iter()
@@ -245,10 +261,32 @@ fn engine_at(
     let d = *env
         .get(of)
         .ok_or_else(|| system_error(format!("'{of}' is not defined")))?;
-    let x = *inputs
-        .get(wrt)
-        .ok_or_else(|| system_error(format!("no value for '{wrt}' in the point")))?;
-    Ok((d.item(), nth_derivative(&tape, d, x, order)?.item()))
+    let xs = wrt
+        .iter()
+        .map(|w| {
+            inputs
+                .get(w)
+                .copied()
+                .ok_or_else(|| system_error(format!("no value for '{w}' in the point")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let value = d.item();
+    let d = nth_derivative(&tape, d, &xs, wrt.len())?;
+    let mut total = 0.0f64;
+    if scale {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![d];
+        while let Some(v) = stack.pop() {
+            if seen.insert(v.index()) {
+                let x = v.item().abs();
+                if x.is_finite() {
+                    total += x;
+                }
+                stack.extend(v.inputs());
+            }
+        }
+    }
+    Ok((value, d.item(), total))
 }
 
 /// The engine's derivative of `of` with respect to `wrt`, `order` times, at `point`. A graph
@@ -323,7 +361,7 @@ pub fn default_points(inputs: &[String]) -> Vec<Vec<(String, f64)>> {
         .collect()
 }
 
-fn name_derivative(of: &str, wrt: &str, order: usize) -> String {
+pub(crate) fn name_derivative(of: &str, wrt: &str, order: usize) -> String {
     if order == 1 {
         format!("d{of}/d{wrt}")
     } else {
@@ -331,13 +369,19 @@ fn name_derivative(of: &str, wrt: &str, order: usize) -> String {
     }
 }
 
-/// Checks one claim per variable in `options.wrt`. Claims may use the system's intermediate
-/// names. Errors (with a column into the claim or the system) for anything undefined.
-pub fn check(
-    system: &System,
-    claims: &[String],
-    options: &CheckOptions,
-) -> Result<Vec<ClaimReport>, CheckError> {
+/// What a check or a derivation works on, once the options are validated against the system.
+pub(crate) struct Prepared {
+    /// The name differentiated.
+    pub(crate) of: String,
+    /// The system's inputs.
+    pub(crate) inputs: Vec<String>,
+    /// The points: the defaults, then every `--at`.
+    pub(crate) points: Vec<Vec<(String, f64)>>,
+}
+
+/// Validates `options` against `system` (a cycle first, then `of`, `wrt`, the order and every
+/// `--at` point) and lists the points to compare at.
+pub(crate) fn prepare(system: &System, options: &CheckOptions) -> Result<Prepared, CheckError> {
     // A cycle first: with one, no name is an input and any other message would mislead.
     system.order().map_err(CheckError::System)?;
     let inputs = system.inputs();
@@ -358,13 +402,6 @@ pub fn check(
                 }
             )));
         }
-    }
-    if claims.len() != options.wrt.len() {
-        return Err(CheckError::Usage(format!(
-            "{} variable(s) in --wrt need as many --claim, got {}",
-            options.wrt.len(),
-            claims.len()
-        )));
     }
     if options.order == 0 {
         return Err(CheckError::Usage("--order must be at least 1".into()));
@@ -392,6 +429,24 @@ pub fn check(
             }
         }
         points.push(p.clone());
+    }
+    Ok(Prepared { of, inputs, points })
+}
+
+/// Checks one claim per variable in `options.wrt`. Claims may use the system's intermediate
+/// names. Errors (with a column into the claim or the system) for anything undefined.
+pub fn check(
+    system: &System,
+    claims: &[String],
+    options: &CheckOptions,
+) -> Result<Vec<ClaimReport>, CheckError> {
+    let Prepared { of, inputs, points } = prepare(system, options)?;
+    if claims.len() != options.wrt.len() {
+        return Err(CheckError::Usage(format!(
+            "{} variable(s) in --wrt need as many --claim, got {}",
+            options.wrt.len(),
+            claims.len()
+        )));
     }
 
     let mut reports = Vec::new();

@@ -56,7 +56,7 @@ impl BinOp {
 }
 
 /// A built-in function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Func {
     /// `exp(x)`
     Exp,
@@ -83,6 +83,27 @@ pub enum Func {
 }
 
 impl Func {
+    /// Every function of the language.
+    ///
+    /// ```
+    /// use chainrule::verify::expr::Func;
+    /// assert_eq!(Func::ALL.len(), 11);
+    /// assert!(Func::ALL.iter().all(|f| Func::from_name(f.name()) == Some(*f)));
+    /// ```
+    pub const ALL: [Func; 11] = [
+        Func::Exp,
+        Func::Ln,
+        Func::Sqrt,
+        Func::Abs,
+        Func::Sin,
+        Func::Cos,
+        Func::Tanh,
+        Func::Sigmoid,
+        Func::Relu,
+        Func::LeakyRelu,
+        Func::Softplus,
+    ];
+
     /// The function called `name`, if any.
     pub fn from_name(name: &str) -> Option<Func> {
         Some(match name {
@@ -192,13 +213,18 @@ fn fmt_num(v: f64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     } else if v.is_infinite() {
         write!(f, "{}(1/0)", if v < 0.0 { "-" } else { "" })
     } else {
-        // Shortest round-trip forms; an exponent (1e-7) only for very small or large values.
-        let a = v.abs();
-        if a == 0.0 || (1e-5..1e16).contains(&a) {
-            write!(f, "{v}")
-        } else {
-            write!(f, "{v:?}")
-        }
+        write!(f, "{}", finite_number(v))
+    }
+}
+
+/// A finite number in its shortest round-trip form; an exponent (1e-7) only for very small or
+/// large values.
+pub(crate) fn finite_number(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || (1e-5..1e16).contains(&a) {
+        format!("{v}")
+    } else {
+        format!("{v:?}")
     }
 }
 

@@ -53,6 +53,21 @@
 //! assert_eq!(derivative_at(&s, "s", "z", 1, &point), Ok(0.25)); // s (1 - s)
 //! assert_eq!(derivative_at(&s, "s", "z", 2, &point), Ok(0.0)); // s (1 - s)(1 - 2s)
 //! ```
+//!
+//! ## Deriving, shown and verified
+//!
+//! [`symbolic::derive`] writes the chain rule out for a system of definitions and simplifies
+//! the derivative, each result confirmed by the engine at the check points before it is
+//! returned.
+//!
+//! ```
+//! use chainrule::verify::{check::CheckOptions, symbolic::derive, System};
+//!
+//! let s = System::parse("s = sigmoid(z)").unwrap();
+//! let opts = CheckOptions { wrt: vec!["z".into()], ..Default::default() };
+//! let d = &derive(&s, &opts).unwrap()[0];
+//! assert_eq!((d.in_names.as_str(), d.expression.as_str()), ("s*(1 - s)", "sigmoid(z)*(1 - sigmoid(z))"));
+//! ```
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -62,6 +77,7 @@ pub mod graph;
 mod layout;
 pub mod notes;
 mod poly;
+pub mod symbolic;
 mod system;
 pub mod trace;
 pub mod verdict;
