@@ -67,4 +67,3 @@ pub mod trace;
 pub mod verdict;
 
 pub use system::{eval, Definition, OutputError, System};
-
