@@ -83,4 +83,3 @@ pub mod trace;
 pub mod verdict;
 
 pub use system::{eval, Definition, OutputError, System};
-
