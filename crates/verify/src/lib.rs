@@ -56,7 +56,7 @@
 //!
 //! ## Deriving, shown and verified
 //!
-//! [`symbolic::derive`] writes the chain rule out for a system of definitions and simplifies
+//! [`symbolic::derive()`] writes the chain rule out for a system of definitions and simplifies
 //! the derivative, each result confirmed by the engine at the check points before it is
 //! returned.
 //!

@@ -5,7 +5,7 @@
 //! factors dropped, like terms and like factors collected, polynomials multiplied out. The
 //! chain rule is written out path by path with each local derivative, and the derivative is
 //! given in the inputs and in the intermediate names. Every result is compared with the
-//! engine before it is returned ([`derive`]): a symbolic result the engine does not confirm
+//! engine before it is returned ([`derive()`]): a symbolic result the engine does not confirm
 //! is an error ([`DeriveError::Disagrees`]), never an answer.
 //!
 //! ```

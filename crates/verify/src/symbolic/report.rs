@@ -1,4 +1,4 @@
-//! [`derive`]: a system's derivatives, written out, simplified and verified by the engine at
+//! [`derive()`]: a system's derivatives, written out, simplified and verified by the engine at
 //! the check's points before they are returned; the report as text and JSON.
 
 use super::chain::{Chain, Model};
