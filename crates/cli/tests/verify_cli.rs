@@ -495,7 +495,9 @@ fn check_exits_0_when_every_claim_holds_1_when_one_does_not_2_for_input_errors()
         (&["check", "y = x^2", "--wrt", "x", "--claim", "2*x +"], 2),
         (&["check", "y = x^2 +", "--wrt", "x", "--claim", "2*x"], 2),
         (&["check", "y = x^2", "--wrt", "z", "--claim", "2*x"], 2),
-        (&["check", "y = x^2", "--wrt", "x"], 2),
+        // Without --claim, check derives (exit 0); several outputs without --of are a usage error.
+        (&["check", "y = x^2", "--wrt", "x"], 0),
+        (&["check", "q = 7; y = x^2", "--wrt", "x"], 2),
     ];
     for (args, code) in cases {
         let out = run(args);
