@@ -372,37 +372,56 @@ impl<T: Float> Callback<T> for Progress<'_> {
     }
 
     fn on_epoch(&mut self, m: &EpochMetrics, _: &ParamStore<T>) -> ControlFlow<()> {
+        let w = self.epochs.to_string().len();
+        let scores = match (m.train_r2, m.test_r2) {
+            (None, None) => format!(
+                "acc {:6.2}%  test loss {:.4}  acc {:6.2}%",
+                100.0 * m.train_accuracy.unwrap_or(f64::NAN),
+                m.test_loss.unwrap_or(f64::NAN),
+                100.0 * m.test_accuracy.unwrap_or(f64::NAN)
+            ),
+            (train, test) => format!(
+                "R² {:7.4}  test loss {:.4}  R² {:7.4}",
+                train.unwrap_or(f64::NAN),
+                m.test_loss.unwrap_or(f64::NAN),
+                test.unwrap_or(f64::NAN)
+            ),
+        };
         self.bar.suspend(|| {
             outln!(
-                "epoch {:>w$}/{}  train loss {:.4}  acc {:6.2}%  test loss {:.4}  acc {:6.2}%  lr {}  {:.0} ms",
+                "epoch {:>w$}/{}  train loss {:.4}  {scores}  lr {}  {:.0} ms",
                 m.epoch,
                 self.epochs,
                 m.train_loss,
-                100.0 * m.train_accuracy,
-                m.test_loss.unwrap_or(f64::NAN),
-                100.0 * m.test_accuracy.unwrap_or(f64::NAN),
                 short(m.lr),
                 1e3 * m.seconds,
-                w = self.epochs.to_string().len()
             )
         });
         ControlFlow::Continue(())
     }
 }
 
-/// The learning curve as CSV, one row per epoch.
+/// The learning curve as CSV, one row per epoch: accuracy columns for classification, R²
+/// columns for regression.
 pub fn curve_csv(history: &[EpochMetrics]) -> String {
-    let mut s = String::from("epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds\n");
+    let regression = history.iter().any(|m| m.train_r2.is_some());
+    let score = if regression { "r2" } else { "accuracy" };
+    let mut s = format!("epoch,train_loss,train_{score},test_loss,test_{score},lr,seconds\n");
     let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
     for m in history {
+        let (train, test) = if regression {
+            (m.train_r2, m.test_r2)
+        } else {
+            (m.train_accuracy, m.test_accuracy)
+        };
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{}",
             m.epoch,
             m.train_loss,
-            m.train_accuracy,
+            opt(train),
             opt(m.test_loss),
-            opt(m.test_accuracy),
+            opt(test),
             m.lr,
             m.seconds
         );

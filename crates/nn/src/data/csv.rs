@@ -76,7 +76,7 @@ pub enum Target {
 /// can carry them. Kept apart from [`Dataset`] so that the IDX/classification API is unchanged:
 /// [`Table::to_dataset`] gives a classification table as a `Dataset`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Table<T: Float = f32> {
+pub struct Table<T: Float = f64> {
     /// Features `[rows, feature_names.len()]`, in the header's order.
     pub x: Tensor<T>,
     /// The feature columns' names.
@@ -452,15 +452,30 @@ impl<T: Float> Table<T> {
         (self.select(&train), self.select(&test))
     }
 
-    /// A classification table as a [`Dataset`] (`None` for a regression table).
-    pub fn to_dataset(&self) -> Option<Dataset<T>> {
+    /// The table as a [`Dataset`]: classes, or one regression output per row.
+    ///
+    /// ```
+    /// use chainrule::nn::data::{CsvOptions, Table};
+    /// let t = Table::<f64>::from_reader("x,y\n1,0.5\n2,1.5\n".as_bytes(), "t", &CsvOptions::new("y")).unwrap();
+    /// assert_eq!(t.to_dataset().values.unwrap().as_slice(), &[0.5, 1.5]);
+    /// ```
+    pub fn to_dataset(&self) -> Dataset<T> {
         match &self.target {
-            Target::Classes { labels, names } => Some(Dataset {
+            Target::Classes { labels, names } => Dataset {
                 x: self.x.clone(),
                 labels: labels.clone(),
                 classes: names.len(),
-            }),
-            Target::Values(_) => None,
+                values: None,
+            },
+            Target::Values(v) => Dataset {
+                x: self.x.clone(),
+                labels: Vec::new(),
+                classes: 0,
+                values: Some(
+                    Tensor::from_vec(v.iter().map(|&y| T::from_f64(y)).collect(), &[v.len(), 1])
+                        .expect("one value per row"),
+                ),
+            },
         }
     }
 }

@@ -108,7 +108,7 @@ impl<T: Float, F: FnMut(&EpochMetrics) -> bool> Callback<T> for StopWhen<F> {
 /// `restore_best_weights`: training stops after `patience` epochs in a row without an
 /// improvement of more than `min_delta`.
 #[derive(Clone, Debug)]
-pub struct EarlyStopping<T: Float = f32> {
+pub struct EarlyStopping<T: Float = f64> {
     /// Epochs without improvement before stopping (at least 1).
     pub patience: usize,
     /// The smallest decrease of the loss that counts as an improvement.

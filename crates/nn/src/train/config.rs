@@ -39,8 +39,8 @@ pub enum TrainError {
     /// A batch size of 0.
     #[error("the batch size must be at least 1")]
     BatchSize,
-    /// The loss could not be formed: a label outside the model's outputs, or logits that are
-    /// not `[batch, classes]`.
+    /// The loss could not be formed: a label outside the model's outputs, logits that are
+    /// not `[batch, classes]`, or regression outputs not of the targets' shape.
     #[error("{at}: {source}")]
     Loss {
         /// Where (`epoch 2, batch 7` or `evaluation, batch 0`).
@@ -101,12 +101,16 @@ pub struct EpochMetrics {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches (weighted by batch size).
     pub train_loss: f64,
-    /// Training accuracy over the epoch's batches (computed during training).
-    pub train_accuracy: f64,
+    /// Classification: training accuracy over the epoch's batches (computed during training).
+    pub train_accuracy: Option<f64>,
+    /// Regression: R² over the epoch's batches (computed during training).
+    pub train_r2: Option<f64>,
     /// Loss on the evaluation set, if one was given.
     pub test_loss: Option<f64>,
-    /// Accuracy on the evaluation set, if one was given.
+    /// Classification: accuracy on the evaluation set, if one was given.
     pub test_accuracy: Option<f64>,
+    /// Regression: R² on the evaluation set, if one was given.
+    pub test_r2: Option<f64>,
     /// The learning rate used in this epoch.
     pub lr: f64,
     /// Wall time of the epoch's training, in seconds.

@@ -1,18 +1,18 @@
 //! The training loop: epochs of shuffled mini-batches, one optimiser step per batch.
 
+use super::scores::{batch_loss, Tally};
 use super::{
-    argmax_rows, on_batch, try_evaluate, AnomalyError, BatchInfo, Callback, EpochMetrics, TrainConfig,
-    TrainError,
+    on_batch, try_evaluate, AnomalyError, BatchInfo, Callback, EpochMetrics, TrainConfig, TrainError,
 };
 use crate::data::Dataset;
-use crate::loss::cross_entropy;
 use crate::module::Module;
 use crate::optim::Optimizer;
 use crate::param::ParamStore;
 use autograd::{Float, Tape};
 use std::time::Instant;
 
-/// Trains a classifier with softmax cross-entropy on `train`, evaluating on `test` after each
+/// Trains a model on `train` (a classifier with softmax cross-entropy from its logits, or a
+/// regressor with the mean squared error, as [`Dataset::is_regression`] says), evaluating on `test` after each
 /// epoch if given. Calls `on_batch` after every step. The tape is reset between steps, so
 /// memory does not grow. The same as [`fit_with`] with the callback [`on_batch`]`(on_batch)`.
 ///
@@ -39,13 +39,14 @@ pub fn fit<T: Float, M: Module<T>, O: Optimizer<T>>(
     )
 }
 
-/// Trains a classifier with softmax cross-entropy on `train`, evaluating on `test` after each
+/// Trains a model on `train` (a classifier with softmax cross-entropy from its logits, or a
+/// regressor with the mean squared error, as [`Dataset::is_regression`] says), evaluating on `test` after each
 /// epoch if given, as [`fit`], reporting to `callback` after every step and every epoch. Stops
 /// early when the callback's [`Callback::on_epoch`] returns [`ControlFlow::Break`](std::ops::ControlFlow::Break); the
 /// history then ends with that epoch. The optimiser's learning rate is restored to its initial
 /// value on return.
 ///
-/// One step is: reset the tape, bind the parameters, `forward`, `cross_entropy`, `backward`,
+/// One step is: reset the tape, bind the parameters, `forward`, `cross_entropy` (or `mse`), `backward`,
 /// read the parameters' gradients, clip them if configured, `opt.step`.
 ///
 /// # Panics
@@ -110,16 +111,17 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
         let lr = config.schedule.lr(base_lr, epoch);
         opt.set_lr(lr);
         let start = Instant::now();
-        let (mut loss_sum, mut seen, mut correct) = (0.0, 0usize, 0usize);
+        let (mut loss_sum, mut seen) = (0.0, 0usize);
+        let mut tally = Tally::new(train, false);
         let order = Some(config.seed.wrapping_add(epoch as u64));
         for (b, batch) in train.batches(config.batch_size, order).enumerate() {
             tape.reset();
             let step = {
                 let bound = params.bind(&tape);
                 let logits = model.forward(&bound, tape.constant_from(&batch.x));
-                cross_entropy(logits, &batch.labels).map(|loss| {
+                batch_loss(logits, &batch).map(|loss| {
                     let g = loss.backward();
-                    (loss.item().as_f64(), bound.grads(g), argmax_rows(&logits.value()))
+                    (loss.item().as_f64(), bound.grads(g), logits.value())
                 })
             };
             let (loss, mut grads, pred) = match step {
@@ -152,7 +154,7 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
             }
             loss_sum += loss * batch.len() as f64;
             seen += batch.len();
-            correct += pred.iter().zip(&batch.labels).filter(|(p, t)| p == t).count();
+            tally.add(&batch, &pred);
             let running_loss = loss_sum / seen as f64;
             callback.on_batch(&BatchInfo {
                 epoch,
@@ -167,9 +169,11 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
         history.push(EpochMetrics {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
+            train_accuracy: tally.accuracy(),
+            train_r2: tally.r2(),
             test_loss: eval.as_ref().map(|e| e.loss),
-            test_accuracy: eval.as_ref().map(|e| e.accuracy),
+            test_accuracy: eval.as_ref().and_then(|e| e.accuracy),
+            test_r2: eval.as_ref().and_then(|e| e.r2),
             lr,
             seconds,
         });

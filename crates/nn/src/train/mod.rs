@@ -1,6 +1,7 @@
-//! A small training loop for classifiers: epochs of shuffled mini-batches, softmax
-//! cross-entropy from logits, an optimiser, a schedule, metrics, and callbacks after every
-//! batch and every epoch (logging, early stopping). Deterministic under a seed.
+//! A small training loop for classifiers and regressors: epochs of shuffled mini-batches,
+//! softmax cross-entropy from logits (classes) or the mean squared error (values), an
+//! optimiser, a schedule, metrics, and callbacks after every batch and every epoch (logging,
+//! early stopping). Deterministic under a seed. [`predict`] gives probabilities or values.
 //!
 //! [`fit`] takes a per-batch closure; [`fit_with`] takes a [`Callback`], which also sees each
 //! epoch's metrics and the parameters, and can stop training:
@@ -25,8 +26,9 @@ mod callback;
 mod config;
 mod evaluate;
 mod fit;
+mod scores;
 
 pub use callback::{on_batch, on_epoch, stop_when, Callback, EarlyStopping, OnBatch, OnEpoch, StopWhen};
 pub use config::{AnomalyError, BatchInfo, EpochMetrics, TrainConfig, TrainError};
-pub use evaluate::{argmax_rows, evaluate, try_evaluate, Evaluation};
+pub use evaluate::{argmax_rows, evaluate, predict, try_evaluate, Evaluation};
 pub use fit::{fit, fit_with, try_fit_with};
