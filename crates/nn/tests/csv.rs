@@ -320,3 +320,25 @@ proptest! {
         prop_assert_eq!(err(&bad, "y"), want);
     }
 }
+
+#[test]
+fn expected_feature_columns_are_checked_before_any_row() {
+    let options = CsvOptions {
+        features: Some(vec!["a".into(), "b".into()]),
+        target_optional: true,
+        ..CsvOptions::new("y")
+    };
+    // The bad value in row 2 is never reached: the header is wrong already.
+    let e = read("a,c,y\nx,1,0\n", &options).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"t.csv: row 1: the model was trained on columns ["a", "b"]; missing: ["b"], extra: ["c"]"#
+    );
+    // Without the target column: every target 0, flagged.
+    let t = read("a,b\n1,2\n3,4\n", &options).unwrap();
+    assert!(!t.has_target);
+    assert_eq!(t.target, Target::Values(vec![0.0, 0.0]));
+    let t = read("a,b,y\n1,2,7\n3,4,8.5\n", &options).unwrap();
+    assert!(t.has_target);
+    assert_eq!(t.target, Target::Values(vec![7.0, 8.5]));
+}

@@ -44,6 +44,12 @@ pub struct CsvOptions {
     pub ignore: Vec<String>,
     /// Skip rows with a missing value (counted in [`Table::dropped`]) instead of failing.
     pub drop_missing: bool,
+    /// The feature columns expected, in order (a model's): a header with others is a
+    /// [`CsvError::Columns`] naming the missing and the extra ones, found before any row is read.
+    pub features: Option<Vec<String>>,
+    /// Accept a file without the target column (rows to predict): the table is then read as
+    /// regression with every target 0 and [`Table::has_target`] false.
+    pub target_optional: bool,
 }
 
 impl CsvOptions {
@@ -87,6 +93,8 @@ pub struct Table<T: Float = f64> {
     pub target: Target,
     /// Rows skipped for missing values (0 unless [`CsvOptions::drop_missing`]).
     pub dropped: usize,
+    /// Whether the file had the target column (false only with [`CsvOptions::target_optional`]).
+    pub has_target: bool,
 }
 
 /// Counts lines and (unquoted) commas as the bytes pass, and fails a line longer than
@@ -239,15 +247,36 @@ impl<T: Float> Table<T> {
             column: column.to_string(),
             available: shorten(&names.join(",")),
         };
-        let target_col = *seen
-            .get(&options.target)
-            .ok_or_else(|| unknown(&options.target))?;
+        let target_col = match seen.get(&options.target) {
+            Some(&c) => Some(c),
+            None if options.target_optional => None,
+            None => return Err(unknown(&options.target)),
+        };
         let mut skip = vec![false; names.len()];
-        skip[target_col] = true;
+        if let Some(c) = target_col {
+            skip[c] = true;
+        }
         for c in &options.ignore {
             skip[*seen.get(c).ok_or_else(|| unknown(c))?] = true;
         }
         let features: Vec<usize> = (0..names.len()).filter(|&i| !skip[i]).collect();
+        if let Some(expected) = &options.features {
+            let found: Vec<&String> = features.iter().map(|&i| &names[i]).collect();
+            if found.len() != expected.len() || found.iter().zip(expected).any(|(a, b)| *a != b) {
+                let missing = expected.iter().filter(|e| !found.contains(e)).cloned().collect();
+                let extra = found
+                    .iter()
+                    .filter(|f| !expected.contains(f))
+                    .map(|f| f.to_string())
+                    .collect();
+                return Err(CsvError::Columns {
+                    file,
+                    expected: expected.clone(),
+                    missing,
+                    extra,
+                });
+            }
+        }
 
         let mut x: Vec<T> = Vec::new();
         // Target values are interned: memory grows with the distinct values, not their text.
@@ -314,10 +343,13 @@ impl<T: Float> Table<T> {
                     }
                 }
             }
-            let t = text(target_col)?;
+            let t = match target_col {
+                Some(c) => text(c)?,
+                None => "0",
+            };
             if !skip_row && is_missing(t) {
                 if !options.drop_missing {
-                    return Err(missing(target_col, t));
+                    return Err(missing(target_col.unwrap_or(0), t));
                 }
                 skip_row = true;
             }
@@ -349,6 +381,7 @@ impl<T: Float> Table<T> {
             .as_ref()
             .is_some_and(|v| v.iter().all(|x| x.fract() == 0.0));
         let classes = match options.task {
+            _ if target_col.is_none() => false,
             Task::Classification => true,
             Task::Regression => false,
             Task::Auto => numbers.is_none() || (integers && by_id.len() <= AUTO_MAX_CLASSES),
@@ -395,6 +428,7 @@ impl<T: Float> Table<T> {
             target_name: options.target.clone(),
             target,
             dropped,
+            has_target: target_col.is_some(),
         })
     }
 
@@ -431,6 +465,7 @@ impl<T: Float> Table<T> {
             target_name: self.target_name.clone(),
             target,
             dropped: self.dropped,
+            has_target: self.has_target,
         }
     }
 
