@@ -92,12 +92,12 @@ impl Prep {
     }
 
     /// Reading options for a file of this model's rows: its target and task.
-    pub fn options(&self, drop_missing: bool, target_optional: bool) -> CsvOptions {
+    pub fn options(&self, drop_missing: bool, ignore_target: bool) -> CsvOptions {
         CsvOptions {
             target: self.schema.target.clone(),
             task: self.task(),
             drop_missing,
-            target_optional,
+            ignore_target,
             features: Some(self.schema.features.clone()),
             ..CsvOptions::default()
         }

@@ -164,6 +164,22 @@ fn string_labels_train_eval_and_predict_agree() {
         preds.trim_end()
     );
 
+    // A few rows with the target column (here of one class: not read, so no error).
+    let few: String = table(300, 400, false)
+        .lines()
+        .take(3)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    fs::write(d.join("few.csv"), few).unwrap();
+    let some = ok(
+        &["predict", "--model", "run/model.safetensors", "--data", "few.csv"],
+        d,
+    );
+    assert_eq!(
+        some.lines().collect::<Vec<_>>(),
+        preds.lines().take(3).collect::<Vec<_>>()
+    );
+
     // Other columns are refused, naming them, before any row is read.
     fs::write(d.join("other.csv"), "width,depth,size\n1,2,small\n").unwrap();
     for cmd in ["eval", "predict"] {

@@ -47,9 +47,10 @@ pub struct CsvOptions {
     /// The feature columns expected, in order (a model's): a header with others is a
     /// [`CsvError::Columns`] naming the missing and the extra ones, found before any row is read.
     pub features: Option<Vec<String>>,
-    /// Accept a file without the target column (rows to predict): the table is then read as
-    /// regression with every target 0 and [`Table::has_target`] false.
-    pub target_optional: bool,
+    /// Rows to predict: the target column may be absent, and is not read if present (the
+    /// table is read as regression with every target 0; [`Table::has_target`] says whether
+    /// the column was there).
+    pub ignore_target: bool,
 }
 
 impl CsvOptions {
@@ -93,7 +94,7 @@ pub struct Table<T: Float = f64> {
     pub target: Target,
     /// Rows skipped for missing values (0 unless [`CsvOptions::drop_missing`]).
     pub dropped: usize,
-    /// Whether the file had the target column (false only with [`CsvOptions::target_optional`]).
+    /// Whether the file had the target column (false only with [`CsvOptions::ignore_target`]).
     pub has_target: bool,
 }
 
@@ -249,7 +250,7 @@ impl<T: Float> Table<T> {
         };
         let target_col = match seen.get(&options.target) {
             Some(&c) => Some(c),
-            None if options.target_optional => None,
+            None if options.ignore_target => None,
             None => return Err(unknown(&options.target)),
         };
         let mut skip = vec![false; names.len()];
@@ -344,8 +345,8 @@ impl<T: Float> Table<T> {
                 }
             }
             let t = match target_col {
-                Some(c) => text(c)?,
-                None => "0",
+                Some(c) if !options.ignore_target => text(c)?,
+                _ => "0",
             };
             if !skip_row && is_missing(t) {
                 if !options.drop_missing {
@@ -381,7 +382,7 @@ impl<T: Float> Table<T> {
             .as_ref()
             .is_some_and(|v| v.iter().all(|x| x.fract() == 0.0));
         let classes = match options.task {
-            _ if target_col.is_none() => false,
+            _ if options.ignore_target => false,
             Task::Classification => true,
             Task::Regression => false,
             Task::Auto => numbers.is_none() || (integers && by_id.len() <= AUTO_MAX_CLASSES),
