@@ -93,8 +93,23 @@ pub fn load_model(path: &Path) -> Result<Model> {
 impl Model {
     /// The CSV preprocessing in the metadata (None for a model trained on images).
     pub fn prep(&self) -> Result<Option<Prep>> {
-        Prep::from_metadata(&self.header.metadata)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", self.path.display()))
+        let prep = Prep::from_metadata(&self.header.metadata)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.path.display()))?;
+        if let Some(p) = &prep {
+            // A file whose metadata disagrees with its tensors is refused before any forward
+            // pass (which would not fit the inputs).
+            let outputs = p.schema.classes.as_ref().map_or(1, Vec::len);
+            if p.schema.features.len() != self.spec.inputs() || outputs != self.spec.outputs() {
+                bail!(
+                    "{}: the metadata names {} feature columns and {outputs} outputs but the MLP takes {} inputs and gives {} outputs",
+                    self.path.display(),
+                    p.schema.features.len(),
+                    self.spec.inputs(),
+                    self.spec.outputs()
+                );
+            }
+        }
+        Ok(prep)
     }
 
     /// The MLP with the file's weights, if its evaluation fits in memory.

@@ -77,6 +77,9 @@ impl Prep {
             Some(_) => None,
             None => Some(StandardScaler::from_metadata(meta, "scaler.target")?),
         };
+        if target.as_ref().is_some_and(|t| t.columns() != 1) {
+            bail!("the metadata's target scaler must have one column");
+        }
         if features.columns() != schema.features.len() {
             bail!(
                 "the metadata's scaler has {} columns but the model has {} feature columns",

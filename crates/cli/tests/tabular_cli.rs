@@ -352,3 +352,42 @@ fn hostile_csv_files_exit_2_naming_file_row_and_column() {
     );
     assert!(out.contains("1 rows with missing values dropped"), "{out}");
 }
+
+#[test]
+fn a_checkpoint_whose_metadata_disagrees_with_its_tensors_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("t.csv"), table(0, 60, false)).unwrap();
+    ok(
+        &[
+            "train", "--data", "t.csv", "--target", "size", "--epochs", "2", "--out", "run",
+        ],
+        d,
+    );
+    let path = d.join("run/model.safetensors");
+    let mut ps = nn::ParamStore::<f32>::new();
+    let mut meta = nn::checkpoint::read_header(&path).unwrap().metadata;
+    for (name, shape) in [("layers.0.weight", [16, 2]), ("layers.1.weight", [3, 16])] {
+        ps.add(name, autograd::Tensor::zeros(&shape)).unwrap();
+    }
+    ps.add("layers.0.bias", autograd::Tensor::zeros(&[16])).unwrap();
+    ps.add("layers.1.bias", autograd::Tensor::zeros(&[3])).unwrap();
+    meta.insert("data.features".into(), r#"["width","height","depth"]"#.into());
+    meta.insert("scaler.features.mean".into(), "[0.0,0.0,0.0]".into());
+    meta.insert("scaler.features.scale".into(), "[1.0,1.0,1.0]".into());
+    fs::write(&path, nn::checkpoint::to_bytes(&ps, &meta).unwrap()).unwrap();
+    fs::write(d.join("rows.csv"), "width,height,depth\n1,2,3\n").unwrap();
+    let out = chainrule(
+        &[
+            "predict",
+            "--model",
+            "run/model.safetensors",
+            "--data",
+            "rows.csv",
+        ],
+        d,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("the metadata names 3 feature columns and 3 outputs but the MLP takes 2 inputs and gives 3 outputs"), "{err}");
+}
