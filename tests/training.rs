@@ -273,12 +273,16 @@ fn digits_one_hidden_layer_reaches_97_percent() {
     let last = history.last().unwrap();
     let acc = last.test_accuracy.unwrap();
     assert!(acc >= 0.97, "test accuracy {acc} (history {history:#?})");
-    assert!(before.accuracy < 0.3, "untrained accuracy {}", before.accuracy);
+    assert!(
+        before.accuracy < Some(0.3),
+        "untrained accuracy {:?}",
+        before.accuracy
+    );
     assert!(last.train_loss < history[0].train_loss / 5.0);
     // The evaluation fit reports is `evaluate`'s.
     let eval = train::evaluate(&mlp, &ps, &test_set, 64);
-    assert_eq!(eval.accuracy, acc);
-    assert_eq!(eval.confusion.iter().flatten().sum::<usize>(), test_set.len());
+    assert_eq!(eval.accuracy, Some(acc));
+    assert_eq!(eval.confusion.as_ref().unwrap().total(), test_set.len());
 }
 
 /// `fit_with` with early stopping on a validation split: it stops, and restores the best

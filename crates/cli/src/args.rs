@@ -60,6 +60,16 @@ pub fn non_negative(s: &str) -> Result<f64, String> {
     }
 }
 
+/// A fraction strictly between 0 and 1 (a test split).
+pub fn fraction(s: &str) -> Result<f64, String> {
+    let x = number(s)?;
+    if x > 0.0 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err(format!("must be above 0 and below 1, got {x}"))
+    }
+}
+
 /// A number in `[0, 1)` (momentum).
 pub fn momentum(s: &str) -> Result<f64, String> {
     let x = number(s)?;

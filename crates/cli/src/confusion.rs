@@ -5,7 +5,7 @@
 //! [`SUMMARY_ROWS`] classes with the lowest recall (with their precision) and the
 //! [`SUMMARY_ROWS`] most frequent confusions.
 
-use std::collections::HashMap;
+use nn::metrics::Confusion;
 use std::fmt::Write as _;
 
 /// The most classes whose full confusion table is printed (a 20 x 20 table fits a terminal).
@@ -14,45 +14,44 @@ pub const MAX_TABLE_CLASSES: usize = 20;
 /// The rows of each part of the summary printed for more classes.
 pub const SUMMARY_ROWS: usize = 10;
 
-/// Counts of (true class, predicted class) pairs: one entry per pair that occurs, so at most
-/// one per example, plus two counts per class.
-#[derive(Clone, Debug, Default)]
-pub struct Confusion {
-    pairs: HashMap<(usize, usize), usize>,
+/// The confusion matrix of `classes` classes as `eval` prints it, with the class names if
+/// given (a CSV model's labels) or the class indices.
+pub struct Render<'a> {
+    counts: &'a Confusion,
+    names: Vec<String>,
     /// Examples of each true class.
     support: Vec<usize>,
     /// Predictions of each class.
     predicted: Vec<usize>,
 }
 
-impl Confusion {
-    /// An empty matrix of `classes` classes.
-    pub fn new(classes: usize) -> Self {
+impl<'a> Render<'a> {
+    /// A view of `counts` over `classes` classes (at least those the counts hold).
+    pub fn new(counts: &'a Confusion, classes: usize, names: Option<&[String]>) -> Self {
+        let n = classes.max(counts.classes());
+        let (mut support, mut predicted) = (vec![0; n], vec![0; n]);
+        for ((t, p), c) in counts.iter() {
+            support[t] += c;
+            predicted[p] += c;
+        }
+        let names = (0..n)
+            .map(|i| {
+                names
+                    .and_then(|v| v.get(i))
+                    .cloned()
+                    .unwrap_or_else(|| i.to_string())
+            })
+            .collect();
         Self {
-            pairs: HashMap::new(),
-            support: vec![0; classes],
-            predicted: vec![0; classes],
+            counts,
+            names,
+            support,
+            predicted,
         }
     }
 
-    /// Counts one example of class `truth` predicted as `pred` (both below the class count).
-    pub fn add(&mut self, truth: usize, pred: usize) {
-        *self.pairs.entry((truth, pred)).or_insert(0) += 1;
-        self.support[truth] += 1;
-        self.predicted[pred] += 1;
-    }
-
     fn get(&self, truth: usize, pred: usize) -> usize {
-        self.pairs.get(&(truth, pred)).copied().unwrap_or(0)
-    }
-
-    /// Examples predicted correctly.
-    pub fn correct(&self) -> usize {
-        self.pairs
-            .iter()
-            .filter(|((t, p), _)| t == p)
-            .map(|(_, c)| c)
-            .sum()
+        self.counts.get(truth, pred)
     }
 
     /// The table, or the summary beyond [`MAX_TABLE_CLASSES`] classes.
@@ -68,21 +67,29 @@ impl Confusion {
     fn table(&self) -> String {
         let n = self.support.len();
         let width = self
-            .pairs
-            .values()
-            .map(|c| c.to_string().len())
+            .counts
+            .iter()
+            .map(|(_, c)| c.to_string().len())
+            .chain(self.names.iter().map(|s| s.chars().count()))
             .max()
             .unwrap_or(1)
-            .max(n.to_string().len())
             .max(3);
+        let first = self
+            .names
+            .iter()
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(9)
+            + 1;
         let mut out = String::from("confusion matrix (rows: true class, columns: predicted class)\n");
-        let _ = write!(out, "{:>10}", "true\\pred");
+        let _ = write!(out, "{:>first$}", "true\\pred");
         for j in 0..n {
-            let _ = write!(out, " {j:>width$}");
+            let _ = write!(out, " {:>width$}", self.names[j]);
         }
         out.push_str("   recall\n");
         for i in 0..n {
-            let _ = write!(out, "{i:>10}");
+            let _ = write!(out, "{:>first$}", self.names[i]);
             for j in 0..n {
                 let _ = write!(out, " {:>width$}", self.get(i, j));
             }
@@ -122,15 +129,16 @@ impl Confusion {
             let hit = self.get(c, c);
             let _ = writeln!(
                 out,
-                "{c:>10} {:>9} {hit:>9} {:>8} {:>10}",
+                "{:>10} {:>9} {hit:>9} {:>8} {:>10}",
+                self.names[c],
                 self.support[c],
                 percent(hit, self.support[c]),
                 percent(hit, self.predicted[c])
             );
         }
-        let mut wrong: Vec<(&(usize, usize), &usize)> =
-            self.pairs.iter().filter(|((t, p), _)| t != p).collect();
-        wrong.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut wrong: Vec<((usize, usize), usize)> =
+            self.counts.iter().filter(|((t, p), _)| t != p).collect();
+        wrong.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let _ = writeln!(
             out,
             "most frequent confusions ({} of {}):",
@@ -138,7 +146,11 @@ impl Confusion {
             wrong.len()
         );
         for ((t, p), c) in wrong.into_iter().take(SUMMARY_ROWS) {
-            let _ = writeln!(out, "{:>10} -> {p:<10} {c:>9} examples", t);
+            let _ = writeln!(
+                out,
+                "{:>10} -> {:<10} {c:>9} examples",
+                self.names[t], self.names[p]
+            );
         }
         out.pop();
         out
@@ -160,13 +172,13 @@ mod tests {
 
     #[test]
     fn a_small_matrix_is_a_table() {
-        let mut c = Confusion::new(3);
+        let mut c = Confusion::default();
         for (t, p) in [(0, 0), (0, 0), (1, 2), (1, 1), (2, 2)] {
             c.add(t, p);
         }
         assert_eq!(c.correct(), 4);
         assert_eq!(
-            c.render(),
+            Render::new(&c, 3, None).render(),
             "confusion matrix (rows: true class, columns: predicted class)\n \
              true\\pred   0   1   2   recall\n         \
              0   2   0   0   100.0%\n         \
@@ -180,11 +192,11 @@ mod tests {
         // 30,000 classes, one example each, every third one wrong: the output has at most
         // 2 + 1 + SUMMARY_ROWS + 1 + SUMMARY_ROWS lines whatever the class count.
         for classes in [MAX_TABLE_CLASSES + 1, 1000, 30_000] {
-            let mut c = Confusion::new(classes);
+            let mut c = Confusion::default();
             for k in 0..classes {
                 c.add(k, if k % 3 == 0 { (k + 1) % classes } else { k });
             }
-            let text = c.render();
+            let text = Render::new(&c, classes, None).render();
             assert!(text.lines().count() <= 4 + 2 * SUMMARY_ROWS, "{text}");
             assert!(text.starts_with(&format!("confusion matrix: {classes} classes, too many")));
             // The worst classes are the misclassified ones: recall 0%.
@@ -196,5 +208,18 @@ mod tests {
             assert!(text.contains("most frequent confusions"));
             assert!(text.contains("         0 -> 1"), "{text}");
         }
+    }
+
+    #[test]
+    fn class_names_label_the_table() {
+        let c = Confusion::new(&[0, 1, 1], &[0, 1, 0]).unwrap();
+        let names = ["benign".to_string(), "malignant".to_string()];
+        assert_eq!(
+            Render::new(&c, 2, Some(&names)).render(),
+            "confusion matrix (rows: true class, columns: predicted class)\n \
+             true\\pred    benign malignant   recall\n    \
+             benign         1         0   100.0%\n \
+             malignant         1         1    50.0%"
+        );
     }
 }

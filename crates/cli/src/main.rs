@@ -4,6 +4,7 @@
 //!   writing a learning curve (CSV and SVG) and a safetensors checkpoint.
 //! - `chainrule eval --model FILE`: rebuilds the MLP from a checkpoint and reports its test
 //!   accuracy and confusion matrix.
+//! - `chainrule predict --model FILE --data rows.csv`: a CSV model's predictions.
 //! - `chainrule check`: compares a hand-derived derivative with the engine's, or without a
 //!   claim derives it symbolically, chain rule written out.
 //! - `chainrule notes`: checks every worked example of the study note.
@@ -26,6 +27,8 @@ mod memory;
 mod notes;
 mod outputs;
 mod plot;
+mod predict;
+mod tabular;
 mod trace;
 mod train;
 
@@ -56,10 +59,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Train an MLP classifier (default: the embedded 8x8 digits) and save its learning curve and weights.
+    /// Train an MLP on a CSV table or images (default: the embedded 8x8 digits) and save its learning curve and weights.
     Train(train::Args),
-    /// Evaluate a saved model on a test set: accuracy and confusion matrix.
+    /// Evaluate a saved model on a test set: accuracy and confusion matrix, or R², RMSE and MAE.
     Eval(eval::Args),
+    /// Predict with a model trained on a CSV table: one output row per input row.
+    Predict(predict::Args),
     /// Check a hand-derived derivative against the engine's at many points.
     Check(check::Args),
     /// Check every worked number and formula of the study note with the engine.
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Predict(a) => predict::run(a),
         Command::Check(a) => check::run(a),
         Command::Notes(a) => notes::run(a),
         Command::Trace(a) => trace::run(a),

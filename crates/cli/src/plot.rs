@@ -82,13 +82,23 @@ fn panel(
     Ok(())
 }
 
-/// The SVG document of a learning curve.
+/// The SVG document of a learning curve: loss and accuracy per epoch for classification,
+/// loss (mean squared error of the standardised target) and R² for regression.
 pub fn curve_svg(history: &[EpochMetrics], title: &str) -> Result<String> {
     let err = |e: DrawingAreaErrorKind<_>| anyhow!("cannot draw the learning curve: {e}");
+    let regression = history
+        .iter()
+        .any(|m| m.train_r2.is_some() || m.test_r2.is_some());
     let train_loss = points(history, |m| Some(m.train_loss));
     let test_loss = points(history, |m| m.test_loss);
-    let train_acc = points(history, |m| Some(100.0 * m.train_accuracy));
-    let test_acc = points(history, |m| m.test_accuracy.map(|a| 100.0 * a));
+    let (train_score, test_score) = if regression {
+        (points(history, |m| m.train_r2), points(history, |m| m.test_r2))
+    } else {
+        (
+            points(history, |m| m.train_accuracy.map(|a| 100.0 * a)),
+            points(history, |m| m.test_accuracy.map(|a| 100.0 * a)),
+        )
+    };
 
     let max_loss = train_loss
         .iter()
@@ -96,12 +106,21 @@ pub fn curve_svg(history: &[EpochMetrics], title: &str) -> Result<String> {
         .map(|p| p.1)
         .fold(0.0, f64::max);
     let loss_top = if max_loss > 0.0 { max_loss * 1.05 } else { 1.0 };
-    let min_acc = train_acc
-        .iter()
-        .chain(&test_acc)
-        .map(|p| p.1)
-        .fold(100.0, f64::min);
-    let acc_bottom = ((min_acc - 2.0) / 5.0).floor().clamp(0.0, 19.0) * 5.0;
+    let lowest = |top: f64| {
+        train_score
+            .iter()
+            .chain(&test_score)
+            .map(|p| p.1)
+            .fold(top, f64::min)
+    };
+    let (score_panel, score_axis, score_range) = if regression {
+        // R² can be any negative number early on; the panel shows [-1, 1] at most.
+        let bottom = ((lowest(1.0) - 0.05) * 10.0).floor().clamp(-10.0, 9.0) / 10.0;
+        ("R²", "R²", bottom..1.02)
+    } else {
+        let bottom = ((lowest(100.0) - 2.0) / 5.0).floor().clamp(0.0, 19.0) * 5.0;
+        ("accuracy", "accuracy (%)", bottom..100.5)
+    };
 
     let mut svg = String::new();
     {
@@ -112,7 +131,11 @@ pub fn curve_svg(history: &[EpochMetrics], title: &str) -> Result<String> {
         panel(
             &left,
             "loss",
-            "cross-entropy",
+            if regression {
+                "mean squared error (standardised)"
+            } else {
+                "cross-entropy"
+            },
             x_range(history),
             0.0..loss_top,
             [("train", TRAIN, train_loss), ("test", TEST, test_loss)],
@@ -120,11 +143,11 @@ pub fn curve_svg(history: &[EpochMetrics], title: &str) -> Result<String> {
         )?;
         panel(
             &right,
-            "accuracy",
-            "accuracy (%)",
+            score_panel,
+            score_axis,
             x_range(history),
-            acc_bottom..100.5,
-            [("train", TRAIN, train_acc), ("test", TEST, test_acc)],
+            score_range,
+            [("train", TRAIN, train_score), ("test", TEST, test_score)],
             SeriesLabelPosition::LowerRight,
         )?;
         root.present().map_err(err)?;
@@ -140,9 +163,11 @@ mod tests {
         EpochMetrics {
             epoch,
             train_loss: loss,
-            train_accuracy: acc,
+            train_accuracy: Some(acc),
+            train_r2: None,
             test_loss: Some(loss * 1.1),
             test_accuracy: Some(acc - 0.01),
+            test_r2: None,
             lr: 0.01,
             seconds: 0.001,
         }
@@ -155,5 +180,19 @@ mod tests {
         assert!(curve_svg(&[m(1, 1.0, 0.5)], "one epoch").is_ok());
         assert!(curve_svg(&[m(1, f64::NAN, 0.1), m(2, f64::INFINITY, 0.1)], "diverged").is_ok());
         assert!(curve_svg(&[], "empty").is_ok());
+    }
+
+    #[test]
+    fn a_regression_curve_shows_r2() {
+        let r = |epoch, loss: f64, r2: f64| EpochMetrics {
+            train_accuracy: None,
+            test_accuracy: None,
+            train_r2: Some(r2),
+            test_r2: Some(r2 - 0.1),
+            ..m(epoch, loss, 0.0)
+        };
+        let svg = curve_svg(&[r(1, 1.0, -3.0), r(2, 0.4, 0.6)], "t").unwrap();
+        assert!(svg.contains("R²") && svg.contains("mean squared error"), "{svg}");
+        assert!(!svg.contains("accuracy (%)"));
     }
 }

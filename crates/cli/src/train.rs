@@ -2,18 +2,22 @@
 //! written as CSV and SVG, its weights as a safetensors checkpoint.
 
 use crate::outputs::Outputs;
+use crate::tabular::{self, Prep};
 use crate::{args, data, memory, outln, plot, usage};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use autograd::{Float, Tensor};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nn::checkpoint::{self, Metadata, MlpSpec};
+use nn::data::{CsvOptions, Dataset, Task};
 use nn::optim::{Adam, LrSchedule, OptimError, Optimizer, Sgd};
-use nn::train::{try_fit_with, BatchInfo, Callback, EpochMetrics, TrainConfig, TrainError};
+use nn::train::{
+    try_evaluate, try_fit_with, BatchInfo, Callback, EarlyStopping, EpochMetrics, TrainConfig, TrainError,
+};
 use nn::{Activation, ParamStore};
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use verify::verdict::plural;
 
@@ -29,35 +33,58 @@ const EVAL_BATCH: usize = 512;
 /// Options of `chainrule train`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Directory with MNIST-format IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
-    /// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte) [default: the embedded UCI digits]
-    #[arg(long, value_name = "DIR")]
+    /// A CSV file with a header row (with --target), or a directory with MNIST-format IDX files
+    /// (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
+    /// t10k-labels-idx1-ubyte) [default: the embedded UCI digits]
+    #[arg(long, value_name = "DIR|FILE")]
     data: Option<PathBuf>,
+    /// The CSV column to predict; every other column is a numeric feature
+    #[arg(long, value_name = "COLUMN")]
+    target: Option<String>,
+    /// A CSV test file with the training file's columns [default: --split of the training rows]
+    #[arg(long, value_name = "FILE", conflicts_with = "split")]
+    test: Option<PathBuf>,
+    /// The fraction of the CSV rows held out as the test set (seeded, stratified by class)
+    /// [default: 0.2]
+    #[arg(long, value_name = "F", value_parser = args::fraction)]
+    split: Option<f64>,
+    /// classification or regression [default: from the target column, printed with the reason]
+    #[arg(long, value_enum)]
+    task: Option<TaskKind>,
+    /// Stop after this many epochs without a lower loss on a validation split (a tenth of the
+    /// training rows) and keep the best epoch's weights
+    #[arg(long, value_name = "PATIENCE", value_parser = args::count, allow_negative_numbers = true)]
+    early_stop: Option<usize>,
+    /// Skip CSV rows with a missing value (empty, NA, nan) and say how many
+    #[arg(long)]
+    drop_missing: bool,
     /// Divide pixel values by this [default: 16 for the embedded digits, 255 for --data]
     #[arg(long, value_name = "X", value_parser = args::positive, allow_negative_numbers = true)]
     pixel_max: Option<f64>,
-    /// Hidden layer sizes, comma-separated; "" or 0 for none (softmax regression)
-    #[arg(long, value_name = "SIZES", default_value = "64", value_parser = args::hidden)]
-    hidden: args::Hidden,
+    /// Hidden layer sizes, comma-separated; "" or 0 for none (a linear model) [default: 64,
+    /// 16 for a CSV table]
+    #[arg(long, value_name = "SIZES", value_parser = args::hidden)]
+    hidden: Option<args::Hidden>,
     /// Activation of the hidden layers: relu, tanh, sigmoid, leaky_relu, leaky_relu(A), identity
     #[arg(long, value_name = "NAME", default_value = "relu")]
     activation: Activation,
-    /// Passes over the training set
-    #[arg(long, value_name = "N", default_value = "20", value_parser = args::count, allow_negative_numbers = true)]
-    epochs: usize,
+    /// Passes over the training set [default: 20, 200 for a CSV table]
+    #[arg(long, value_name = "N", value_parser = args::count, allow_negative_numbers = true)]
+    epochs: Option<usize>,
     /// Examples per mini-batch
     #[arg(long, value_name = "N", default_value = "32", value_parser = args::count, allow_negative_numbers = true)]
     batch_size: usize,
-    /// Optimiser
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Adam)]
-    optimizer: OptimizerKind,
+    /// Optimiser [default: adam, adamw for a CSV table]
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
     /// Learning rate [default: 0.003 for adam and adamw, 0.05 for sgd]
     #[arg(long, value_name = "LR", value_parser = args::positive, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// Momentum of sgd, in [0, 1) [default: 0.9]
     #[arg(long, value_name = "MU", value_parser = args::momentum, allow_negative_numbers = true)]
     momentum: Option<f64>,
-    /// Weight decay (L2 for sgd and adam, decoupled for adamw) [default: 0, 0.01 for adamw]
+    /// Weight decay (L2 for sgd and adam, decoupled for adamw) [default: 0, 0.01 for adamw,
+    /// 0.3 for adamw on a CSV table]
     #[arg(long, value_name = "WD", value_parser = args::non_negative, allow_negative_numbers = true)]
     weight_decay: Option<f64>,
     /// Learning-rate schedule over epochs: constant, step (x gamma every --step-size epochs) or
@@ -110,6 +137,15 @@ pub enum ScheduleKind {
     Cosine,
 }
 
+/// The tasks of `--task`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TaskKind {
+    /// Each distinct target value is a class.
+    Classification,
+    /// The target is a number.
+    Regression,
+}
+
 /// The element types of `--dtype`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DType {
@@ -159,13 +195,20 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// The optimiser and a description of it, from the options (checked to fit together).
-fn optimizer<T: Float>(args: &Args) -> Result<(AnyOptimizer<T>, String)> {
-    if args.momentum.is_some() && args.optimizer != OptimizerKind::Sgd {
+fn optimizer<T: Float>(args: &Args, table: bool) -> Result<(AnyOptimizer<T>, String)> {
+    // Small tables overfit: there the default is AdamW with a strong decoupled decay
+    // (measured against scikit-learn in docs/cli.md).
+    let kind = args.optimizer.unwrap_or(if table {
+        OptimizerKind::Adamw
+    } else {
+        OptimizerKind::Adam
+    });
+    if args.momentum.is_some() && kind != OptimizerKind::Sgd {
         return Err(usage(
             "--momentum applies to --optimizer sgd only (adam and adamw keep their own moments)",
         ));
     }
-    Ok(match args.optimizer {
+    Ok(match kind {
         OptimizerKind::Sgd => {
             let (lr, mu, wd) = (
                 args.lr.unwrap_or(0.05),
@@ -186,7 +229,10 @@ fn optimizer<T: Float>(args: &Args) -> Result<(AnyOptimizer<T>, String)> {
             )
         }
         OptimizerKind::Adamw => {
-            let (lr, wd) = (args.lr.unwrap_or(0.003), args.weight_decay.unwrap_or(0.01));
+            let (lr, wd) = (
+                args.lr.unwrap_or(0.003),
+                args.weight_decay.unwrap_or(if table { 0.3 } else { 0.01 }),
+            );
             (
                 AnyOptimizer::Adam(Adam::adamw(lr).weight_decay(wd)),
                 format!("adamw (lr {lr}, weight decay {wd})"),
@@ -195,14 +241,14 @@ fn optimizer<T: Float>(args: &Args) -> Result<(AnyOptimizer<T>, String)> {
     })
 }
 
-fn schedule(args: &Args) -> Result<(LrSchedule, String)> {
+fn schedule(args: &Args, epochs: usize) -> Result<(LrSchedule, String)> {
     if args.schedule != ScheduleKind::Step && (args.step_size.is_some() || args.gamma.is_some()) {
         return Err(usage("--step-size and --gamma apply to --schedule step only"));
     }
     Ok(match args.schedule {
         ScheduleKind::Constant => (LrSchedule::Constant, "constant".into()),
         ScheduleKind::Step => {
-            let step_size = args.step_size.unwrap_or(args.epochs.div_ceil(3).max(1));
+            let step_size = args.step_size.unwrap_or(epochs.div_ceil(3).max(1));
             let gamma = args.gamma.unwrap_or(0.1);
             (
                 LrSchedule::Step { step_size, gamma },
@@ -211,78 +257,233 @@ fn schedule(args: &Args) -> Result<(LrSchedule, String)> {
         }
         ScheduleKind::Cosine => (
             LrSchedule::Cosine {
-                t_max: args.epochs,
+                t_max: epochs,
                 eta_min: 0.0,
             },
-            format!("cosine (towards 0 over {} epochs)", args.epochs),
+            format!("cosine (towards 0 over {epochs} epochs)"),
         ),
+    })
+}
+
+/// The data of a run, whichever the source.
+struct Loaded<T: Float> {
+    train: Dataset<T>,
+    test: Dataset<T>,
+    /// What the data is, for the title and the first line.
+    name: String,
+    /// The first line printed.
+    line: String,
+    /// Keys for the checkpoint's metadata.
+    meta: Metadata,
+    /// The CSV preprocessing (None for images).
+    prep: Option<Prep>,
+}
+
+/// Images: the embedded digits or IDX files.
+fn load_images<T: Float>(args: &Args, dir: Option<&Path>) -> Result<Loaded<T>> {
+    let pixel_max = data::pixel_max(dir, args.pixel_max);
+    let (train, test) = data::train_and_test::<T>(dir, pixel_max)?;
+    let mut meta = Metadata::new();
+    meta.insert("chainrule.pixel_max".into(), pixel_max.to_string());
+    meta.insert(
+        "chainrule.data".into(),
+        dir.map_or("digits".into(), |d| d.display().to_string()),
+    );
+    Ok(Loaded {
+        line: format!(
+            "data: {}, {} training and {} test examples, {} features, {} classes, pixels / {pixel_max}",
+            data::describe(dir),
+            train.len(),
+            test.len(),
+            train.features(),
+            train.classes
+        ),
+        name: data::describe(dir),
+        train,
+        test,
+        meta,
+        prep: None,
+    })
+}
+
+/// A CSV table: the task chosen (and why), a test file or a split, standardisation fitted on
+/// the training rows.
+fn load_table<T: Float>(args: &Args, file: &Path, target: &str) -> Result<Loaded<T>> {
+    let task = match args.task {
+        None => Task::Auto,
+        Some(TaskKind::Classification) => Task::Classification,
+        Some(TaskKind::Regression) => Task::Regression,
+    };
+    let options = CsvOptions {
+        target: target.to_string(),
+        task,
+        drop_missing: args.drop_missing,
+        ..CsvOptions::default()
+    };
+    let table = tabular::read::<T>(file, "--data", &options)?;
+    let reason = tabular::task_reason(&table, task);
+    let (train_table, test_table, test_name) = match &args.test {
+        Some(path) => {
+            let prep = Prep::fit(&table)?;
+            let test = tabular::read::<T>(path, "--test", &prep.options(args.drop_missing, false))?;
+            (table, test, path.display().to_string())
+        }
+        None => {
+            let fraction = args.split.unwrap_or(0.2);
+            let (train, test) = table.split(fraction, args.seed);
+            if train.is_empty() || test.is_empty() {
+                return Err(usage(format!(
+                    "--split {fraction} of {} rows leaves an empty training or test set",
+                    table.len()
+                )));
+            }
+            let name = format!("{} rows held out (--split {fraction})", test.len());
+            (train, test, name)
+        }
+    };
+    let prep = Prep::fit(&train_table)?;
+    let train = prep.dataset(&train_table, file)?;
+    let test = prep.dataset(&test_table, args.test.as_deref().unwrap_or(file))?;
+    let dropped = train_table.dropped.max(test_table.dropped);
+    let mut line = format!(
+        "data: {}, {} training and {} test rows ({test_name}), {} features, target {target}",
+        file.display(),
+        train.len(),
+        test.len(),
+        train.features(),
+    );
+    if args.drop_missing {
+        line.push_str(&format!(", {dropped} rows with missing values dropped"));
+    }
+    line.push('\n');
+    line.push_str(&reason);
+    if !prep.features.constant.is_empty() {
+        let names: Vec<&str> = prep
+            .features
+            .constant
+            .iter()
+            .map(|&c| prep.schema.features[c].as_str())
+            .collect();
+        line.push_str(&format!(
+            "\nconstant columns (centred, not scaled): {}",
+            names.join(", ")
+        ));
+    }
+    let mut meta = Metadata::new();
+    prep.to_metadata(&mut meta);
+    meta.insert("chainrule.data".into(), file.display().to_string());
+    Ok(Loaded {
+        train,
+        test,
+        name: file.display().to_string(),
+        line,
+        meta,
+        prep: Some(prep),
     })
 }
 
 fn run_typed<T: Float>(args: &Args) -> Result<()> {
     let start = Instant::now();
-    let (mut opt, opt_desc) = optimizer::<T>(args)?;
-    let (sched, sched_desc) = schedule(args)?;
+    let dir = args.data.as_deref();
+    let csv = match (dir, &args.target) {
+        (Some(d), Some(t)) if !d.is_dir() => Some((d, t.as_str())),
+        (Some(d), Some(_)) => {
+            return Err(usage(format!(
+                "--target applies to a CSV file, but --data {} is a directory",
+                d.display()
+            )))
+        }
+        (_, None)
+            if args.test.is_some() || args.split.is_some() || args.task.is_some() || args.drop_missing =>
+        {
+            return Err(usage(
+                "--test, --split, --task and --drop-missing apply to a CSV file with --target",
+            ))
+        }
+        (None, Some(_)) => return Err(usage("--target needs --data FILE.csv")),
+        _ => None,
+    };
+    let epochs = args.epochs.unwrap_or(if csv.is_some() { 200 } else { 20 });
+    let hidden = args
+        .hidden
+        .clone()
+        .unwrap_or_else(|| args::Hidden(vec![if csv.is_some() { 16 } else { 64 }]));
+    let (mut opt, opt_desc) = optimizer::<T>(args, csv.is_some())?;
+    let (sched, sched_desc) = schedule(args, epochs)?;
     // The hidden layers alone may already be too many parameters.
     let between_hidden = MlpSpec::new(
-        args.hidden.0.clone(),
-        vec![Activation::Identity; args.hidden.0.len().saturating_sub(1)],
+        hidden.0.clone(),
+        vec![Activation::Identity; hidden.0.len().saturating_sub(1)],
     )
     .map_or(Some(0), |s| s.num_params());
     if between_hidden.is_none_or(|n| n > MAX_PARAMS) {
-        return Err(too_big(&args.hidden));
+        return Err(too_big(&hidden));
     }
-    let dir = args.data.as_deref();
-    data::check_source(dir)?;
+    if csv.is_none() {
+        data::check_source(dir)?;
+    }
     // Every output path is checked (and --out locked) before any work.
     let outputs = Outputs::prepare(&args.out, args.save.as_deref())?;
-    let pixel_max = data::pixel_max(dir, args.pixel_max);
-    let (train, test) = data::train_and_test::<T>(dir, pixel_max)?;
+    let loaded = match csv {
+        Some((file, target)) => load_table::<T>(args, file, target)?,
+        None => load_images::<T>(args, dir)?,
+    };
+    let (train, test) = (&loaded.train, &loaded.test);
+    let regression = train.is_regression();
 
-    let hidden = &args.hidden.0;
     let mut sizes = vec![train.features()];
-    sizes.extend(hidden);
-    sizes.push(train.classes);
-    let mut activations = vec![args.activation; hidden.len()];
+    sizes.extend(&hidden.0);
+    sizes.push(if regression { 1 } else { train.classes });
+    let mut activations = vec![args.activation; hidden.0.len()];
     activations.push(Activation::Identity);
     let spec = MlpSpec::new(sizes, activations)?;
     let Some(count) = spec.num_params().filter(|&n| n <= MAX_PARAMS) else {
-        return Err(too_big(&args.hidden));
+        return Err(too_big(&hidden));
     };
     check_memory::<T>(args, &spec, count, test.len())?;
     let mut params = ParamStore::<T>::new();
     let mlp = spec.build(&mut params, PREFIX, args.seed)?;
 
-    outln!(
-        "data: {}, {} training and {} test examples, {} features, {} classes, pixels / {pixel_max}",
-        data::describe(dir),
-        train.len(),
-        test.len(),
-        train.features(),
-        train.classes
-    );
+    outln!("{}", loaded.line);
     outln!(
         "model: mlp {spec}, {} parameters, {}",
         params.num_params(),
         T::NAME
     );
     outln!(
-        "training: {opt_desc}, {sched_desc} schedule, {}, batch size {}, seed {}",
-        plural(args.epochs, "epoch"),
+        "training: {opt_desc}, {sched_desc} schedule, {}, batch size {}, seed {}{}",
+        plural(epochs, "epoch"),
         args.batch_size,
-        args.seed
+        args.seed,
+        args.early_stop.map_or(String::new(), |p| format!(
+            ", early stopping (patience {p}, on a tenth of the training rows)"
+        ))
     );
 
-    let batches = train.len().div_ceil(args.batch_size);
+    // Early stopping watches a validation split of the training rows, never the test set.
+    let (fit_set, val) = match args.early_stop {
+        Some(_) => {
+            let (fit, val) = train.split_stratified(0.1, args.seed);
+            if fit.is_empty() || val.is_empty() {
+                return Err(usage(format!(
+                    "--early-stop needs a validation tenth of the {} training rows: too few rows",
+                    train.len()
+                )));
+            }
+            (fit, Some(val))
+        }
+        None => (train.clone(), None),
+    };
+    let batches = fit_set.len().div_ceil(args.batch_size);
     let bar = ProgressBar::with_draw_target(
-        Some(args.epochs.saturating_mul(batches) as u64),
+        Some(epochs.saturating_mul(batches) as u64),
         ProgressDrawTarget::stderr(),
     );
     if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches, {msg}") {
         bar.set_style(style.progress_chars("=> "));
     }
     let config = TrainConfig {
-        epochs: args.epochs,
+        epochs,
         batch_size: args.batch_size,
         seed: args.seed,
         schedule: sched,
@@ -290,58 +491,96 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         ..TrainConfig::default()
     };
     let train_start = Instant::now();
-    let history = try_fit_with(
-        &mlp,
-        &mut params,
-        &mut opt,
-        &train,
-        Some(&test),
-        &config,
-        &mut Progress {
-            bar: &bar,
-            epochs: args.epochs,
-        },
-    );
+    let mut progress = Progress {
+        bar: &bar,
+        epochs,
+        held_out: if val.is_some() { "val" } else { "test" },
+    };
+    let mut stop = EarlyStopping::<T>::new(args.early_stop.unwrap_or(1));
+    // With --early-stop the per-epoch figures are the validation split's: it drives the
+    // stopping, and the test set stays unseen until the end.
+    let history = match &val {
+        Some(val) => try_fit_with(
+            &mlp,
+            &mut params,
+            &mut opt,
+            &fit_set,
+            Some(val),
+            &config,
+            &mut (&mut progress, &mut stop),
+        ),
+        None => try_fit_with(
+            &mlp,
+            &mut params,
+            &mut opt,
+            &fit_set,
+            Some(test),
+            &config,
+            &mut progress,
+        ),
+    };
     bar.finish_and_clear();
     let history = history.map_err(|e| match e {
         TrainError::Anomaly(e) => anyhow::anyhow!("anomaly detected: {e}"),
         e => anyhow::anyhow!(e),
     })?;
+    if val.is_some() {
+        if let Some((best, _)) = stop.best() {
+            stop.restore_best(&mut params);
+            outln!(
+                "early stopping: {} epochs run, the weights of epoch {best} (lowest validation loss) kept",
+                history.len()
+            );
+        }
+    }
     let train_seconds = train_start.elapsed().as_secs_f64();
-
-    let last = history.last().context("no epoch was run")?;
     if let Some(why) = diverged(&history, &params) {
         return Err(anyhow::anyhow!(
             "training diverged: {why}; nothing was written (the previous outputs are kept): \
              try a smaller --lr or --weight-decay"
         ));
     }
-    let accuracy = last.test_accuracy.unwrap_or(0.0);
+    let eval = try_evaluate(&mlp, &params, test, EVAL_BATCH)?;
+    let scale = loaded.prep.as_ref().map_or(1.0, Prep::target_scale);
+    let eval = eval.in_units(scale);
     let sizes: Vec<String> = spec.sizes().iter().map(|s| s.to_string()).collect();
+    let figure = match (eval.accuracy, eval.r2) {
+        (Some(a), _) => format!("test accuracy {:.2}%", 100.0 * a),
+        (None, r2) => format!("test R² {:.4}", r2.unwrap_or(f64::NAN)),
+    };
     let title = format!(
-        "mlp {} on {}: test accuracy {:.2}% after {}",
+        "mlp {} on {}: {figure} after {}",
         sizes.join("-"),
-        data::describe(dir),
-        100.0 * accuracy,
+        loaded.name,
         plural(history.len(), "epoch")
     );
     let curves = plot::curve_svg(&history, &title).map(|svg| (curve_csv(&history), svg));
     let mut meta: Metadata = spec.to_metadata();
-    meta.insert("chainrule.pixel_max".into(), pixel_max.to_string());
-    meta.insert(
-        "chainrule.data".into(),
-        dir.map_or("digits".into(), |d| d.display().to_string()),
-    );
-    meta.insert("chainrule.test_accuracy".into(), format!("{accuracy:.6}"));
+    meta.extend(loaded.meta.clone());
+    match (eval.accuracy, eval.r2) {
+        (Some(a), _) => meta.insert("chainrule.test_accuracy".into(), format!("{a:.6}")),
+        (None, r2) => meta.insert(
+            "chainrule.test_r2".into(),
+            format!("{:.6}", r2.unwrap_or(f64::NAN)),
+        ),
+    };
     meta.insert("chainrule.command".into(), command_line());
     let written = outputs.write(&checkpoint::to_bytes(&params, &meta)?, curves)?;
 
-    let correct = (accuracy * test.len() as f64).round() as usize;
-    outln!(
-        "final test accuracy: {:.2}% ({correct}/{} correct)",
-        100.0 * accuracy,
-        test.len()
-    );
+    match (eval.accuracy, eval.confusion.as_ref()) {
+        (Some(a), Some(c)) => outln!(
+            "final test accuracy: {:.2}% ({}/{} correct)",
+            100.0 * a,
+            c.correct(),
+            test.len()
+        ),
+        _ => outln!(
+            "final test R²: {:.4} (RMSE {}, MAE {} in the target's units)",
+            eval.r2.unwrap_or(f64::NAN),
+            significant(eval.rmse.unwrap_or(f64::NAN)),
+            significant(eval.mae.unwrap_or(f64::NAN))
+        ),
+    }
     for path in &written {
         outln!("wrote {}", path.display());
     }
@@ -353,11 +592,22 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// A figure with 4 significant digits, in the target's units (which may be large or small).
+pub fn significant(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.digits$}")
+}
+
 /// Reports training as it goes: the progress bar after each batch (with the running loss), a
 /// line of metrics after each epoch.
 struct Progress<'a> {
     bar: &'a ProgressBar,
     epochs: usize,
+    /// What the per-epoch evaluation set is: `test`, or `val` with early stopping.
+    held_out: &'static str,
 }
 
 impl<T: Float> Callback<T> for Progress<'_> {
@@ -373,37 +623,58 @@ impl<T: Float> Callback<T> for Progress<'_> {
     }
 
     fn on_epoch(&mut self, m: &EpochMetrics, _: &ParamStore<T>) -> ControlFlow<()> {
+        let w = self.epochs.to_string().len();
+        let scores = match (m.train_r2, m.test_r2) {
+            (None, None) => format!(
+                "acc {:6.2}%  {} loss {:.4}  acc {:6.2}%",
+                100.0 * m.train_accuracy.unwrap_or(f64::NAN),
+                self.held_out,
+                m.test_loss.unwrap_or(f64::NAN),
+                100.0 * m.test_accuracy.unwrap_or(f64::NAN)
+            ),
+            (train, test) => format!(
+                "R² {:7.4}  {} loss {:.4}  R² {:7.4}",
+                train.unwrap_or(f64::NAN),
+                self.held_out,
+                m.test_loss.unwrap_or(f64::NAN),
+                test.unwrap_or(f64::NAN)
+            ),
+        };
         self.bar.suspend(|| {
             outln!(
-                "epoch {:>w$}/{}  train loss {:.4}  acc {:6.2}%  test loss {:.4}  acc {:6.2}%  lr {}  {:.0} ms",
+                "epoch {:>w$}/{}  train loss {:.4}  {scores}  lr {}  {:.0} ms",
                 m.epoch,
                 self.epochs,
                 m.train_loss,
-                100.0 * m.train_accuracy,
-                m.test_loss.unwrap_or(f64::NAN),
-                100.0 * m.test_accuracy.unwrap_or(f64::NAN),
                 short(m.lr),
                 1e3 * m.seconds,
-                w = self.epochs.to_string().len()
             )
         });
         ControlFlow::Continue(())
     }
 }
 
-/// The learning curve as CSV, one row per epoch.
+/// The learning curve as CSV, one row per epoch: accuracy columns for classification, R²
+/// columns for regression.
 pub fn curve_csv(history: &[EpochMetrics]) -> String {
-    let mut s = String::from("epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds\n");
+    let regression = history.iter().any(|m| m.train_r2.is_some());
+    let score = if regression { "r2" } else { "accuracy" };
+    let mut s = format!("epoch,train_loss,train_{score},test_loss,test_{score},lr,seconds\n");
     let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
     for m in history {
+        let (train, test) = if regression {
+            (m.train_r2, m.test_r2)
+        } else {
+            (m.train_accuracy, m.test_accuracy)
+        };
         let _ = writeln!(
             s,
             "{},{},{},{},{},{},{}",
             m.epoch,
             m.train_loss,
-            m.train_accuracy,
+            opt(train),
             opt(m.test_loss),
-            opt(m.test_accuracy),
+            opt(test),
             m.lr,
             m.seconds
         );
@@ -440,7 +711,7 @@ fn too_big(hidden: &args::Hidden) -> anyhow::Error {
 /// Refuses a run whose estimated memory does not fit (see [`memory`]).
 fn check_memory<T: Float>(args: &Args, spec: &MlpSpec, params: usize, test: usize) -> Result<()> {
     let footprint = memory::Footprint {
-        per_param: if args.optimizer == OptimizerKind::Sgd {
+        per_param: if args.optimizer == Some(OptimizerKind::Sgd) {
             7
         } else {
             8

@@ -158,11 +158,13 @@ fn labels_are_sorted_numerically_or_by_name_and_the_task_is_chosen_from_the_targ
         "t.csv: row 2, column y: \"malignant\" is not a finite number"
     );
     let t = read("a,y\n1,malignant\n2,benign\n", &CsvOptions::new("y")).unwrap();
-    assert_eq!(t.to_dataset().unwrap().labels, vec![1, 0]);
+    assert_eq!(t.to_dataset().labels, vec![1, 0]);
     // A fraction makes a float target: regression.
     let t = read("a,y\n1,0.5\n2,2\n", &CsvOptions::new("y")).unwrap();
     assert_eq!(t.target, Target::Values(vec![0.5, 2.0]));
-    assert!(t.to_dataset().is_none());
+    let d = t.to_dataset();
+    assert!(d.is_regression() && d.labels.is_empty());
+    assert_eq!(d.values.unwrap().as_slice(), &[0.5, 2.0]);
     // More than AUTO_MAX_CLASSES distinct integers: regression too; forced classification keeps them.
     let many: String = (0..30).map(|i| format!("{i},{}\n", i * 7)).collect();
     let csv = format!("a,y\n{many}");
@@ -317,4 +319,27 @@ proptest! {
         let bad = lines.join("\n") + "\n";
         prop_assert_eq!(err(&bad, "y"), want);
     }
+}
+
+#[test]
+fn expected_feature_columns_are_checked_before_any_row() {
+    let options = CsvOptions {
+        features: Some(vec!["a".into(), "b".into()]),
+        ignore_target: true,
+        ..CsvOptions::new("y")
+    };
+    // The bad value in row 2 is never reached: the header is wrong already.
+    let e = read("a,c,y\nx,1,0\n", &options).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        r#"t.csv: row 1: the model was trained on columns ["a", "b"]; missing: ["b"], extra: ["c"]"#
+    );
+    // Without the target column: every target 0, flagged.
+    let t = read("a,b\n1,2\n3,4\n", &options).unwrap();
+    assert!(!t.has_target);
+    assert_eq!(t.target, Target::Values(vec![0.0, 0.0]));
+    let t = read("a,b,y\n1,2,seven\n3,4,\n", &options).unwrap();
+    assert!(t.has_target);
+    // Its values are not read: text in it is no error.
+    assert_eq!(t.target, Target::Values(vec![0.0, 0.0]));
 }

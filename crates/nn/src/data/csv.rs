@@ -44,6 +44,13 @@ pub struct CsvOptions {
     pub ignore: Vec<String>,
     /// Skip rows with a missing value (counted in [`Table::dropped`]) instead of failing.
     pub drop_missing: bool,
+    /// The feature columns expected, in order (a model's): a header with others is a
+    /// [`CsvError::Columns`] naming the missing and the extra ones, found before any row is read.
+    pub features: Option<Vec<String>>,
+    /// Rows to predict: the target column may be absent, and is not read if present (the
+    /// table is read as regression with every target 0; [`Table::has_target`] says whether
+    /// the column was there).
+    pub ignore_target: bool,
 }
 
 impl CsvOptions {
@@ -76,7 +83,7 @@ pub enum Target {
 /// can carry them. Kept apart from [`Dataset`] so that the IDX/classification API is unchanged:
 /// [`Table::to_dataset`] gives a classification table as a `Dataset`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Table<T: Float = f32> {
+pub struct Table<T: Float = f64> {
     /// Features `[rows, feature_names.len()]`, in the header's order.
     pub x: Tensor<T>,
     /// The feature columns' names.
@@ -87,6 +94,8 @@ pub struct Table<T: Float = f32> {
     pub target: Target,
     /// Rows skipped for missing values (0 unless [`CsvOptions::drop_missing`]).
     pub dropped: usize,
+    /// Whether the file had the target column (false only with [`CsvOptions::ignore_target`]).
+    pub has_target: bool,
 }
 
 /// Counts lines and (unquoted) commas as the bytes pass, and fails a line longer than
@@ -239,15 +248,36 @@ impl<T: Float> Table<T> {
             column: column.to_string(),
             available: shorten(&names.join(",")),
         };
-        let target_col = *seen
-            .get(&options.target)
-            .ok_or_else(|| unknown(&options.target))?;
+        let target_col = match seen.get(&options.target) {
+            Some(&c) => Some(c),
+            None if options.ignore_target => None,
+            None => return Err(unknown(&options.target)),
+        };
         let mut skip = vec![false; names.len()];
-        skip[target_col] = true;
+        if let Some(c) = target_col {
+            skip[c] = true;
+        }
         for c in &options.ignore {
             skip[*seen.get(c).ok_or_else(|| unknown(c))?] = true;
         }
         let features: Vec<usize> = (0..names.len()).filter(|&i| !skip[i]).collect();
+        if let Some(expected) = &options.features {
+            let found: Vec<&String> = features.iter().map(|&i| &names[i]).collect();
+            if found.len() != expected.len() || found.iter().zip(expected).any(|(a, b)| *a != b) {
+                let missing = expected.iter().filter(|e| !found.contains(e)).cloned().collect();
+                let extra = found
+                    .iter()
+                    .filter(|f| !expected.contains(f))
+                    .map(|f| f.to_string())
+                    .collect();
+                return Err(CsvError::Columns {
+                    file,
+                    expected: expected.clone(),
+                    missing,
+                    extra,
+                });
+            }
+        }
 
         let mut x: Vec<T> = Vec::new();
         // Target values are interned: memory grows with the distinct values, not their text.
@@ -314,10 +344,13 @@ impl<T: Float> Table<T> {
                     }
                 }
             }
-            let t = text(target_col)?;
+            let t = match target_col {
+                Some(c) if !options.ignore_target => text(c)?,
+                _ => "0",
+            };
             if !skip_row && is_missing(t) {
                 if !options.drop_missing {
-                    return Err(missing(target_col, t));
+                    return Err(missing(target_col.unwrap_or(0), t));
                 }
                 skip_row = true;
             }
@@ -349,6 +382,7 @@ impl<T: Float> Table<T> {
             .as_ref()
             .is_some_and(|v| v.iter().all(|x| x.fract() == 0.0));
         let classes = match options.task {
+            _ if options.ignore_target => false,
             Task::Classification => true,
             Task::Regression => false,
             Task::Auto => numbers.is_none() || (integers && by_id.len() <= AUTO_MAX_CLASSES),
@@ -395,6 +429,7 @@ impl<T: Float> Table<T> {
             target_name: options.target.clone(),
             target,
             dropped,
+            has_target: target_col.is_some(),
         })
     }
 
@@ -431,6 +466,7 @@ impl<T: Float> Table<T> {
             target_name: self.target_name.clone(),
             target,
             dropped: self.dropped,
+            has_target: self.has_target,
         }
     }
 
@@ -452,15 +488,30 @@ impl<T: Float> Table<T> {
         (self.select(&train), self.select(&test))
     }
 
-    /// A classification table as a [`Dataset`] (`None` for a regression table).
-    pub fn to_dataset(&self) -> Option<Dataset<T>> {
+    /// The table as a [`Dataset`]: classes, or one regression output per row.
+    ///
+    /// ```
+    /// use chainrule::nn::data::{CsvOptions, Table};
+    /// let t = Table::<f64>::from_reader("x,y\n1,0.5\n2,1.5\n".as_bytes(), "t", &CsvOptions::new("y")).unwrap();
+    /// assert_eq!(t.to_dataset().values.unwrap().as_slice(), &[0.5, 1.5]);
+    /// ```
+    pub fn to_dataset(&self) -> Dataset<T> {
         match &self.target {
-            Target::Classes { labels, names } => Some(Dataset {
+            Target::Classes { labels, names } => Dataset {
                 x: self.x.clone(),
                 labels: labels.clone(),
                 classes: names.len(),
-            }),
-            Target::Values(_) => None,
+                values: None,
+            },
+            Target::Values(v) => Dataset {
+                x: self.x.clone(),
+                labels: Vec::new(),
+                classes: 0,
+                values: Some(
+                    Tensor::from_vec(v.iter().map(|&y| T::from_f64(y)).collect(), &[v.len(), 1])
+                        .expect("one value per row"),
+                ),
+            },
         }
     }
 }

@@ -26,6 +26,18 @@ pub enum CsvError {
         /// Rows skipped for missing values.
         dropped: usize,
     },
+    /// The header's feature columns are not the ones expected ([`CsvOptions::features`](super::CsvOptions::features)).
+    #[error("{file}: row 1: the model was trained on columns {expected:?}; missing: {missing:?}, extra: {extra:?}")]
+    Columns {
+        /// The file.
+        file: String,
+        /// The expected feature columns, in order.
+        expected: Vec<String>,
+        /// Expected columns the file lacks.
+        missing: Vec<String>,
+        /// The file's columns that are not expected.
+        extra: Vec<String>,
+    },
     /// A field is not valid UTF-8.
     #[error("{file}: row {row}, column {column}: not valid UTF-8")]
     NotUtf8 {

@@ -45,15 +45,23 @@ pub use idx::{parse_idx, read_idx, Idx};
 pub use scaler::{ScalerError, StandardScaler};
 pub use schema::{Schema, SchemaError};
 
-/// Labelled examples: inputs `x` of shape `[n, features]` and one class per example.
+/// Examples: inputs `x` of shape `[n, features]` and, for classification, one class per
+/// example, or, for regression, float targets `values` `[n, outputs]` (then `labels` is empty
+/// and `classes` 0). The training loop reads the task from the targets: see
+/// [`Dataset::is_regression`].
+///
+/// The element type defaults to `f64`, as [`Tensor`], `Tape` and `ParamStore` do, so that
+/// code that names none of them gets one type throughout; pass `f32` for speed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Dataset<T: Float = f32> {
+pub struct Dataset<T: Float = f64> {
     /// Inputs, one row per example.
     pub x: Tensor<T>,
-    /// Class labels, one per example.
+    /// Class labels, one per example (empty for regression).
     pub labels: Vec<usize>,
-    /// The number of classes.
+    /// The number of classes (0 for regression).
     pub classes: usize,
+    /// Regression targets `[n, outputs]`, `None` for classification.
+    pub values: Option<Tensor<T>>,
 }
 
 impl<T: Float> Dataset<T> {
@@ -74,7 +82,62 @@ impl<T: Float> Dataset<T> {
                 classes.saturating_sub(1)
             )));
         }
-        Ok(Self { x, labels, classes })
+        Ok(Self {
+            x,
+            labels,
+            classes,
+            values: None,
+        })
+    }
+
+    /// A regression dataset: inputs `[n, features]` and targets `[n]` (one output) or
+    /// `[n, outputs]`, checked to agree and to be finite.
+    ///
+    /// ```
+    /// use chainrule::{nn::data::Dataset, Tensor};
+    /// let x = Tensor::from_vec(vec![0.0, 1.0, 2.0], &[3, 1]).unwrap();
+    /// let d = Dataset::regression(x, Tensor::from(vec![1.0, 3.0, 5.0])).unwrap();
+    /// assert_eq!((d.len(), d.is_regression(), d.values.unwrap().shape()), (3, true, &[3, 1][..]));
+    /// ```
+    pub fn regression(x: Tensor<T>, values: Tensor<T>) -> Result<Self, DataError> {
+        let n = x.shape().first().copied().unwrap_or(0);
+        let outputs = match values.shape() {
+            [m] if *m == n => 1,
+            [m, k] if *m == n => *k,
+            other => {
+                return Err(DataError::Mismatch(format!(
+                    "targets of shape {other:?} do not fit inputs of shape {:?}: expected [{n}] or [{n}, outputs]",
+                    x.shape()
+                )))
+            }
+        };
+        if x.ndim() != 2 {
+            return Err(DataError::Mismatch(format!(
+                "inputs of shape {:?} are not a matrix [examples, features]",
+                x.shape()
+            )));
+        }
+        if let Some(i) = values.as_slice().iter().position(|v| !v.is_finite()) {
+            return Err(DataError::Mismatch(format!(
+                "target {} of example {} is not finite",
+                values.as_slice()[i],
+                i / outputs.max(1)
+            )));
+        }
+        let values = values
+            .reshape(&[n, outputs])
+            .map_err(|e| DataError::Mismatch(e.to_string()))?;
+        Ok(Self {
+            x,
+            labels: Vec::new(),
+            classes: 0,
+            values: Some(values),
+        })
+    }
+
+    /// Whether the targets are float values (regression) rather than classes.
+    pub fn is_regression(&self) -> bool {
+        self.values.is_some()
     }
 
     /// Images and labels in IDX format; pixels are divided by `pixel_max` (16 for the digits,
@@ -230,12 +293,12 @@ impl<T: Float> Dataset<T> {
 
     /// The number of examples.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.x.shape().first().copied().unwrap_or(0)
     }
 
     /// Whether there are no examples.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.len() == 0
     }
 
     /// The number of input features.
@@ -255,8 +318,13 @@ impl<T: Float> Dataset<T> {
         }
         Self {
             x: gather_rows(&self.x, indices),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            labels: if self.labels.is_empty() {
+                Vec::new()
+            } else {
+                indices.iter().map(|&i| self.labels[i]).collect()
+            },
             classes: self.classes,
+            values: self.values.as_ref().map(|v| gather_rows(v, indices)),
         }
     }
 
@@ -278,6 +346,7 @@ impl<T: Float> Dataset<T> {
     /// `round(count * fraction)` of its examples go to the validation set, so both sets keep
     /// the class proportions. Disjoint, every example in exactly one set; both sets list the
     /// examples in ascending original order. `fraction` is clamped to [0, 1], NaN counts as 0.
+    /// A regression dataset has no classes: it is split as by [`Dataset::split`].
     ///
     /// ```
     /// let d = chainrule::nn::data::two_moons::<f32>(20, 0.1, 0); // 10 of each class
@@ -286,6 +355,9 @@ impl<T: Float> Dataset<T> {
     /// assert_eq!(train.class_counts(), vec![7, 7]);
     /// ```
     pub fn split_stratified(&self, fraction: f64, seed: u64) -> (Self, Self) {
+        if self.is_regression() {
+            return self.split(fraction, seed);
+        }
         let (train, val) = stratified_indices(&self.labels, fraction, seed);
         (self.select(&train), self.select(&val))
     }
@@ -433,6 +505,7 @@ pub fn xor<T: Float>() -> Dataset<T> {
         x: Tensor::from_vec(x, &[4, 2]).expect("4 x 2"),
         labels: vec![0, 1, 1, 0],
         classes: 2,
+        values: None,
     }
 }
 
@@ -479,6 +552,7 @@ pub fn two_moons<T: Float>(n: usize, noise: f64, seed: u64) -> Dataset<T> {
         x: Tensor::from_vec(pts.into_iter().map(T::from_f64).collect(), &[n, 2]).expect("n x 2"),
         labels,
         classes: 2,
+        values: None,
     }
 }
 
@@ -517,6 +591,7 @@ pub fn spirals<T: Float>(per_class: usize, classes: usize, noise: f64, seed: u64
         x: Tensor::from_vec(pts.into_iter().map(T::from_f64).collect(), &[n, 2]).expect("n x 2"),
         labels,
         classes,
+        values: None,
     }
 }
 

@@ -1,0 +1,131 @@
+//! The task's loss of a batch, and its metrics gathered batch by batch: one piece for the
+//! training loop and for evaluation.
+
+use crate::data::Dataset;
+use crate::loss::{cross_entropy, mse};
+use crate::metrics::{self, Confusion};
+use autograd::{Float, Tensor, Var};
+
+use super::{argmax_rows, Evaluation};
+
+/// The loss of `outputs` against the batch's targets: softmax cross-entropy from logits for
+/// classes, the mean squared error for values (whose shape must be the outputs').
+pub(super) fn batch_loss<'t, T: Float>(
+    outputs: Var<'t, T>,
+    batch: &Dataset<T>,
+) -> autograd::Result<Var<'t, T>> {
+    match &batch.values {
+        None => cross_entropy(outputs, &batch.labels),
+        Some(values) => {
+            // Checked here: `mse` broadcasts, and `[b, 1]` against `[b, 2]` would not fail.
+            if outputs.shape().as_slice() != values.shape() {
+                return Err(autograd::Error::ShapeMismatch {
+                    op: "mse",
+                    lhs: outputs.shape(),
+                    rhs: values.shape().into(),
+                    expected: "the model's outputs must have the targets' shape [batch, outputs]".into(),
+                });
+            }
+            mse(outputs, outputs.tape().constant_from(values))
+        }
+    }
+}
+
+/// Predictions against the truth, gathered over batches.
+pub(super) enum Tally {
+    /// Classes: the examples seen and classified correctly, and for evaluation the counts by
+    /// (true, predicted) class. The training loop keeps no matrix, so that its heap is the
+    /// same after every batch of every epoch.
+    Classes {
+        seen: usize,
+        correct: usize,
+        confusion: Option<Confusion>,
+    },
+    /// Every target and prediction (all outputs pooled), for RMSE, MAE and R²; reserved up
+    /// front.
+    Values { truth: Vec<f64>, predicted: Vec<f64> },
+}
+
+impl Tally {
+    /// An empty tally for the task of `data`, with a confusion matrix if `confusion`.
+    pub(super) fn new<T: Float>(data: &Dataset<T>, confusion: bool) -> Self {
+        match &data.values {
+            Some(v) => Tally::Values {
+                truth: Vec::with_capacity(v.numel()),
+                predicted: Vec::with_capacity(v.numel()),
+            },
+            None => Tally::Classes {
+                seen: 0,
+                correct: 0,
+                confusion: confusion.then(Confusion::default),
+            },
+        }
+    }
+
+    /// Adds a batch and the model's outputs for it.
+    pub(super) fn add<T: Float>(&mut self, batch: &Dataset<T>, outputs: &Tensor<T>) {
+        match (self, &batch.values) {
+            (
+                Tally::Classes {
+                    seen,
+                    correct,
+                    confusion,
+                },
+                _,
+            ) => {
+                for (&t, p) in batch.labels.iter().zip(argmax_rows(outputs)) {
+                    *seen += 1;
+                    *correct += usize::from(t == p);
+                    if let Some(c) = confusion {
+                        c.add(t, p);
+                    }
+                }
+            }
+            (Tally::Values { truth, predicted }, Some(v)) => {
+                truth.extend(v.as_slice().iter().map(|x| x.as_f64()));
+                predicted.extend(outputs.as_slice().iter().map(|x| x.as_f64()));
+            }
+            (Tally::Values { .. }, None) => {}
+        }
+    }
+
+    /// The fraction classified correctly (classification).
+    pub(super) fn accuracy(&self) -> Option<f64> {
+        match self {
+            Tally::Classes { seen, correct, .. } => Some(*correct as f64 / (*seen).max(1) as f64),
+            Tally::Values { .. } => None,
+        }
+    }
+
+    /// R² (regression, at least one value).
+    pub(super) fn r2(&self) -> Option<f64> {
+        match self {
+            Tally::Classes { .. } => None,
+            Tally::Values { truth, predicted } => metrics::r2(truth, predicted).ok(),
+        }
+    }
+
+    /// The evaluation with mean loss `loss`.
+    pub(super) fn into_evaluation(self, loss: f64) -> Evaluation {
+        let accuracy = self.accuracy();
+        let r2 = self.r2();
+        match self {
+            Tally::Classes { confusion, .. } => Evaluation {
+                loss,
+                accuracy,
+                confusion,
+                rmse: None,
+                mae: None,
+                r2: None,
+            },
+            Tally::Values { truth, predicted } => Evaluation {
+                loss,
+                accuracy: None,
+                confusion: None,
+                rmse: metrics::rmse(&truth, &predicted).ok(),
+                mae: metrics::mae(&truth, &predicted).ok(),
+                r2,
+            },
+        }
+    }
+}
