@@ -11,7 +11,7 @@ use nn::checkpoint::{self, CheckpointError, Header, Mismatch, MlpSpec};
 use nn::data::Dataset;
 use nn::loss::cross_entropy;
 use nn::train::argmax_rows;
-use nn::{Mlp, Module, ParamStore};
+use nn::{Module, ParamStore, Sequential};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,7 @@ fn run_typed<T: Float>(args: &Args, header: &Header, spec: &MlpSpec) -> Result<(
 /// Mean loss and the (sparse) confusion matrix over `test`, in batches: as
 /// `nn::train::evaluate`, without its `classes x classes` matrix.
 fn evaluate<T: Float>(
-    mlp: &Mlp,
+    mlp: &Sequential<T>,
     params: &ParamStore<T>,
     test: &Dataset<T>,
     batch: usize,
@@ -124,7 +124,7 @@ fn evaluate<T: Float>(
     for b in test.batches(batch, None) {
         tape.reset();
         let (loss, pred) = tape.no_grad(|| {
-            let logits = mlp.forward(&params.bind(&tape), tape.constant_from(&b.x));
+            let logits = mlp.forward(&params.bind_eval(&tape), tape.constant_from(&b.x));
             let loss = cross_entropy(logits, &b.labels).expect("labels fit the model's outputs");
             (loss.item().as_f64(), argmax_rows(&logits.value()))
         });

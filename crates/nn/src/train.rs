@@ -170,8 +170,8 @@ pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
         .collect()
 }
 
-/// Evaluates a classifier (a model producing logits) batch by batch, without recording
-/// gradients.
+/// Evaluates a classifier (a model producing logits) batch by batch, in evaluation mode
+/// (dropout off, batch norms on their running statistics), without recording gradients.
 ///
 /// # Panics
 /// Where [`try_evaluate`] fails.
@@ -203,7 +203,7 @@ pub fn try_evaluate<T: Float, M: Module<T>>(
     for (b, batch) in data.batches(batch_size, None).enumerate() {
         tape.reset();
         let (loss, pred, outputs) = tape.no_grad(|| {
-            let bound = params.bind(&tape);
+            let bound = params.bind_eval(&tape);
             let logits = model.forward(&bound, tape.constant_from(&batch.x));
             let loss = cross_entropy(logits, &batch.labels).map_err(|source| TrainError::Loss {
                 at: format!("evaluation, batch {b}"),
@@ -263,8 +263,9 @@ pub fn fit<T: Float, M: Module<T>, O: Optimizer<T>>(
 /// history then ends with that epoch. The optimiser's learning rate is restored to its initial
 /// value on return.
 ///
-/// One step is: reset the tape, bind the parameters, `forward`, `cross_entropy`, `backward`,
-/// read the parameters' gradients, clip them if configured, `opt.step`.
+/// One step is: reset the tape, bind the parameters (training mode), `forward`,
+/// `cross_entropy`, `backward`, read the parameters' gradients, clip them if configured,
+/// `opt.step`, write the buffers the forward pass updated (batch norms' running statistics).
 ///
 /// # Panics
 /// Where [`try_fit_with`] fails.
@@ -332,8 +333,8 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
         let order = Some(config.seed.wrapping_add(epoch as u64));
         for (b, batch) in train.batches(config.batch_size, order).enumerate() {
             tape.reset();
+            let bound = params.bind(&tape);
             let step = {
-                let bound = params.bind(&tape);
                 let logits = model.forward(&bound, tape.constant_from(&batch.x));
                 cross_entropy(logits, &batch.labels).map(|loss| {
                     let g = loss.backward();
@@ -368,6 +369,7 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
                     source,
                 });
             }
+            params.update_buffers(&bound);
             loss_sum += loss * batch.len() as f64;
             seen += batch.len();
             correct += pred.iter().zip(&batch.labels).filter(|(p, t)| p == t).count();

@@ -54,10 +54,15 @@
 pub mod atomic;
 mod diagnose;
 mod format;
+mod sequential;
 mod spec;
 
 pub use atomic::{write_atomic, write_atomic_through};
 pub use format::{dtype_of, load, load_bytes, read_header, read_metadata, save, to_bytes};
+pub use sequential::{
+    load_sequential, load_sequential_with, rebuild, rebuild_with, save_sequential, sequential_metadata,
+    RebuildError, Resolver, SEQUENTIAL_KEY, SEQUENTIAL_VERSION,
+};
 pub use spec::{MlpSpec, SpecError};
 
 use diagnose::printable;
