@@ -47,8 +47,8 @@ pub trait Module<T: Float> {
     /// Applies the module to `x`, using the parameters bound in `p`.
     fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T>;
 
-    /// The parameters this module reads, in a fixed order. ([`Dense`](crate::Dense),
-    /// [`Mlp`](crate::Mlp) and [`Neuron`](crate::Neuron) also have it as an inherent method,
+    /// The parameters this module reads, in a fixed order (buffers excluded). ([`Dense`](crate::Dense),
+    /// [`Linear`](crate::Linear), [`Sequential`](crate::Sequential) and [`Neuron`](crate::Neuron) also have it as an inherent method,
     /// so `layer.parameters()` needs no type annotation.)
     fn parameters(&self) -> Vec<ParamId>;
 

@@ -168,6 +168,13 @@ impl BatchNorm1d {
     }
 
     /// The ids of the running mean and variance buffers.
+    ///
+    /// ```
+    /// use chainrule::nn::{BatchNorm1d, ParamStore};
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let [mean, var] = BatchNorm1d::new(&mut ps, "bn", 3).unwrap().buffers();
+    /// assert_eq!((ps.name(mean), ps.name(var)), ("bn.running_mean", "bn.running_var"));
+    /// ```
     pub fn buffers(&self) -> [ParamId; 2] {
         [self.running_mean, self.running_var]
     }

@@ -273,6 +273,13 @@ impl<T: Float> ParamStore<T> {
     /// Binds every parameter in evaluation mode (PyTorch's `model.eval()`): dropout is the
     /// identity and batch normalisation uses its running statistics. The same as
     /// `bind_mode(tape, Mode::Eval)`.
+    ///
+    /// ```
+    /// use chainrule::Tape;
+    /// use chainrule::nn::{Mode, ParamStore};
+    /// let tape = Tape::new();
+    /// assert_eq!(ParamStore::<f64>::new().bind_eval(&tape).mode(), Mode::Eval);
+    /// ```
     pub fn bind_eval<'t>(&self, tape: &'t Tape<T>) -> Bound<'t, T> {
         self.bind_mode(tape, Mode::Eval)
     }

@@ -136,6 +136,13 @@ impl<'a, T: Float> SequentialBuilder<'a, T> {
     }
 
     /// Appends a [`Linear`] layer with or without a bias.
+    ///
+    /// ```
+    /// use chainrule::nn::{ParamStore, Sequential};
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let model = Sequential::builder(&mut ps, 0).linear_bias(3, 2, false).build().unwrap();
+    /// assert_eq!((ps.len(), ps.id("0.bias"), model.parameters().len()), (1, None, 1));
+    /// ```
     pub fn linear_bias(mut self, in_features: usize, out_features: usize, bias: bool) -> Self {
         if self.error.is_none() {
             let name = self.next_name();
@@ -149,6 +156,13 @@ impl<'a, T: Float> SequentialBuilder<'a, T> {
 
     /// Appends a [`Dense`] layer (linear and activation in one module, initialised for the
     /// activation as [`Dense::new`] is).
+    ///
+    /// ```
+    /// use chainrule::nn::{Activation, ParamStore, Sequential};
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let model = Sequential::builder(&mut ps, 0).dense(3, 2, Activation::Tanh).build().unwrap();
+    /// assert_eq!(model.specs()[0].to_string(), "Dense(in_features=3, out_features=2, activation=tanh)");
+    /// ```
     pub fn dense(mut self, in_features: usize, out_features: usize, activation: Activation) -> Self {
         if self.error.is_none() {
             let name = self.next_name();

@@ -116,6 +116,15 @@ impl<T: Float> Sequential<T> {
     }
 
     /// Every module's description, in order (what a checkpoint stores).
+    ///
+    /// ```
+    /// use chainrule::nn::{ParamStore, Sequential};
+    /// let mut ps = ParamStore::<f32>::new();
+    /// let model = Sequential::builder(&mut ps, 0).layer_norm(4).leaky_relu(0.2).build().unwrap();
+    /// let kinds: Vec<String> = model.specs().iter().map(|s| s.kind().to_string()).collect();
+    /// assert_eq!(kinds, ["LayerNorm", "LeakyReLU"]);
+    /// assert_eq!((model.len(), model.modules().len(), model.prefix()), (2, 2, ""));
+    /// ```
     pub fn specs(&self) -> Vec<ModuleSpec> {
         self.modules.iter().map(|m| m.spec()).collect()
     }
