@@ -11,7 +11,7 @@
 //! Run with `cargo run --release --example 06_xor`.
 
 use chainrule::nn::optim::{Optimizer, Sgd};
-use chainrule::nn::{data, loss, Activation, Mlp, Module, ParamStore};
+use chainrule::nn::{data, loss, Activation, Mlp, Module, ParamStore, Sequential};
 use chainrule::{Tape, Tensor};
 use std::time::Instant;
 
@@ -19,7 +19,7 @@ const LR: f64 = 5.0;
 const STEPS: usize = 2000;
 
 struct Run {
-    mlp: Mlp,
+    mlp: Sequential,
     params: ParamStore<f64>,
     /// `(step, J)` before the step.
     curve: Vec<(usize, f64)>,

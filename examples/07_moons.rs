@@ -14,7 +14,7 @@
 //! Run with `cargo run --release --example 07_moons`.
 
 use chainrule::nn::optim::{Optimizer, Sgd};
-use chainrule::nn::{data, loss, Activation, Mlp, Module, ParamStore};
+use chainrule::nn::{data, loss, Activation, Mlp, Module, ParamStore, Sequential};
 use chainrule::{Tape, Tensor};
 use std::time::Instant;
 
@@ -96,7 +96,7 @@ fn accuracy(scores: &Tensor<f64>, y: &Tensor<f64>) -> f64 {
 
 /// The decision regions on a grid (`.` for class -1, `:` for +1) with the training points on
 /// top (`o` for -1, `x` for +1; upper case if misclassified).
-fn plot(model: &Mlp, params: &ParamStore<f64>, x: &Tensor<f64>, labels: &[usize]) {
+fn plot(model: &Sequential, params: &ParamStore<f64>, x: &Tensor<f64>, labels: &[usize]) {
     let (cols, rows) = (64, 24);
     let (x0, x1, y0, y1) = (-1.5, 2.5, -1.0, 1.5);
     let mut grid = Vec::with_capacity(cols * rows * 2);

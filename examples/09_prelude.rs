@@ -45,7 +45,7 @@ fn main() {
     let w = params.value("layers.2.weight").expect("a layer").clone();
     let hidden = {
         let tape = Tape::new();
-        let h = model.layers()[..2]
+        let h = model.modules()[..2]
             .iter()
             .fold(tape.constant_from(&train_set.x), |h, layer| {
                 layer.forward(&params.bind(&tape), h)

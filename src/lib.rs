@@ -32,18 +32,23 @@ pub use verify;
 ///     let grads = bound.grads(j.backward());
 ///     opt.step(&mut params, &grads);
 /// }
-/// assert_eq!(chainrule::nn::train::evaluate(&model, &params, &data, 4).accuracy, 1.0);
+/// assert_eq!(evaluate(&model, &params, &data, 4).accuracy, Some(1.0));
 /// ```
 pub mod prelude {
     pub use autograd::{
         grad, grad_with, hessian, hessians, hvp, jacobian, jacobians, jvp, Float, Gradients, Tape, Tensor,
         Var,
     };
+    pub use nn::data::Task;
     pub use nn::data::{self, Dataset};
     pub use nn::loss;
     pub use nn::optim::{Adam, LrSchedule, Optimizer, Sgd};
-    pub use nn::train::{fit, fit_with, EarlyStopping, TrainConfig};
-    pub use nn::{Activation, Bound, Dense, Init, Mlp, Module, Neuron, ParamId, ParamStore};
+    pub use nn::train::{evaluate, fit, fit_with, predict, EarlyStopping, TrainConfig};
+    pub use nn::{checkpoint, Activation, Bound, Dense, Init, Mlp, Module, Neuron, ParamId, ParamStore};
+    pub use nn::{
+        BatchNorm1d, Dropout, Identity, LayerNorm, LeakyReLU, Linear, ModuleSpec, ReLU, Sequential, SiLU,
+        Sigmoid, Softmax, Tanh,
+    };
 }
 
 /// Every page of `docs/` compiled and run as doctests, exactly as written: their examples use

@@ -19,7 +19,7 @@
 
 use chainrule::nn::optim::{Adam, LrSchedule, Optimizer, Sgd};
 use chainrule::nn::train::{self, fit, fit_with, EarlyStopping, TrainConfig};
-use chainrule::nn::{Activation, Dense, Mlp, Module, ParamStore};
+use chainrule::nn::{Activation, Dense, Mlp, Module, ParamStore, Sequential};
 use chainrule::{gradcheck, GradcheckOptions, Tape, Tensor};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -79,7 +79,7 @@ fn live_bytes() -> isize {
 use chainrule::prelude::*; // Tape, Tensor, ParamStore, Mlp, Sgd, Optimizer, data, loss, ...
 
 /// The note's 2-2-1 sigmoid network on XOR, trained with the note's MSE by full-batch SGD.
-fn train_xor(seed: u64, lr: f64, steps: usize) -> (Mlp, ParamStore<f64>) {
+fn train_xor(seed: u64, lr: f64, steps: usize) -> (Sequential, ParamStore<f64>) {
     let xor = data::xor::<f64>(); // x: [4, 2], labels 0 1 1 0
     let targets = Tensor::from_vec(xor.labels.iter().map(|&l| l as f64).collect(), &[4, 1]).unwrap();
 
@@ -102,7 +102,7 @@ fn train_xor(seed: u64, lr: f64, steps: usize) -> (Mlp, ParamStore<f64>) {
 // docs/nn.md: end
 
 /// The note's MSE of an XOR model, and its four outputs.
-fn xor_loss(mlp: &Mlp, params: &ParamStore<f64>) -> (f64, Vec<f64>) {
+fn xor_loss(mlp: &Sequential, params: &ParamStore<f64>) -> (f64, Vec<f64>) {
     let xor = data::xor::<f64>();
     let targets = Tensor::from_vec(xor.labels.iter().map(|&l| l as f64).collect(), &[4, 1]).unwrap();
     let tape = Tape::new();
@@ -141,7 +141,7 @@ fn xor_converges_for_most_seeds() {
 // micrograd's demo.
 
 struct Moons {
-    mlp: Mlp,
+    mlp: Sequential,
     params: ParamStore<f64>,
     losses: Vec<f64>,
     /// `(tape.len(), tape.memory_bytes())` after each step's backward.
@@ -232,7 +232,7 @@ fn tape_memory_is_flat_across_steps() {
 // ---------------------------------------------------------------------------------------
 // Digits through `fit`.
 
-fn digits_mlp(seed: u64, hidden: usize) -> (Mlp, ParamStore<f32>) {
+fn digits_mlp(seed: u64, hidden: usize) -> (Sequential<f32>, ParamStore<f32>) {
     let mut ps = ParamStore::<f32>::new();
     let acts = [Activation::Relu, Activation::Identity];
     let mlp = Mlp::new(&mut ps, "layers", &[64, hidden, 10], &acts, seed).unwrap();

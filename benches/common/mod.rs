@@ -17,7 +17,7 @@ pub mod limit;
 use autograd::{Float, Tape, Tensor, Var};
 use limit::{add_l2_grad, cross_entropy_loss, hinge_l2_loss, MlpLimit};
 use nn::optim::{Optimizer, Sgd};
-use nn::{loss, Activation, Mlp, Module, ParamStore};
+use nn::{loss, Activation, Mlp, Module, ParamStore, Sequential};
 use std::process::Command;
 
 /// W1's layer sizes.
@@ -47,7 +47,7 @@ fn activations(layers: usize) -> Vec<Activation> {
 }
 
 /// An MLP of `nn` with the given sizes, seeded, and its parameter store.
-pub fn mlp<T: Float>(sizes: &[usize], seed: u64) -> (Mlp, ParamStore<T>) {
+pub fn mlp<T: Float>(sizes: &[usize], seed: u64) -> (Sequential<T>, ParamStore<T>) {
     let mut ps = ParamStore::new();
     let mlp = Mlp::new(&mut ps, "layers", sizes, &activations(sizes.len() - 1), seed).expect("fresh store");
     (mlp, ps)
@@ -73,7 +73,7 @@ pub fn w1_data() -> (Tensor<f64>, Tensor<f64>) {
 /// engine's backward, `nn`'s `Sgd`.
 pub struct W1Tensor {
     /// The model.
-    pub mlp: Mlp,
+    pub mlp: Sequential<f64>,
     /// Its parameters.
     pub params: ParamStore<f64>,
     x: Tensor<f64>,
@@ -345,7 +345,7 @@ pub fn w2_batch<T: Float>() -> (Tensor<T>, Vec<usize>) {
 /// `nn::train::fit_with`, without its bookkeeping).
 pub struct W2Engine<T: Float = f32> {
     /// The model.
-    pub mlp: Mlp,
+    pub mlp: Sequential<T>,
     /// Its parameters.
     pub params: ParamStore<T>,
     x: Tensor<T>,

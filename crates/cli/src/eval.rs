@@ -11,7 +11,7 @@ use autograd::Float;
 use nn::checkpoint::{self, CheckpointError, Header, Mismatch, MlpSpec};
 use nn::data::Dataset;
 use nn::train::try_evaluate;
-use nn::{Mlp, ParamStore};
+use nn::{ParamStore, Sequential};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,7 @@ impl Model {
     }
 
     /// The MLP with the file's weights, if its evaluation fits in memory.
-    pub fn build<T: Float>(&self) -> Result<(Mlp, ParamStore<T>)> {
+    pub fn build<T: Float>(&self) -> Result<(Sequential<T>, ParamStore<T>)> {
         check_memory::<T>(&self.spec, 512)?;
         let mut params = ParamStore::<T>::new();
         // The initial values are overwritten by the checkpoint's; the seed does not matter.

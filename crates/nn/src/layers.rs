@@ -1,9 +1,10 @@
-//! Neurons, dense layers and MLPs: expressions of autograd ops over bound parameters.
+//! Neurons, linear and dense layers: expressions of autograd ops over bound parameters.
 
 use crate::activation::Activation;
+use crate::bound::Bound;
 use crate::init::Init;
-use crate::module::Module;
-use crate::param::{Bound, ParamError, ParamId, ParamStore};
+use crate::module::{Module, ModuleSpec};
+use crate::param::{ParamError, ParamId, ParamStore};
 use autograd::{Float, Var};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -83,8 +84,7 @@ impl<T: Float> Module<T> for Neuron {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense {
-    weight: ParamId,
-    bias: ParamId,
+    linear: Linear,
     activation: Activation,
 }
 
@@ -179,11 +179,9 @@ impl Dense {
         [weight_init, bias_init]: [Init; 2],
         rng: &mut StdRng,
     ) -> Result<Self, ParamError> {
-        let w = weight_init.sample_from(&[outputs, inputs], inputs, outputs, rng);
-        let b = bias_init.sample_from(&[outputs], inputs, outputs, rng);
+        let inits = [weight_init, bias_init];
         Ok(Self {
-            weight: ps.add(format!("{prefix}.weight"), w)?,
-            bias: ps.add(format!("{prefix}.bias"), b)?,
+            linear: Linear::with_inits(ps, prefix, inputs, outputs, inits, true, rng)?,
             activation,
         })
     }
@@ -195,111 +193,149 @@ impl Dense {
 
     /// The weight's id.
     pub fn weight(&self) -> ParamId {
-        self.weight
+        self.linear.weight
     }
 
     /// The bias's id.
     pub fn bias(&self) -> ParamId {
-        self.bias
+        self.linear.bias.expect("a dense layer has a bias")
     }
 
     /// The weight and the bias (the same as [`Module::parameters`], callable without naming
     /// the element type).
     pub fn parameters(&self) -> Vec<ParamId> {
-        vec![self.weight, self.bias]
+        self.linear.parameters()
     }
 }
 
 impl<T: Float> Module<T> for Dense {
     fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
-        let z = x.linear(p[self.weight], Some(p[self.bias]));
-        self.activation.apply(z)
+        self.activation.apply(self.linear.forward(p, x))
     }
 
     fn parameters(&self) -> Vec<ParamId> {
         Dense::parameters(self)
     }
+
+    /// `Dense(in_features=3, out_features=2, activation=relu)`.
+    fn spec(&self) -> ModuleSpec {
+        ModuleSpec::new("Dense")
+            .with("in_features", self.linear.inputs)
+            .with("out_features", self.linear.outputs)
+            .with("activation", self.activation)
+    }
 }
 
-/// A multilayer perceptron: dense layers named `{prefix}.0`, `{prefix}.1`, ...
+/// PyTorch's `nn.Linear`: `x W^T + b` with `W: [out, in]`, `b: [out]` (optional), batch-first
+/// (`x: [batch, in]` or a single `[in]`), parameters `{prefix}.weight` and `{prefix}.bias`.
+/// Initialised as PyTorch does: weight and bias uniform on `[-1/sqrt(in), 1/sqrt(in))`.
 ///
 /// ```
-/// use chainrule::autograd::{Tape, Tensor};
-/// use chainrule::nn::{Activation, Mlp, Module, ParamStore};
-/// let mut ps = ParamStore::<f32>::new();
-/// let mlp = Mlp::new(&mut ps, "layers", &[64, 32, 10], &[Activation::Relu, Activation::Identity], 0).unwrap();
-/// assert_eq!(ps.num_params(), 64 * 32 + 32 + 32 * 10 + 10);
-/// assert!(ps.id("layers.1.bias").is_some());
+/// use chainrule::{Tape, Tensor};
+/// use chainrule::nn::{Linear, Module, ParamStore};
+/// let mut ps = ParamStore::<f64>::new();
+/// let fc = Linear::new(&mut ps, "fc", 4, 2, 0).unwrap();
+/// assert!(ps.value("fc.weight").unwrap().as_slice().iter().all(|w| w.abs() <= 0.5));
 /// let tape = Tape::new();
-/// let logits = mlp.forward(&ps.bind(&tape), tape.constant(Tensor::zeros(&[8, 64])));
-/// assert_eq!(logits.shape().as_slice(), &[8, 10]);
+/// let y = fc.forward(&ps.bind(&tape), tape.constant(Tensor::ones(&[3, 4])));
+/// assert_eq!(y.shape().as_slice(), &[3, 2]);
+/// assert_eq!(Module::<f64>::spec(&fc).to_string(), "Linear(in_features=4, out_features=2, bias=true)");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Mlp {
-    layers: Vec<Dense>,
+pub struct Linear {
+    weight: ParamId,
+    bias: Option<ParamId>,
+    inputs: usize,
+    outputs: usize,
 }
 
-impl Mlp {
-    /// An MLP with layer sizes `sizes` (inputs first) and one activation per layer
-    /// (`activations.len() == sizes.len() - 1`): an error if the counts differ or a parameter
-    /// name is taken. The layers' weights are drawn one after the other from one generator
-    /// seeded with `seed`: the same seed gives the same model.
-    ///
-    /// ```
-    /// use chainrule::nn::{Activation, Mlp, ParamStore};
-    /// let err = Mlp::new(&mut ParamStore::<f64>::new(), "l", &[2, 3, 1], &[Activation::Relu], 0).unwrap_err();
-    /// assert_eq!(err.to_string(), "3 layer sizes need 2 activations, got 1");
-    /// let mut ps = ParamStore::<f64>::new();
-    /// let mlp = Mlp::new(&mut ps, "layers", &[2, 2, 1], &[Activation::Sigmoid; 2], 0).unwrap();
-    /// assert_eq!((mlp.layers().len(), ps.num_params()), (2, 9));
-    /// ```
+impl Linear {
+    /// A layer with a bias and PyTorch's initialisation, drawn from a generator seeded with
+    /// `seed`.
     pub fn new<T: Float>(
         ps: &mut ParamStore<T>,
         prefix: &str,
-        sizes: &[usize],
-        activations: &[Activation],
+        inputs: usize,
+        outputs: usize,
         seed: u64,
-    ) -> Result<Self, LayerError> {
-        let rng = &mut StdRng::seed_from_u64(seed);
-        if activations.len() + 1 != sizes.len() {
-            return Err(LayerError::Activations {
-                sizes: sizes.len(),
-                got: activations.len(),
-            });
-        }
-        let layers = sizes
-            .windows(2)
-            .zip(activations)
-            .enumerate()
-            .map(|(i, (w, &act))| Dense::new_from(ps, &format!("{prefix}.{i}"), w[0], w[1], act, rng))
-            .collect::<Result<_, _>>()?;
-        Ok(Self { layers })
+    ) -> Result<Self, ParamError> {
+        Self::new_from(
+            ps,
+            prefix,
+            inputs,
+            outputs,
+            true,
+            &mut StdRng::seed_from_u64(seed),
+        )
     }
 
-    /// An MLP from already built layers.
-    pub fn from_layers(layers: Vec<Dense>) -> Self {
-        Self { layers }
+    /// [`Linear::new`], with or without a bias, drawing from a generator shared with other
+    /// layers.
+    pub(crate) fn new_from<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        bias: bool,
+        rng: &mut StdRng,
+    ) -> Result<Self, ParamError> {
+        // kaiming_uniform_(a = sqrt(5)) for the weight and U(-1/sqrt(in), 1/sqrt(in)) for the
+        // bias reduce to the same bound.
+        let a = 1.0 / (inputs.max(1) as f64).sqrt();
+        let init = Init::Uniform { low: -a, high: a };
+        Self::with_inits(ps, prefix, inputs, outputs, [init, init], bias, rng)
     }
 
-    /// The layers, input side first.
-    pub fn layers(&self) -> &[Dense] {
-        &self.layers
+    fn with_inits<T: Float>(
+        ps: &mut ParamStore<T>,
+        prefix: &str,
+        inputs: usize,
+        outputs: usize,
+        [weight_init, bias_init]: [Init; 2],
+        bias: bool,
+        rng: &mut StdRng,
+    ) -> Result<Self, ParamError> {
+        let w = weight_init.sample_from(&[outputs, inputs], inputs, outputs, rng);
+        // Drawn even without a bias, so that the layers after it get the same weights.
+        let b = bias_init.sample_from(&[outputs], inputs, outputs, rng);
+        Ok(Self {
+            weight: ps.add(format!("{prefix}.weight"), w)?,
+            bias: bias.then(|| ps.add(format!("{prefix}.bias"), b)).transpose()?,
+            inputs,
+            outputs,
+        })
     }
 
-    /// Every layer's weight and bias, input side first (the same as [`Module::parameters`],
-    /// callable without naming the element type).
+    /// The weight's id.
+    pub fn weight(&self) -> ParamId {
+        self.weight
+    }
+
+    /// The bias's id, if the layer has one.
+    pub fn bias(&self) -> Option<ParamId> {
+        self.bias
+    }
+
+    /// The weight and the bias if any (the same as [`Module::parameters`]).
     pub fn parameters(&self) -> Vec<ParamId> {
-        self.layers.iter().flat_map(Dense::parameters).collect()
+        std::iter::once(self.weight).chain(self.bias).collect()
     }
 }
 
-impl<T: Float> Module<T> for Mlp {
+impl<T: Float> Module<T> for Linear {
     fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T> {
-        self.layers.iter().fold(x, |h, layer| layer.forward(p, h))
+        x.linear(p[self.weight], self.bias.map(|b| p[b]))
     }
 
     fn parameters(&self) -> Vec<ParamId> {
-        Mlp::parameters(self)
+        Linear::parameters(self)
+    }
+
+    fn spec(&self) -> ModuleSpec {
+        ModuleSpec::new("Linear")
+            .with("in_features", self.inputs)
+            .with("out_features", self.outputs)
+            .with("bias", self.bias.is_some())
     }
 }
 
@@ -317,4 +353,7 @@ pub enum LayerError {
     /// A parameter name is taken.
     #[error(transparent)]
     Param(#[from] ParamError),
+    /// A dropout probability outside `[0, 1]` (PyTorch's message).
+    #[error("dropout probability has to be between 0 and 1, but got {0}")]
+    Probability(f64),
 }

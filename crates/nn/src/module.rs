@@ -1,7 +1,11 @@
-//! The [`Module`] trait: a forward pass written with autograd's ops, and its parameters.
+//! The [`Module`] trait: a forward pass written with autograd's ops, its parameters, and the
+//! [`ModuleSpec`] that describes it in a summary and a checkpoint.
 
-use crate::param::{Bound, ParamId};
+use crate::bound::Bound;
+use crate::param::ParamId;
 use autograd::{Float, Var};
+use std::fmt;
+use std::str::FromStr;
 
 /// A differentiable building block. `forward` is an ordinary expression of autograd's public
 /// ops on the parameters bound for this step; its derivative comes from the engine.
@@ -43,8 +47,118 @@ pub trait Module<T: Float> {
     /// Applies the module to `x`, using the parameters bound in `p`.
     fn forward<'t>(&self, p: &Bound<'t, T>, x: Var<'t, T>) -> Var<'t, T>;
 
-    /// The parameters this module reads, in a fixed order. ([`Dense`](crate::Dense),
-    /// [`Mlp`](crate::Mlp) and [`Neuron`](crate::Neuron) also have it as an inherent method,
+    /// The parameters this module reads, in a fixed order (buffers excluded). ([`Dense`](crate::Dense),
+    /// [`Linear`](crate::Linear), [`Sequential`](crate::Sequential) and [`Neuron`](crate::Neuron) also have it as an inherent method,
     /// so `layer.parameters()` needs no type annotation.)
     fn parameters(&self) -> Vec<ParamId>;
+
+    /// What the module is: its PyTorch-style type name and constructor arguments, as shown by
+    /// a [`Sequential`](crate::Sequential)'s `Debug` and summary and stored in a checkpoint's
+    /// metadata to rebuild the model. The default is the type's name without arguments
+    /// (`ResidualBlock()`); a module with settings returns them so that it can be rebuilt.
+    fn spec(&self) -> ModuleSpec {
+        ModuleSpec::new(short_type_name(std::any::type_name::<Self>()))
+    }
+}
+
+/// `my_crate::block::Residual<f64>` -> `Residual`.
+fn short_type_name(full: &str) -> &str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+/// A module's description: a type name (`Linear`) and named arguments (`in_features=3`), in
+/// the order given. `Display` writes it as PyTorch prints a module:
+///
+/// ```
+/// use chainrule::nn::ModuleSpec;
+/// let spec = ModuleSpec::new("Linear").with("in_features", 3).with("out_features", 4);
+/// assert_eq!(spec.to_string(), "Linear(in_features=3, out_features=4)");
+/// assert_eq!(spec.get::<usize>("out_features").unwrap(), 4);
+/// assert_eq!(
+///     spec.get::<usize>("bias").unwrap_err().to_string(),
+///     "Linear: no argument \"bias\""
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleSpec {
+    kind: String,
+    args: Vec<(String, String)>,
+}
+
+/// An argument of a [`ModuleSpec`] that is missing or does not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ModuleSpecError {
+    /// The argument is not in the spec.
+    #[error("{kind}: no argument {key:?}")]
+    Missing {
+        /// The module's type name.
+        kind: String,
+        /// The argument's name.
+        key: String,
+    },
+    /// The argument's value does not parse as the type wanted.
+    #[error("{kind}: argument {key}={value:?} is not valid")]
+    Invalid {
+        /// The module's type name.
+        kind: String,
+        /// The argument's name.
+        key: String,
+        /// Its value.
+        value: String,
+    },
+    /// No module of that type name is known.
+    #[error("unknown module type {0:?}")]
+    Unknown(String),
+}
+
+impl ModuleSpec {
+    /// A spec of the type `kind`, without arguments.
+    pub fn new(kind: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The spec with one more argument (its value written with `Display`).
+    pub fn with(mut self, key: impl Into<String>, value: impl fmt::Display) -> Self {
+        self.args.push((key.into(), value.to_string()));
+        self
+    }
+
+    /// The type name.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The arguments, in order.
+    pub fn args(&self) -> &[(String, String)] {
+        &self.args
+    }
+
+    /// An argument's text, if present.
+    pub fn arg(&self, key: &str) -> Option<&str> {
+        self.args.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// An argument parsed as `V`; the error names the module and the argument.
+    pub fn get<V: FromStr>(&self, key: &str) -> Result<V, ModuleSpecError> {
+        let value = self.arg(key).ok_or_else(|| ModuleSpecError::Missing {
+            kind: self.kind.clone(),
+            key: key.into(),
+        })?;
+        value.parse().map_err(|_| ModuleSpecError::Invalid {
+            kind: self.kind.clone(),
+            key: key.into(),
+            value: value.into(),
+        })
+    }
+}
+
+impl fmt::Display for ModuleSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let args: Vec<String> = self.args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        write!(f, "{}({})", self.kind, args.join(", "))
+    }
 }

@@ -1,7 +1,8 @@
-//! Parameters: tensors that live outside any tape, under stable PyTorch-style names, bound as
-//! leaves on each step's tape.
+//! Parameters and buffers: tensors that live outside any tape, under stable PyTorch-style
+//! names, bound as leaves on each step's tape.
 
-use autograd::{Float, Gradients, Tape, Tensor, Var};
+use crate::bound::{Bound, Mode};
+use autograd::{Float, Tape, Tensor};
 use indexmap::IndexMap;
 
 /// A handle to one parameter of a [`ParamStore`] (its insertion position).
@@ -15,7 +16,10 @@ impl ParamId {
     }
 }
 
-/// One parameter: its value and whether it is frozen (bound as a constant, never updated).
+/// One entry of a [`ParamStore`]: its value, whether it is frozen (bound as a constant, never
+/// updated by an optimiser) and whether it is a buffer (PyTorch's `register_buffer`: state
+/// such as [`BatchNorm1d`](crate::BatchNorm1d)'s running mean, always frozen, saved with the
+/// weights, updated by its module in training mode, not counted as a parameter).
 ///
 /// The fields are private so that a value can only be replaced through
 /// [`ParamStore::set`] / [`ParamStore::set_by_id`], which keep its shape: the model built on
@@ -33,6 +37,7 @@ impl ParamId {
 pub struct Param<T: Float = f64> {
     value: Tensor<T>,
     frozen: bool,
+    buffer: bool,
 }
 
 impl<T: Float> Param<T> {
@@ -41,9 +46,15 @@ impl<T: Float> Param<T> {
         &self.value
     }
 
-    /// Whether the parameter is frozen: bound as a constant, no gradient, no update.
+    /// Whether the parameter is frozen: bound as a constant, no gradient, no update (always
+    /// true for a buffer).
     pub fn frozen(&self) -> bool {
         self.frozen
+    }
+
+    /// Whether this entry is a buffer rather than a parameter.
+    pub fn is_buffer(&self) -> bool {
+        self.buffer
     }
 
     /// The value's elements, to be updated in place by an optimiser (the shape cannot change).
@@ -76,6 +87,9 @@ pub enum ParamError {
     /// No parameter has that name.
     #[error("no parameter named {0:?}")]
     Unknown(String),
+    /// A buffer cannot be unfrozen: it is not trained.
+    #[error("{0:?} is a buffer, which is never trained")]
+    Buffer(String),
     /// A new value does not have the parameter's shape.
     #[error("parameter {name:?} has shape {expected:?}, got {got:?}")]
     Shape {
@@ -98,15 +112,40 @@ impl<T: Float> ParamStore<T> {
 
     /// Adds a parameter under a new name.
     pub fn add(&mut self, name: impl Into<String>, value: Tensor<T>) -> Result<ParamId, ParamError> {
-        let name = name.into();
+        self.insert(name.into(), value, false)
+    }
+
+    /// Adds a buffer under a new name: an entry bound as a constant, never trained, saved and
+    /// loaded with the parameters (PyTorch's `register_buffer`), and updated by its module
+    /// through [`ParamStore::update_buffers`].
+    ///
+    /// ```
+    /// use chainrule::Tensor;
+    /// use chainrule::nn::ParamStore;
+    /// let mut ps = ParamStore::<f64>::new();
+    /// ps.add("w", Tensor::zeros(&[3])).unwrap();
+    /// let m = ps.add_buffer("running_mean", Tensor::zeros(&[3])).unwrap();
+    /// assert!(ps.get(m).is_buffer() && ps.get(m).frozen());
+    /// assert_eq!((ps.len(), ps.num_params(), ps.num_buffers()), (2, 3, 3));
+    /// ```
+    pub fn add_buffer(&mut self, name: impl Into<String>, value: Tensor<T>) -> Result<ParamId, ParamError> {
+        self.insert(name.into(), value, true)
+    }
+
+    fn insert(&mut self, name: String, value: Tensor<T>, buffer: bool) -> Result<ParamId, ParamError> {
         if self.params.contains_key(&name) {
             return Err(ParamError::Duplicate(name));
         }
-        let (i, _) = self.params.insert_full(name, Param { value, frozen: false });
+        let param = Param {
+            value,
+            frozen: buffer,
+            buffer,
+        };
+        let (i, _) = self.params.insert_full(name, param);
         Ok(ParamId(i))
     }
 
-    /// The number of parameters (tensors).
+    /// The number of entries (parameter and buffer tensors).
     pub fn len(&self) -> usize {
         self.params.len()
     }
@@ -116,16 +155,26 @@ impl<T: Float> ParamStore<T> {
         self.params.is_empty()
     }
 
-    /// The total number of scalar parameters (elements of all tensors).
+    /// The total number of scalar parameters (elements of all parameter tensors; buffers are
+    /// not parameters).
     pub fn num_params(&self) -> usize {
-        self.params.values().map(|p| p.value().numel()).sum()
+        self.count(|p| !p.buffer)
     }
 
     /// The number of scalar parameters that are not frozen.
     pub fn num_trainable(&self) -> usize {
+        self.count(|p| !p.frozen)
+    }
+
+    /// The number of scalars held in buffers.
+    pub fn num_buffers(&self) -> usize {
+        self.count(|p| p.buffer)
+    }
+
+    fn count(&self, which: impl Fn(&Param<T>) -> bool) -> usize {
         self.params
             .values()
-            .filter(|p| !p.frozen)
+            .filter(|p| which(p))
             .map(|p| p.value().numel())
             .sum()
     }
@@ -187,12 +236,16 @@ impl<T: Float> ParamStore<T> {
         Ok(())
     }
 
-    /// Freezes or unfreezes a parameter: a frozen one is bound as a constant.
+    /// Freezes or unfreezes a parameter: a frozen one is bound as a constant. A buffer cannot
+    /// be unfrozen ([`ParamError::Buffer`]).
     pub fn set_frozen(&mut self, name: &str, frozen: bool) -> Result<(), ParamError> {
         let p = self
             .params
             .get_mut(name)
             .ok_or_else(|| ParamError::Unknown(name.into()))?;
+        if p.buffer && !frozen {
+            return Err(ParamError::Buffer(name.into()));
+        }
         p.frozen = frozen;
         Ok(())
     }
@@ -210,8 +263,39 @@ impl<T: Float> ParamStore<T> {
         self.params.iter_mut().map(|(n, p)| (n.as_str(), p))
     }
 
-    /// Binds every parameter as a leaf of `tape`: a variable, or a constant if frozen.
+    /// Binds every parameter as a leaf of `tape`, in training mode (PyTorch's default): a
+    /// variable, or a constant if frozen or a buffer. The same as
+    /// `bind_mode(tape, Mode::Train)`.
     pub fn bind<'t>(&self, tape: &'t Tape<T>) -> Bound<'t, T> {
+        self.bind_mode(tape, Mode::Train)
+    }
+
+    /// Binds every parameter in evaluation mode (PyTorch's `model.eval()`): dropout is the
+    /// identity and batch normalisation uses its running statistics. The same as
+    /// `bind_mode(tape, Mode::Eval)`.
+    ///
+    /// ```
+    /// use chainrule::Tape;
+    /// use chainrule::nn::{Mode, ParamStore};
+    /// let tape = Tape::new();
+    /// assert_eq!(ParamStore::<f64>::new().bind_eval(&tape).mode(), Mode::Eval);
+    /// ```
+    pub fn bind_eval<'t>(&self, tape: &'t Tape<T>) -> Bound<'t, T> {
+        self.bind_mode(tape, Mode::Eval)
+    }
+
+    /// Binds every parameter as a leaf of `tape` (constants if frozen or buffers), for a
+    /// forward pass in `mode`, which the modules read through [`Bound::mode`].
+    ///
+    /// ```
+    /// use chainrule::Tape;
+    /// use chainrule::nn::{Mode, ParamStore};
+    /// let ps = ParamStore::<f64>::new();
+    /// let tape = Tape::new();
+    /// assert_eq!(ps.bind(&tape).mode(), Mode::Train);
+    /// assert!(!ps.bind_mode(&tape, Mode::Eval).training());
+    /// ```
+    pub fn bind_mode<'t>(&self, tape: &'t Tape<T>, mode: Mode) -> Bound<'t, T> {
         let vars = self
             .params
             .values()
@@ -223,59 +307,21 @@ impl<T: Float> ParamStore<T> {
                 }
             })
             .collect();
-        Bound { vars }
-    }
-}
-
-/// The parameters of a store bound on one tape, by [`ParamId`].
-#[derive(Clone, Debug)]
-pub struct Bound<'t, T: Float = f64> {
-    vars: Vec<Var<'t, T>>,
-}
-
-impl<'t, T: Float> Bound<'t, T> {
-    /// The variable bound for a parameter.
-    pub fn get(&self, id: ParamId) -> Var<'t, T> {
-        self.vars[id.0]
+        Bound::new(vars, mode)
     }
 
-    /// Every bound parameter, in store order (frozen ones are constants), e.g. for a penalty
-    /// over all weights: `loss::l2_penalty(bound.vars())`.
+    /// Writes the buffer values that the modules computed during a training-mode forward pass
+    /// on `bound` (the running statistics of [`BatchNorm1d`](crate::BatchNorm1d)) into the
+    /// store. Call it once per training step after the forward pass, as
+    /// [`train::fit`](crate::train::fit) does; without it the buffers keep their values. A
+    /// no-op for a model without buffers or a binding in evaluation mode.
     ///
-    /// ```
-    /// use chainrule::{Tape, Tensor};
-    /// use chainrule::nn::ParamStore;
-    /// let mut ps = ParamStore::<f64>::new();
-    /// ps.add("w", Tensor::from(vec![1.0, 2.0])).unwrap();
-    /// ps.add("b", Tensor::scalar(3.0)).unwrap();
-    /// let tape = Tape::new();
-    /// let bound = ps.bind(&tape);
-    /// assert_eq!(chainrule::nn::loss::l2_penalty(bound.vars()).unwrap().item(), 14.0);
-    /// ```
-    pub fn vars(&self) -> &[Var<'t, T>] {
-        &self.vars
-    }
-
-    /// The number of bound parameters.
-    pub fn len(&self) -> usize {
-        self.vars.len()
-    }
-
-    /// Whether no parameter is bound.
-    pub fn is_empty(&self) -> bool {
-        self.vars.is_empty()
-    }
-
-    /// The gradients of every parameter, in store order (`None` for frozen ones), taken out of
-    /// the gradients of a loss (moved, not copied).
-    pub fn grads(&self, mut g: Gradients<T>) -> Vec<Option<Tensor<T>>> {
-        self.vars.iter().map(|&v| g.remove(v)).collect()
-    }
-}
-
-impl<'t, T: Float> std::ops::Index<ParamId> for Bound<'t, T> {
-    type Output = Var<'t, T>;
-    fn index(&self, id: ParamId) -> &Var<'t, T> {
-        &self.vars[id.0]
+    /// # Panics
+    /// If `bound` was not bound from this store (an update of another shape).
+    pub fn update_buffers(&mut self, bound: &Bound<'_, T>) {
+        for (id, value) in bound.take_buffer_updates() {
+            self.set_by_id(id, value)
+                .expect("a buffer update of the buffer's shape");
+        }
     }
 }

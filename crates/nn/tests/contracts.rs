@@ -8,7 +8,7 @@ use autograd::Tensor;
 use nn::data::Dataset;
 use nn::optim::{Adam, OptimError, Optimizer, Sgd};
 use nn::train::{try_evaluate, try_fit_with, TrainConfig, TrainError};
-use nn::{Activation, LayerError, Mlp, ParamError, ParamStore};
+use nn::{Activation, LayerError, Mlp, ParamError, ParamStore, Sequential};
 
 fn store() -> ParamStore<f64> {
     let mut ps = ParamStore::new();
@@ -180,7 +180,7 @@ fn values_are_replaced_only_with_their_shape() {
 }
 
 /// Two inputs, labels in 0..classes, a model with `outputs` logits.
-fn setup(classes: usize, outputs: usize) -> (Mlp, ParamStore<f64>, Dataset<f64>) {
+fn setup(classes: usize, outputs: usize) -> (Sequential, ParamStore<f64>, Dataset<f64>) {
     let mut ps = ParamStore::new();
     let mlp = Mlp::new(&mut ps, "layers", &[2, outputs], &[Activation::Identity], 0).unwrap();
     let n = 10;

@@ -17,7 +17,7 @@
 
 use autograd::{Tape, Tensor};
 use nn::optim::{Optimizer, Sgd};
-use nn::{loss, Activation, Mlp, Module, ParamStore};
+use nn::{loss, Activation, Mlp, Module, ParamStore, Sequential};
 use rand::{RngExt, SeedableRng};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -153,7 +153,7 @@ impl Workload for W1Scalar {
 struct W1Tensor {
     x: Tensor<f64>,
     y: Tensor<f64>,
-    model: Mlp,
+    model: Sequential<f64>,
     params: ParamStore<f64>,
     opt: Sgd<f64>,
     tape: Tape<f64>,
@@ -204,7 +204,7 @@ impl Workload for W1Tensor {
 struct W2 {
     x: Tensor<f32>,
     labels: Vec<usize>,
-    model: Mlp,
+    model: Sequential<f32>,
     params: ParamStore<f32>,
     opt: Sgd<f32>,
     tape: Tape<f32>,

@@ -215,7 +215,8 @@ impl<R: Read> Read for Tee<'_, R> {
 }
 
 /// Loads the safetensors file at `path` into an existing store: every parameter must be in the
-/// file with the store's shape and dtype, and the file must have no other tensor.
+/// file with the store's shape and dtype, and the file must have no other tensor (except
+/// PyTorch's `num_batches_tracked` beside a batch norm's running mean, which is skipped).
 ///
 /// The header is read and validated first, from the file's first bytes (a file whose first
 /// bytes are wrong is rejected after reading at most a few, whatever its size); the rest is
@@ -282,7 +283,7 @@ pub fn load_bytes<T: Float>(
     }
     let mut extra: Vec<(String, Vec<usize>)> = st
         .iter()
-        .filter(|(n, _)| params.id(n).is_none())
+        .filter(|(n, _)| params.id(n).is_none() && !batches_tracked(params, n))
         .map(|(n, v)| (n.to_string(), v.shape().to_vec()))
         .collect();
     extra.sort();
@@ -301,6 +302,14 @@ pub fn load_bytes<T: Float>(
         params.set(&name, value).expect("names and shapes were checked");
     }
     Ok(())
+}
+
+/// Whether `name` is PyTorch's `{prefix}.num_batches_tracked` counter of a batch norm whose
+/// running mean the store has: PyTorch writes it in every `state_dict`, chainrule does not keep
+/// it (it only matters when PyTorch's `momentum` is `None`), so it is skipped on loading.
+fn batches_tracked<T: Float>(params: &ParamStore<T>, name: &str) -> bool {
+    name.strip_suffix("num_batches_tracked")
+        .is_some_and(|prefix| params.id(&format!("{prefix}running_mean")).is_some())
 }
 
 /// Reads a checkpoint's header: its metadata and the name, dtype and shape of every tensor.

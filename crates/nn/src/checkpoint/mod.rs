@@ -4,9 +4,11 @@
 //! - Tensor names are the parameter names (`layers.0.weight`, ...), shapes are the tensors'
 //!   shapes (a scalar is shape `[]`), the dtype is `F32` or `F64` after the store's element type,
 //!   and the data is little-endian, row-major: exactly what PyTorch writes for a `state_dict`.
-//! - Optional string metadata goes into the header's `__metadata__`; [`MlpSpec`] stores an
-//!   MLP's layer sizes and activations there (`chainrule.sizes = "64,64,10"`,
-//!   `chainrule.activations = "relu,identity"`) so a model can be rebuilt from the file alone.
+//! - Optional string metadata goes into the header's `__metadata__`. [`save_sequential`] stores
+//!   any [`Sequential`](crate::Sequential)'s description there ([`SEQUENTIAL_KEY`], versioned)
+//!   and [`load_sequential`] rebuilds the model from the file alone; [`MlpSpec`] stores an
+//!   MLP's layer sizes and activations (`chainrule.sizes = "64,64,10"`,
+//!   `chainrule.activations = "relu,identity"`), which [`rebuild`] still reads.
 //! - The file's bytes depend only on the store and the metadata: header keys are sorted and
 //!   the data is laid out in store order, so saving the same model twice gives the same file.
 //! - [`save`] writes atomically ([`atomic`], the module every output of the CLI goes through):
@@ -19,7 +21,8 @@
 //!   the store is unchanged. Malformed, truncated or random files are errors, never panics.
 //!
 //! The module's parts: `format` (the bytes), [`atomic`] (writing files), `diagnose` (saying
-//! where a rejected header goes wrong) and [`MlpSpec`] (the model description in the metadata).
+//! where a rejected header goes wrong), [`MlpSpec`] (an MLP's description in the metadata) and
+//! `sequential` (any `Sequential`'s).
 //!
 //! ```
 //! use chainrule::Tensor;
@@ -54,10 +57,15 @@
 pub mod atomic;
 mod diagnose;
 mod format;
+mod sequential;
 mod spec;
 
 pub use atomic::{write_atomic, write_atomic_through};
 pub use format::{dtype_of, load, load_bytes, read_header, read_metadata, save, to_bytes};
+pub use sequential::{
+    load_sequential, load_sequential_with, rebuild, rebuild_with, save_sequential, sequential_metadata,
+    RebuildError, Resolver, SEQUENTIAL_KEY, SEQUENTIAL_VERSION,
+};
 pub use spec::{MlpSpec, SpecError};
 
 use diagnose::printable;

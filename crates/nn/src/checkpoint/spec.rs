@@ -2,8 +2,8 @@
 
 use super::{Metadata, ACTIVATIONS_KEY, SIZES_KEY};
 use crate::activation::Activation;
-use crate::layers::Mlp;
 use crate::param::ParamStore;
+use crate::sequential::{Mlp, Sequential};
 use autograd::Float;
 use std::fmt;
 
@@ -127,7 +127,7 @@ impl MlpSpec {
         ps: &mut ParamStore<T>,
         prefix: &str,
         seed: u64,
-    ) -> Result<Mlp, crate::LayerError> {
+    ) -> Result<Sequential<T>, crate::LayerError> {
         Mlp::new(ps, prefix, &self.sizes, &self.activations, seed)
     }
 

@@ -68,7 +68,8 @@ pub fn argmax_rows<T: Float>(scores: &Tensor<T>) -> Vec<usize> {
         .collect()
 }
 
-/// Evaluates a model batch by batch, without recording gradients: a classifier (a model
+/// Evaluates a model batch by batch, in evaluation mode (dropout off, batch norms on their
+/// running statistics), without recording gradients: a classifier (a model
 /// producing logits) on a classification dataset, a regressor on a regression one (see
 /// [`Dataset::is_regression`]).
 ///
@@ -116,7 +117,7 @@ pub fn try_evaluate<T: Float, M: Module<T>>(
     for (b, batch) in data.batches(batch_size, None).enumerate() {
         tape.reset();
         let (loss, outputs) = tape.no_grad(|| {
-            let bound = params.bind(&tape);
+            let bound = params.bind_eval(&tape);
             let outputs = model.forward(&bound, tape.constant_from(&batch.x));
             let loss = batch_loss(outputs, &batch).map_err(|source| TrainError::Loss {
                 at: format!("evaluation, batch {b}"),
@@ -183,7 +184,7 @@ pub fn predict<T: Float, M: Module<T>>(
         .map_err(|e| wrong(e.to_string()))?;
         tape.reset();
         let y = tape.no_grad(|| {
-            let z = model.forward(&params.bind(&tape), tape.constant_from(&chunk));
+            let z = model.forward(&params.bind_eval(&tape), tape.constant_from(&chunk));
             match task {
                 Task::Classification => z.softmax(-1).value(),
                 _ => z.value(),

@@ -46,8 +46,10 @@ pub fn fit<T: Float, M: Module<T>, O: Optimizer<T>>(
 /// history then ends with that epoch. The optimiser's learning rate is restored to its initial
 /// value on return.
 ///
-/// One step is: reset the tape, bind the parameters, `forward`, `cross_entropy` (or `mse`), `backward`,
-/// read the parameters' gradients, clip them if configured, `opt.step`.
+/// One step is: reset the tape, bind the parameters (training mode), `forward`,
+/// `cross_entropy` (or `mse`), `backward`, read the parameters' gradients, clip them if
+/// configured, `opt.step`, write the buffers the forward pass updated (batch norms' running
+/// statistics).
 ///
 /// # Panics
 /// Where [`try_fit_with`] fails.
@@ -116,8 +118,8 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
         let order = Some(config.seed.wrapping_add(epoch as u64));
         for (b, batch) in train.batches(config.batch_size, order).enumerate() {
             tape.reset();
+            let bound = params.bind(&tape);
             let step = {
-                let bound = params.bind(&tape);
                 let logits = model.forward(&bound, tape.constant_from(&batch.x));
                 batch_loss(logits, &batch).map(|loss| {
                     let g = loss.backward();
@@ -152,6 +154,7 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
                     source,
                 });
             }
+            params.update_buffers(&bound);
             loss_sum += loss * batch.len() as f64;
             seen += batch.len();
             tally.add(&batch, &pred);
