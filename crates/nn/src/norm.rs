@@ -217,7 +217,9 @@ impl<T: Float> Module<T> for BatchNorm1d {
         let z = if p.training() {
             assert!(
                 shape[0] > 1,
-                "BatchNorm1d: expected more than 1 value per channel when training, got input shape {:?}",
+                "BatchNorm1d: expected more than 1 value per channel when training, got input shape {:?} \
+                 (with nn::train::fit, set `drop_last: true` in TrainConfig or pick a batch size \
+                 that leaves no last batch of one row)",
                 shape.as_slice()
             );
             let [z, mean, var] = normalise(x, 0, self.eps);

@@ -246,6 +246,85 @@ fn fit_updates_running_statistics_and_evaluate_changes_nothing() {
     );
 }
 
+fn batch_norm_model(ps: &mut ParamStore<f64>) -> Sequential<f64> {
+    Sequential::builder(ps, 0)
+        .linear(2, 4)
+        .batch_norm1d(4)
+        .linear(4, 3)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn drop_last_skips_a_last_batch_of_one_row_that_batch_norm_cannot_train_on() {
+    // 33 rows in batches of 16: 16, 16 and 1. The last one panics in training mode, as in
+    // PyTorch, with a message naming the fix; `drop_last` takes 2 steps an epoch instead.
+    let data = nn::data::spirals::<f64>(11, 3, 0.1, 0);
+    assert_eq!(data.len(), 33);
+    let config = TrainConfig {
+        epochs: 1,
+        batch_size: 16,
+        ..TrainConfig::default()
+    };
+    let mut ps = ParamStore::<f64>::new();
+    let model = batch_norm_model(&mut ps);
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train::fit(
+            &model,
+            &mut ps,
+            &mut Adam::new(0.01),
+            &data,
+            None,
+            &config,
+            |_| {},
+        )
+    }))
+    .unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("got input shape [1, 4]") && message.contains("drop_last: true"),
+        "{message}"
+    );
+
+    let mut ps = ParamStore::<f64>::new();
+    let model = batch_norm_model(&mut ps);
+    let mut steps = Vec::new();
+    let config = TrainConfig {
+        drop_last: true,
+        ..config
+    };
+    let history = train::fit_with(
+        &model,
+        &mut ps,
+        &mut Adam::new(0.01),
+        &data,
+        None,
+        &config,
+        &mut train::on_batch(|b: &train::BatchInfo| steps.push((b.batch, b.batches))),
+    );
+    assert_eq!(steps, [(0, 2), (1, 2)]);
+    assert!(history[0].train_loss.is_finite());
+
+    let small = TrainConfig {
+        batch_size: 34,
+        ..config
+    };
+    let err = train::try_fit_with(
+        &model,
+        &mut ps,
+        &mut Adam::new(0.01),
+        &data,
+        None,
+        &small,
+        &mut (),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "drop_last leaves no batch: 33 training rows, batch size 34"
+    );
+}
+
 #[test]
 fn summary_and_debug_of_a_fixed_model() {
     let mut ps = ParamStore::<f64>::new();

@@ -18,6 +18,10 @@ pub struct TrainConfig {
     /// Check every value of every step for NaN and infinity (the tape's anomaly mode) and stop
     /// at the first, reporting the op that produced it (see [`try_fit_with`](super::try_fit_with)).
     pub detect_anomaly: bool,
+    /// Skip the last batch of each epoch when it is smaller than `batch_size` (PyTorch's
+    /// `DataLoader(drop_last=True)`): models with [`BatchNorm1d`](crate::BatchNorm1d) cannot
+    /// train on a last batch of one row.
+    pub drop_last: bool,
 }
 
 impl Default for TrainConfig {
@@ -29,6 +33,7 @@ impl Default for TrainConfig {
             schedule: LrSchedule::Constant,
             clip_grad_norm: None,
             detect_anomaly: false,
+            drop_last: false,
         }
     }
 }
@@ -39,6 +44,14 @@ pub enum TrainError {
     /// A batch size of 0.
     #[error("the batch size must be at least 1")]
     BatchSize,
+    /// `drop_last` with fewer training rows than one batch: no step would be taken.
+    #[error("drop_last leaves no batch: {rows} training rows, batch size {batch_size}")]
+    NoFullBatch {
+        /// The training rows.
+        rows: usize,
+        /// The batch size asked for.
+        batch_size: usize,
+    },
     /// The loss could not be formed: a label outside the model's outputs, logits that are
     /// not `[batch, classes]`, or regression outputs not of the targets' shape.
     #[error("{at}: {source}")]

@@ -85,6 +85,12 @@ pub fn try_fit_with<T: Float, M: Module<T>, O: Optimizer<T>>(
     if config.batch_size == 0 {
         return Err(TrainError::BatchSize);
     }
+    if config.drop_last && train.len() < config.batch_size {
+        return Err(TrainError::NoFullBatch {
+            rows: train.len(),
+            batch_size: config.batch_size,
+        });
+    }
     let base_lr = opt.lr();
     let result = run_epochs(model, params, opt, train, test, config, callback, base_lr);
     opt.set_lr(base_lr);
@@ -103,7 +109,10 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
     callback: &mut impl Callback<T>,
     base_lr: f64,
 ) -> Result<Vec<EpochMetrics>, TrainError> {
-    let batches = train.len().div_ceil(config.batch_size.max(1));
+    let batches = match config.drop_last {
+        true => train.len() / config.batch_size,
+        false => train.len().div_ceil(config.batch_size),
+    };
     let mut tape = Tape::<T>::new();
     tape.set_detect_anomaly(config.detect_anomaly);
     // Not `with_capacity(epochs)`: a huge epoch count (a run meant to be stopped by a callback)
@@ -116,7 +125,7 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
         let (mut loss_sum, mut seen) = (0.0, 0usize);
         let mut tally = Tally::new(train, false);
         let order = Some(config.seed.wrapping_add(epoch as u64));
-        for (b, batch) in train.batches(config.batch_size, order).enumerate() {
+        for (b, batch) in train.batches(config.batch_size, order).take(batches).enumerate() {
             tape.reset();
             let bound = params.bind(&tape);
             let step = {
