@@ -342,4 +342,8 @@ fn expected_feature_columns_are_checked_before_any_row() {
     assert!(t.has_target);
     // Its values are not read: text in it is no error.
     assert_eq!(t.target, Target::Values(vec![0.0, 0.0]));
+    // The same columns in another order are matched by name and read in the model's order.
+    let t = read("y,b,a\n0,2,1\n0,4,3\n", &options).unwrap();
+    assert_eq!(t.feature_names, ["a", "b"]);
+    assert_eq!(t.x.to_vec(), [1.0, 2.0, 3.0, 4.0]);
 }

@@ -44,7 +44,8 @@ pub struct CsvOptions {
     pub ignore: Vec<String>,
     /// Skip rows with a missing value (counted in [`Table::dropped`]) instead of failing.
     pub drop_missing: bool,
-    /// The feature columns expected, in order (a model's): a header with others is a
+    /// The feature columns expected (a model's), matched by name: the file may hold them in
+    /// any order, and they are read in this one. A header with other columns is a
     /// [`CsvError::Columns`] naming the missing and the extra ones, found before any row is read.
     pub features: Option<Vec<String>>,
     /// Rows to predict: the target column may be absent, and is not read if present (the
@@ -84,7 +85,7 @@ pub enum Target {
 /// [`Table::to_dataset`] gives a classification table as a `Dataset`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table<T: Float = f64> {
-    /// Features `[rows, feature_names.len()]`, in the header's order.
+    /// Features `[rows, feature_names.len()]`, in the header's order (or in [`CsvOptions::features`]' order when given).
     pub x: Tensor<T>,
     /// The feature columns' names.
     pub feature_names: Vec<String>,
@@ -260,16 +261,16 @@ impl<T: Float> Table<T> {
         for c in &options.ignore {
             skip[*seen.get(c).ok_or_else(|| unknown(c))?] = true;
         }
-        let features: Vec<usize> = (0..names.len()).filter(|&i| !skip[i]).collect();
+        let mut features: Vec<usize> = (0..names.len()).filter(|&i| !skip[i]).collect();
         if let Some(expected) = &options.features {
             let found: Vec<&String> = features.iter().map(|&i| &names[i]).collect();
-            if found.len() != expected.len() || found.iter().zip(expected).any(|(a, b)| *a != b) {
-                let missing = expected.iter().filter(|e| !found.contains(e)).cloned().collect();
-                let extra = found
-                    .iter()
-                    .filter(|f| !expected.contains(f))
-                    .map(|f| f.to_string())
-                    .collect();
+            let missing: Vec<String> = expected.iter().filter(|e| !found.contains(e)).cloned().collect();
+            let extra: Vec<String> = found
+                .iter()
+                .filter(|f| !expected.contains(f))
+                .map(|f| f.to_string())
+                .collect();
+            if !missing.is_empty() || !extra.is_empty() {
                 return Err(CsvError::Columns {
                     file,
                     expected: expected.clone(),
@@ -277,6 +278,8 @@ impl<T: Float> Table<T> {
                     extra,
                 });
             }
+            // The same columns in another order: matched by name, read in the model's order.
+            features = expected.iter().map(|e| seen[e]).collect();
         }
 
         let mut x: Vec<T> = Vec::new();
