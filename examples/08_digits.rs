@@ -49,6 +49,7 @@ fn main() {
         },
         clip_grad_norm: None,
         detect_anomaly: false,
+        drop_last: false,
     };
     println!("\nAdam lr 3e-3, cosine schedule, batch 32, {EPOCHS} epochs");
     println!("epoch  train loss  train acc  test loss  test acc      lr     ms");

@@ -250,6 +250,7 @@ fn digits_config(epochs: usize, seed: u64) -> TrainConfig {
         },
         clip_grad_norm: None,
         detect_anomaly: false,
+        drop_last: false,
     }
 }
 
