@@ -16,30 +16,14 @@
 
 use autograd::{concat, grad, stack, Gradients, Tape, Tensor, Var};
 
-/// Relative tolerance of every comparison.
-const RTOL: f64 = 1e-12;
-
-fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
-    Tensor::from_vec(data.to_vec(), shape).unwrap()
-}
+#[path = "support/pytorch.rs"]
+mod pytorch;
+use pytorch::{assert_close, t};
 
 /// A tensor of `shape` whose element `k` (row-major) is `f(k)`.
 fn from_fn(shape: &[usize], f: impl Fn(f64) -> f64) -> Tensor<f64> {
     let n: usize = shape.iter().product();
     Tensor::from_vec((0..n).map(|k| f(k as f64)).collect(), shape).unwrap()
-}
-
-#[track_caller]
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: number of elements");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let tol = RTOL * a.abs().max(e.abs());
-        assert!(
-            a == e || (a - e).abs() <= tol,
-            "{what}[{i}]: chainrule {a:e}, PyTorch {e:e} (difference {:e})\n  chainrule: {actual:?}\n  PyTorch:   {expected:?}",
-            a - e
-        );
-    }
 }
 
 /// Checks a forward value (any shape, row-major).
