@@ -12,9 +12,9 @@ are the very same f64 values PyTorch computed.
 Inputs are written as decimal literals or as formulas of plain +, -, *, / on Python floats,
 which IEEE arithmetic evaluates identically in Rust.
 
-The case `log1p_expm1_silu` is computed by JAX in float64 (`jax_enable_x64`), not PyTorch: the
-PyTorch wheel of the reference venv could not load (it looked for CUDA libraries) when the op
-was added. It needs `jax` in the same environment.
+The case `log1p_expm1_silu` checks the ops added by following the checklist of docs/design.md
+("Adding an op") at ordinary points and at extreme ones (log1p next to -1 and 0, expm1 at 1e-10
+and 700, silu at -800, 0 and 800), first and second derivatives through `create_graph=True`.
 """
 
 CASES = [
@@ -345,15 +345,18 @@ print("db =", b.grad.tolist())
     (
         "log1p_expm1_silu",
         """
-import jax; jax.config.update("jax_enable_x64", True); import jax.numpy as jnp
-x = jnp.array([-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0])
-w = jnp.array([1.0, -2.0, 0.5, 3.0, -1.5, 0.25])
-for name, f in [("log1p", jnp.log1p), ("expm1", jnp.expm1), ("silu", jax.nn.silu)]:
-    loss = lambda x: (f(x) * w).sum()
-    dloss = lambda x: (jax.grad(loss)(x) * w).sum()
-    print(name, "=", f(x).tolist())
-    print("d" + name, "=", jax.grad(loss)(x).tolist())
-    print("dd" + name, "=", jax.grad(dloss)(x).tolist())
+import torch; torch.set_default_dtype(torch.float64)
+base = [-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0]
+points = {"log1p": base + [-1.0 + 1e-10, 0.0, 1e-300], "expm1": base + [1e-10, 700.0, -40.0], "silu": base + [-800.0, 0.0, 800.0]}
+w = torch.tensor([1.0, -2.0, 0.5, 3.0, -1.5, 0.25, 2.0, -0.5, 1.5])
+for name, f in [("log1p", torch.log1p), ("expm1", torch.expm1), ("silu", torch.nn.functional.silu)]:
+    x = torch.tensor(points[name], requires_grad=True)
+    y = f(x)
+    (g,) = torch.autograd.grad((y * w).sum(), x, create_graph=True)
+    (gg,) = torch.autograd.grad((g * w).sum(), x)
+    print(name, "=", y.tolist())
+    print("d" + name, "=", g.tolist())
+    print("dd" + name, "=", gg.tolist())
 """,
     ),
 ]

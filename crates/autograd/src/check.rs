@@ -1,10 +1,11 @@
 //! Checking derivatives numerically (`gradcheck`, `gradgradcheck`) and small dense derivative
 //! matrices (`jacobian`, `hessian`).
 
-use crate::backward::{grad, grad_with, sweep};
+use crate::backward::{grad, grad_with};
 use crate::dtype::Float;
-use crate::error::{Error, Result};
-use crate::shape::{numel, strides, Shape};
+use crate::error::Result;
+use crate::functional::{check_scalar, rows};
+use crate::shape::{strides, Shape};
 use crate::tape::Tape;
 use crate::tensor::Tensor;
 use crate::var::Var;
@@ -264,23 +265,13 @@ where
     let tape = Tape::new();
     let xv = tape.var_from(x);
     let y = f(xv);
-    rows_of(y, xv)
+    one_block(y, xv).expect("the output and the input are on one tape")
 }
 
-/// Stacks `d y_j / d x` for every element `j` of `y`.
-fn rows_of<'t, T: Float>(y: Var<'t, T>, x: Var<'t, T>) -> Tensor<T> {
-    let (ys, xs) = (y.shape(), x.shape());
-    let mut data = Vec::with_capacity(numel(&ys) * numel(&xs));
-    for j in 0..numel(&ys) {
-        let mut u = Tensor::zeros(&ys);
-        u.as_mut_slice()[j] = T::one();
-        let seed = y.tape().constant_from(&u);
-        let grads = sweep(y, seed, Some(&[x.idx()]), false);
-        let row = crate::backward::ct_tensor(&y.tape().borrow(), &grads, x.idx());
-        data.extend_from_slice(row.as_slice());
-    }
-    let shape: Shape = ys.iter().chain(xs.iter()).copied().collect();
-    Tensor::from_parts(shape, data)
+/// The one block `d y / d x` of [`crate::functional`]'s rows.
+fn one_block<'t, T: Float>(y: Var<'t, T>, x: Var<'t, T>) -> Result<Tensor<T>> {
+    let mut blocks = rows(y, &[x])?;
+    Ok(blocks.pop().expect("one block per input"))
 }
 
 /// The Hessian of a scalar `f` at `x`: shape `[x.shape.., x.shape..]`, the Jacobian of the
@@ -299,12 +290,7 @@ where
     let tape = Tape::new();
     let xv = tape.var_from(x);
     let y = f(xv);
-    if y.numel() != 1 {
-        return Err(Error::NotScalar {
-            op: "hessian",
-            shape: y.shape(),
-        });
-    }
+    check_scalar("hessian", y)?;
     let g = grad(y, &[xv])?[0];
-    Ok(rows_of(g, xv))
+    one_block(g, xv)
 }

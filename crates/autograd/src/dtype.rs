@@ -30,35 +30,10 @@ pub trait Float:
 }
 
 mod sealed {
-    /// The supertrait that keeps [`Float`](super::Float) to `f32` and `f64`, and the raw GEMM
-    /// entry point out of the public API (it cannot be named outside this crate).
-    pub trait Sealed: Sized {
-        /// `C = alpha * A B + beta * C` on strided row/column layouts, by gemmkit's GEMM
-        /// (runtime dispatch to AVX-512 or AVX2/FMA kernels). With `beta = 0`, `C` is only
-        /// written. On one thread, or with the `threads` feature on `MATMUL_NUM_THREADS`
-        /// threads (read once).
-        ///
-        /// # Safety
-        /// The pointers and strides must describe valid, non-overlapping matrices of the given
-        /// sizes: `A` is `m x k`, `B` is `k x n`, `C` is `m x n`.
-        #[allow(clippy::too_many_arguments)]
-        unsafe fn gemm(
-            m: usize,
-            k: usize,
-            n: usize,
-            alpha: Self,
-            a: *const Self,
-            rsa: isize,
-            csa: isize,
-            b: *const Self,
-            rsb: isize,
-            csb: isize,
-            beta: Self,
-            c: *mut Self,
-            rsc: isize,
-            csc: isize,
-        );
-    }
+    /// The supertrait that keeps [`Float`](super::Float) to `f32` and `f64` (it cannot be
+    /// named outside this crate), and through which [`try_gemm`](super::try_gemm) reaches
+    /// gemmkit's GEMM, generic over both, without gemmkit's trait in the public API.
+    pub trait Sealed: gemmkit::GemmScalar {}
 }
 
 /// `C = op(A) op(B) + beta C` for contiguous row-major buffers, `C` being `m x n`, where `op` is
@@ -117,7 +92,7 @@ pub fn try_gemm<T: Float>(
     // strides (row-major, or its transpose) address only elements inside them; `c` is a
     // distinct mutable borrow, so nothing overlaps.
     unsafe {
-        T::gemm(
+        gemmkit::gemm_unchecked(
             m,
             k,
             n,
@@ -132,6 +107,7 @@ pub fn try_gemm<T: Float>(
             c.as_mut_ptr(),
             n as isize,
             1,
+            parallelism(),
         )
     }
     Ok(())
@@ -185,8 +161,7 @@ fn parallelism() -> gemmkit::Parallelism {
     gemmkit::Parallelism::Serial
 }
 
-/// `Float` for one primitive type: its PyTorch dtype name, the conversions, and gemmkit's GEMM
-/// (generic over both types, so the two impls differ only in these arguments).
+/// `Float` for one primitive type: its PyTorch dtype name and the conversions.
 macro_rules! float_impl {
     ($t:ty, $name:literal) => {
         impl Float for $t {
@@ -202,46 +177,7 @@ macro_rules! float_impl {
                 self as f64
             }
         }
-        impl sealed::Sealed for $t {
-            unsafe fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                alpha: Self,
-                a: *const Self,
-                rsa: isize,
-                csa: isize,
-                b: *const Self,
-                rsb: isize,
-                csb: isize,
-                beta: Self,
-                c: *mut Self,
-                rsc: isize,
-                csc: isize,
-            ) {
-                // SAFETY: the caller upholds the contract of this method, which is gemmkit's
-                // `gemm_unchecked` contract (valid, non-overlapping strided matrices).
-                unsafe {
-                    gemmkit::gemm_unchecked(
-                        m,
-                        k,
-                        n,
-                        alpha,
-                        a,
-                        rsa,
-                        csa,
-                        b,
-                        rsb,
-                        csb,
-                        beta,
-                        c,
-                        rsc,
-                        csc,
-                        parallelism(),
-                    )
-                }
-            }
-        }
+        impl sealed::Sealed for $t {}
     };
 }
 

@@ -22,7 +22,7 @@ where
     (vars, y)
 }
 
-fn check_scalar<T: Float>(op: &'static str, y: Var<'_, T>) -> Result<()> {
+pub(crate) fn check_scalar<T: Float>(op: &'static str, y: Var<'_, T>) -> Result<()> {
     if y.numel() == 1 {
         Ok(())
     } else {
@@ -51,7 +51,7 @@ where
 }
 
 /// Stacks `d y_j / d x_i` over the elements `j` of `y`, for each `x_i`.
-fn rows<'t, T: Float>(y: Var<'t, T>, xs: &[Var<'t, T>]) -> Result<Vec<Tensor<T>>> {
+pub(crate) fn rows<'t, T: Float>(y: Var<'t, T>, xs: &[Var<'t, T>]) -> Result<Vec<Tensor<T>>> {
     let ys = y.shape();
     let mut data: Vec<Vec<T>> = xs
         .iter()

@@ -172,16 +172,9 @@ impl<T: Float> Tensor<T> {
     /// assert!(a.to_vec().iter().all(|&x| (-1.0..1.0).contains(&x)));
     /// ```
     pub fn rand_uniform(shape: &[usize], low: T, high: T, seed: u64) -> Self {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let (lo, hi) = (low.as_f64(), high.as_f64());
         let dist = rand_distr::Uniform::new(lo, hi).expect("finite bounds with low < high");
-        let data = (0..numel(shape))
-            .map(|_| T::from_f64(dist.sample(&mut rng)))
-            .collect();
-        Self {
-            shape: shape.into(),
-            data,
-        }
+        Self::sampled(shape, dist, seed)
     }
 
     /// Samples a normal distribution `N(mean, std^2)` from a generator seeded with `seed`.
@@ -193,9 +186,14 @@ impl<T: Float> Tensor<T> {
     /// assert!(mean.abs() < 0.1);
     /// ```
     pub fn rand_normal(shape: &[usize], mean: T, std: T, seed: u64) -> Self {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let dist =
             rand_distr::Normal::new(mean.as_f64(), std.as_f64().abs()).expect("a finite standard deviation");
+        Self::sampled(shape, dist, seed)
+    }
+
+    /// A tensor of `shape` drawn from `dist` by a generator seeded with `seed`.
+    fn sampled(shape: &[usize], dist: impl Distribution<f64>, seed: u64) -> Self {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         let data = (0..numel(shape))
             .map(|_| T::from_f64(dist.sample(&mut rng)))
             .collect();

@@ -16,30 +16,14 @@
 
 use autograd::{concat, grad, stack, Gradients, Tape, Tensor, Var};
 
-/// Relative tolerance of every comparison.
-const RTOL: f64 = 1e-12;
-
-fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
-    Tensor::from_vec(data.to_vec(), shape).unwrap()
-}
+#[path = "support/pytorch.rs"]
+mod pytorch;
+use pytorch::{assert_close, t};
 
 /// A tensor of `shape` whose element `k` (row-major) is `f(k)`.
 fn from_fn(shape: &[usize], f: impl Fn(f64) -> f64) -> Tensor<f64> {
     let n: usize = shape.iter().product();
     Tensor::from_vec((0..n).map(|k| f(k as f64)).collect(), shape).unwrap()
-}
-
-#[track_caller]
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: number of elements");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let tol = RTOL * a.abs().max(e.abs());
-        assert!(
-            a == e || (a - e).abs() <= tol,
-            "{what}[{i}]: chainrule {a:e}, PyTorch {e:e} (difference {:e})\n  chainrule: {actual:?}\n  PyTorch:   {expected:?}",
-            a - e
-        );
-    }
 }
 
 /// Checks a forward value (any shape, row-major).
@@ -1428,25 +1412,29 @@ type Unary = for<'t> fn(Var<'t, f64>) -> Var<'t, f64>;
 #[test]
 fn log1p_expm1_silu() {
     let tape = Tape::<f64>::new();
-    let x = tape.var(t(&[-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0], &[6]));
-    let w = tape.constant(t(&[1.0, -2.0, 0.5, 3.0, -1.5, 0.25], &[6]));
-    let ops: [(&str, Unary); 3] = [
-        ("log1p", |x| x.log1p()),
-        ("expm1", |x| x.expm1()),
-        ("silu", |x| x.silu()),
+    // The same six ordinary points for each op, then three extreme ones of its own.
+    let base = [-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0];
+    let extremes: [(&str, Unary, [f64; 3]); 3] = [
+        ("log1p", |x| x.log1p(), [-1.0 + 1e-10, 0.0, 1e-300]),
+        // At -40, e^x is below half an ulp of 1, so the rule `y + 1` (PyTorch's) gives 0.
+        ("expm1", |x| x.expm1(), [1e-10, 700.0, -40.0]),
+        ("silu", |x| x.silu(), [-800.0, 0.0, 800.0]),
     ];
+    let w = tape.constant(t(&[1.0, -2.0, 0.5, 3.0, -1.5, 0.25, 2.0, -0.5, 1.5], &[9]));
 
-    // JAX in float64, not PyTorch (the reference venv's PyTorch could not load; see
-    // tools/pytorch_reference.py), case `log1p_expm1_silu`:
-    //     import jax; jax.config.update("jax_enable_x64", True); import jax.numpy as jnp
-    //     x = jnp.array([-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0])
-    //     w = jnp.array([1.0, -2.0, 0.5, 3.0, -1.5, 0.25])
-    //     for name, f in [("log1p", jnp.log1p), ("expm1", jnp.expm1), ("silu", jax.nn.silu)]:
-    //         loss = lambda x: (f(x) * w).sum()
-    //         dloss = lambda x: (jax.grad(loss)(x) * w).sum()
-    //         print(name, "=", f(x).tolist())
-    //         print("d" + name, "=", jax.grad(loss)(x).tolist())
-    //         print("dd" + name, "=", jax.grad(dloss)(x).tolist())
+    // PyTorch (case `log1p_expm1_silu` of tools/pytorch_reference.py):
+    //     import torch; torch.set_default_dtype(torch.float64)
+    //     base = [-0.75, -1e-10, 1e-12, 0.3, 2.5, 40.0]
+    //     points = {"log1p": base + [-1.0 + 1e-10, 0.0, 1e-300], "expm1": base + [1e-10, 700.0, -40.0], "silu": base + [-800.0, 0.0, 800.0]}
+    //     w = torch.tensor([1.0, -2.0, 0.5, 3.0, -1.5, 0.25, 2.0, -0.5, 1.5])
+    //     for name, f in [("log1p", torch.log1p), ("expm1", torch.expm1), ("silu", torch.nn.functional.silu)]:
+    //         x = torch.tensor(points[name], requires_grad=True)
+    //         y = f(x)
+    //         (g,) = torch.autograd.grad((y * w).sum(), x, create_graph=True)
+    //         (gg,) = torch.autograd.grad((g * w).sum(), x)
+    //         print(name, "=", y.tolist())
+    //         print("d" + name, "=", g.tolist())
+    //         print("dd" + name, "=", gg.tolist())
     let expected: [[&[f64]; 3]; 3] = [
         [
             &[
@@ -1456,6 +1444,9 @@ fn log1p_expm1_silu() {
                 0.26236426446749106,
                 1.252762968495368,
                 3.713572066704308,
+                -23.02585084720009,
+                0.0,
+                1e-300,
             ],
             &[
                 4.0,
@@ -1464,6 +1455,9 @@ fn log1p_expm1_silu() {
                 2.3076923076923075,
                 -0.42857142857142855,
                 0.006097560975609756,
+                19999998345.19272,
+                -0.5,
+                1.5,
             ],
             &[
                 -16.0,
@@ -1472,6 +1466,9 @@ fn log1p_expm1_silu() {
                 -5.325443786982248,
                 -0.18367346938775508,
                 -3.7180249851279e-05,
+                -3.999999338077114e+20,
+                -0.25,
+                -2.25,
             ],
         ],
         [
@@ -1479,9 +1476,12 @@ fn log1p_expm1_silu() {
                 -0.5276334472589853,
                 -9.999999999500001e-11,
                 1.0000000000005e-12,
-                0.34985880757600313,
+                0.3498588075760031,
                 11.182493960703473,
-                2.3538526683701997e+17,
+                2.3538526683702e+17,
+                1.00000000005e-10,
+                1.0142320547350045e+304,
+                -1.0,
             ],
             &[
                 0.4723665527410147,
@@ -1489,7 +1489,10 @@ fn log1p_expm1_silu() {
                 0.5000000000005,
                 4.049576422728009,
                 -18.27374094105521,
-                5.884631670925499e+16,
+                5.8846316709255e+16,
+                2.0000000002,
+                -5.0711602736750225e+303,
+                0.0,
             ],
             &[
                 0.4723665527410147,
@@ -1497,7 +1500,10 @@ fn log1p_expm1_silu() {
                 0.25000000000025,
                 12.148729268184029,
                 27.410611411582813,
-                1.4711579177313748e+16,
+                1.471157917731375e+16,
+                4.0000000004,
+                2.5355801368375112e+303,
+                0.0,
             ],
         ],
         [
@@ -1508,14 +1514,20 @@ fn log1p_expm1_silu() {
                 0.1723327550434977,
                 2.3103545499468914,
                 40.0,
+                -0.0,
+                0.0,
+                800.0,
             ],
             &[
-                0.15740005550324648,
+                0.1574000555032465,
                 -0.9999999999,
                 0.25000000000025,
                 1.9433400309566484,
                 -1.64910166701229,
                 0.25,
+                -0.0,
+                -0.25,
+                1.5,
             ],
             &[
                 0.3772267752150198,
@@ -1524,10 +1536,15 @@ fn log1p_expm1_silu() {
                 4.301979913753369,
                 -0.019039852177580002,
                 0.0,
+                0.0,
+                0.125,
+                0.0,
             ],
         ],
     ];
-    for ((name, f), [value, d1, d2]) in ops.into_iter().zip(expected) {
+    for ((name, f, extreme), [value, d1, d2]) in extremes.into_iter().zip(expected) {
+        let points: Vec<f64> = base.iter().chain(&extreme).copied().collect();
+        let x = tape.var(t(&points, &[9]));
         let y = f(x);
         assert_value(name, y, value);
         let [g] = grad((y * w).sum(), &[x]).unwrap()[..] else {

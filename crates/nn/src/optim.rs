@@ -75,6 +75,25 @@ pub fn check_grads<T: Float>(params: &ParamStore<T>, grads: &[Option<Tensor<T>>]
     Ok(())
 }
 
+/// What every optimiser's step checks first (the gradients against the parameters, a
+/// non-negative rate and weight decay), then the parameters it updates: each one not frozen
+/// that has a gradient, as its name, its values and its gradient.
+fn trainable<'a, T: Float>(
+    params: &'a mut ParamStore<T>,
+    grads: &'a [Option<Tensor<T>>],
+    lr: f64,
+    weight_decay: f64,
+) -> Result<impl Iterator<Item = (&'a str, &'a mut [T], &'a Tensor<T>)>, OptimError> {
+    check_grads(params, grads)?;
+    non_negative("lr", lr)?;
+    non_negative("weight_decay", weight_decay)?;
+    Ok(params
+        .iter_mut()
+        .zip(grads)
+        .filter(|((_, p), _)| !p.frozen())
+        .filter_map(|((name, p), g)| Some((name, p.value_mut(), g.as_ref()?))))
+}
+
 /// `Ok` if `ok`, else the [`OptimError::Setting`] for `setting`.
 fn setting(setting: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<(), OptimError> {
     if ok {
@@ -197,10 +216,8 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         params: &mut ParamStore<T>,
         grads: &[Option<Tensor<T>>],
     ) -> Result<(), OptimError> {
-        check_grads(params, grads)?;
-        non_negative("lr", self.lr)?;
+        let trainable = trainable(params, grads, self.lr, self.weight_decay)?;
         non_negative("momentum", self.momentum)?;
-        non_negative("weight_decay", self.weight_decay)?;
         setting(
             "dampening",
             self.dampening,
@@ -214,12 +231,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             T::from_f64(1.0 - self.dampening),
             T::from_f64(self.weight_decay),
         );
-        for ((name, p), g) in params.iter_mut().zip(grads) {
-            let Some(g) = g else { continue };
-            if p.frozen() {
-                continue;
-            }
-            let w = p.value_mut();
+        for (name, w, g) in trainable {
             if self.weight_decay == 0.0 && self.momentum == 0.0 {
                 // Plain SGD reads the gradient in place: no copy of it.
                 w.iter_mut().zip(g.as_slice()).for_each(|(w, &g)| *w -= lr * g);
@@ -348,21 +360,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         params: &mut ParamStore<T>,
         grads: &[Option<Tensor<T>>],
     ) -> Result<(), OptimError> {
-        check_grads(params, grads)?;
-        non_negative("lr", self.lr)?;
-        non_negative("weight_decay", self.weight_decay)?;
+        let trainable = trainable(params, grads, self.lr, self.weight_decay)?;
         non_negative("eps", self.eps)?;
         let beta = |b: f64| (0.0..1.0).contains(&b);
         setting("beta1", self.beta1, beta(self.beta1), "in [0, 1)")?;
         setting("beta2", self.beta2, beta(self.beta2), "in [0, 1)")?;
         let c = |x: f64| T::from_f64(x);
         let (b1, b2, eps, wd, lr) = (self.beta1, self.beta2, self.eps, self.weight_decay, self.lr);
-        for ((name, p), g) in params.iter_mut().zip(grads) {
-            let Some(g) = g else { continue };
-            if p.frozen() {
-                continue;
-            }
-            let w = p.value_mut();
+        for (name, w, g) in trainable {
             let st = self.state.entry(name.to_string()).or_insert_with(|| AdamState {
                 step: 0,
                 m: vec![T::zero(); w.len()],

@@ -10,25 +10,9 @@
 use autograd::{Float, Gradients, Tape, Tensor, Var};
 use nn::loss;
 
-/// Relative tolerance of every comparison with PyTorch.
-const RTOL: f64 = 1e-12;
-
-fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
-    Tensor::from_vec(data.to_vec(), shape).unwrap()
-}
-
-#[track_caller]
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: number of elements");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let tol = RTOL * a.abs().max(e.abs());
-        assert!(
-            a == e || (a - e).abs() <= tol,
-            "{what}[{i}]: chainrule {a:e}, PyTorch {e:e} (difference {:e})\n  chainrule: {actual:?}\n  PyTorch:   {expected:?}",
-            a - e
-        );
-    }
-}
+#[path = "../../autograd/tests/support/pytorch.rs"]
+mod pytorch;
+use pytorch::{assert_close, t};
 
 /// Checks a loss value.
 #[track_caller]
@@ -44,17 +28,17 @@ fn assert_grad(what: &str, g: &Gradients<f64>, x: Var<'_, f64>, expected: &[f64]
     assert_close(what, &g[x].to_vec(), expected);
 }
 
+/// The regression losses' predictions and targets, `[4, 3]` (as in the script).
+const PREDICTIONS: [f64; 12] = [0.3, -1.2, 2.5, 0.7, -0.4, 1.1, -2.0, 0.9, 0.05, 1.6, -0.8, 0.4];
+const TARGETS: [f64; 12] = [0.5, -1.0, 1.5, 0.2, 0.1, 0.8, -1.3, 1.7, -0.6, 1.0, 0.3, 0.9];
+/// The cross-entropy losses' logits, `[3, 4]` (as in the script).
+const LOGITS: [f64; 12] = [0.2, -1.3, 2.4, 0.7, 1.1, 0.4, -0.6, 3.2, -0.5, 0.9, 0.1, -2.2];
+
 #[test]
 fn mse_half() {
     let tape = Tape::<f64>::new();
-    let f = tape.var(t(
-        &[0.3, -1.2, 2.5, 0.7, -0.4, 1.1, -2.0, 0.9, 0.05, 1.6, -0.8, 0.4],
-        &[4, 3],
-    ));
-    let y = tape.var(t(
-        &[0.5, -1.0, 1.5, 0.2, 0.1, 0.8, -1.3, 1.7, -0.6, 1.0, 0.3, 0.9],
-        &[4, 3],
-    ));
+    let f = tape.var(t(&PREDICTIONS, &[4, 3]));
+    let y = tape.var(t(&TARGETS, &[4, 3]));
     let j = loss::mse_half(f, y).unwrap();
     let g = j.backward();
 
@@ -113,14 +97,8 @@ fn mse_half() {
 #[test]
 fn mse() {
     let tape = Tape::<f64>::new();
-    let f = tape.var(t(
-        &[0.3, -1.2, 2.5, 0.7, -0.4, 1.1, -2.0, 0.9, 0.05, 1.6, -0.8, 0.4],
-        &[4, 3],
-    ));
-    let y = tape.var(t(
-        &[0.5, -1.0, 1.5, 0.2, 0.1, 0.8, -1.3, 1.7, -0.6, 1.0, 0.3, 0.9],
-        &[4, 3],
-    ));
+    let f = tape.var(t(&PREDICTIONS, &[4, 3]));
+    let y = tape.var(t(&TARGETS, &[4, 3]));
     let j = loss::mse(f, y).unwrap();
     let g = j.backward();
 
@@ -303,10 +281,7 @@ fn bce_with_logits() {
 #[test]
 fn cross_entropy() {
     let tape = Tape::<f64>::new();
-    let z = tape.var(t(
-        &[0.2, -1.3, 2.4, 0.7, 1.1, 0.4, -0.6, 3.2, -0.5, 0.9, 0.1, -2.2],
-        &[3, 4],
-    ));
+    let z = tape.var(t(&LOGITS, &[3, 4]));
     let j = loss::cross_entropy(z, &[2, 0, 3]).unwrap();
     let g = j.backward();
 
@@ -370,10 +345,7 @@ fn cross_entropy_single_row() {
 #[test]
 fn cross_entropy_probs() {
     let tape = Tape::<f64>::new();
-    let z = tape.var(t(
-        &[0.2, -1.3, 2.4, 0.7, 1.1, 0.4, -0.6, 3.2, -0.5, 0.9, 0.1, -2.2],
-        &[3, 4],
-    ));
+    let z = tape.var(t(&LOGITS, &[3, 4]));
     let p = tape.var(t(
         &[0.1, 0.2, 0.3, 0.4, 0.7, 0.1, 0.15, 0.05, 0.25, 0.25, 0.25, 0.25],
         &[3, 4],

@@ -17,25 +17,9 @@ use autograd::{Tape, Tensor};
 use nn::optim::{clip_grad_norm, Adam, LrSchedule, Optimizer, Sgd};
 use nn::ParamStore;
 
-/// Relative tolerance of every comparison.
-const RTOL: f64 = 1e-12;
-
-fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
-    Tensor::from_vec(data.to_vec(), shape).unwrap()
-}
-
-#[track_caller]
-fn assert_close(what: &str, actual: &[f64], expected: &[f64]) {
-    assert_eq!(actual.len(), expected.len(), "{what}: number of elements");
-    for (i, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        let tol = RTOL * a.abs().max(e.abs());
-        assert!(
-            a == e || (a - e).abs() <= tol,
-            "{what}[{i}]: chainrule {a:e}, PyTorch {e:e} (difference {:e})\n  chainrule: {actual:?}\n  PyTorch:   {expected:?}",
-            a - e
-        );
-    }
-}
+#[path = "../../autograd/tests/support/pytorch.rs"]
+mod pytorch;
+use pytorch::{assert_close, t};
 
 /// What five steps of an optimiser produced.
 struct Run {

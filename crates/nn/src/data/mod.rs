@@ -2,10 +2,8 @@
 //! synthetic problems (xor, two moons, spirals).
 
 use autograd::{Float, Tensor};
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use rand_distr::{Distribution, Normal};
 use std::path::{Path, PathBuf};
 
 /// What can go wrong reading data. Every message names the file and what is wrong.
@@ -34,9 +32,11 @@ pub enum DataError {
 
 mod csv;
 mod csv_error;
+pub mod digits;
 mod idx;
 mod scaler;
 mod schema;
+mod synthetic;
 
 pub use self::csv::{
     CsvError, CsvOptions, Table, Target, Task, AUTO_MAX_CLASSES, MAX_COLUMNS, MAX_LINE_BYTES,
@@ -44,6 +44,7 @@ pub use self::csv::{
 pub use idx::{parse_idx, read_idx, Idx};
 pub use scaler::{ScalerError, StandardScaler};
 pub use schema::{Schema, SchemaError};
+pub use synthetic::{spirals, two_moons, xor};
 
 /// Examples: inputs `x` of shape `[n, features]` and, for classification, one class per
 /// example, or, for regression, float targets `values` `[n, outputs]` (then `labels` is empty
@@ -452,160 +453,4 @@ pub fn shuffled(n: usize, seed: u64) -> Vec<usize> {
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
     order
-}
-
-/// The UCI optical-recognition digits (8x8, pixels 0..16), embedded in the binary: 1500
-/// training and 297 test images, pixels divided by 16.
-///
-/// "Optical Recognition of Handwritten Digits" by E. Alpaydin and C. Kaynak (1998), UCI Machine
-/// Learning Repository, DOI 10.24432/C50P49, licensed CC BY 4.0. Changes: scikit-learn's copy
-/// (1797 images) converted to IDX and split 1500/297, pixel values unchanged; see
-/// `crates/nn/data/digits/README.md`.
-pub mod digits {
-    use super::{DataError, Dataset};
-    use autograd::Float;
-
-    /// The training images file (IDX).
-    pub const TRAIN_IMAGES: &[u8] = include_bytes!("../../data/digits/train-images-idx3-ubyte");
-    /// The training labels file (IDX).
-    pub const TRAIN_LABELS: &[u8] = include_bytes!("../../data/digits/train-labels-idx1-ubyte");
-    /// The test images file (IDX).
-    pub const TEST_IMAGES: &[u8] = include_bytes!("../../data/digits/t10k-images-idx3-ubyte");
-    /// The test labels file (IDX).
-    pub const TEST_LABELS: &[u8] = include_bytes!("../../data/digits/t10k-labels-idx1-ubyte");
-    /// The largest pixel value: inputs are pixels / 16.
-    pub const PIXEL_MAX: f64 = 16.0;
-
-    /// The 1500 training examples, 64 features in [0, 1], 10 classes.
-    ///
-    /// ```
-    /// let train = chainrule::nn::data::digits::train::<f32>().unwrap();
-    /// assert_eq!((train.len(), train.features()), (1500, 64));
-    /// assert_eq!(train.labels[..3], [7, 6, 8]);
-    /// ```
-    pub fn train<T: Float>() -> Result<Dataset<T>, DataError> {
-        Dataset::from_idx_with_classes(TRAIN_IMAGES, TRAIN_LABELS, PIXEL_MAX, 10, "digits train")
-    }
-
-    /// The 297 test examples, 64 features in [0, 1], 10 classes.
-    pub fn test<T: Float>() -> Result<Dataset<T>, DataError> {
-        Dataset::from_idx_with_classes(TEST_IMAGES, TEST_LABELS, PIXEL_MAX, 10, "digits test")
-    }
-}
-
-/// The four XOR points with labels 0/1: `(0,0) -> 0, (0,1) -> 1, (1,0) -> 1, (1,1) -> 0`.
-///
-/// ```
-/// let d = chainrule::nn::data::xor::<f64>();
-/// assert_eq!(d.labels, vec![0, 1, 1, 0]);
-/// ```
-pub fn xor<T: Float>() -> Dataset<T> {
-    let x = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0].map(T::from_f64).to_vec();
-    Dataset {
-        x: Tensor::from_vec(x, &[4, 2]).expect("4 x 2"),
-        labels: vec![0, 1, 1, 0],
-        classes: 2,
-        values: None,
-    }
-}
-
-/// Two interleaving half circles, as scikit-learn's `make_moons` (not shuffled): `n` points,
-/// first the outer moon (class 0, `(cos t, sin t)` for `t` evenly spaced over [0, pi]) then the
-/// inner moon (class 1, `(1 - cos t, 0.5 - sin t)`), plus Gaussian noise of standard deviation
-/// `noise` (0 for none), seeded. For odd `n` the outer moon gets the extra point
-/// (scikit-learn gives it to the inner one).
-///
-/// # Panics
-/// If `noise` is negative, infinite or NaN.
-///
-/// ```
-/// let d = chainrule::nn::data::two_moons::<f64>(100, 0.1, 1);
-/// assert_eq!(d.class_counts(), vec![50, 50]);
-/// ```
-#[track_caller]
-pub fn two_moons<T: Float>(n: usize, noise: f64, seed: u64) -> Dataset<T> {
-    check_noise(noise);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let n_out = n.div_ceil(2);
-    let n_in = n - n_out;
-    let step = |k: usize, i: usize| {
-        if k > 1 {
-            std::f64::consts::PI * i as f64 / (k - 1) as f64
-        } else {
-            0.0
-        }
-    };
-    let mut pts = Vec::with_capacity(2 * n);
-    let mut labels = Vec::with_capacity(n);
-    for i in 0..n_out {
-        let t = step(n_out, i);
-        pts.extend([t.cos(), t.sin()]);
-        labels.push(0);
-    }
-    for i in 0..n_in {
-        let t = step(n_in, i);
-        pts.extend([1.0 - t.cos(), 1.0 - t.sin() - 0.5]);
-        labels.push(1);
-    }
-    add_noise(&mut pts, noise, &mut rng);
-    Dataset {
-        x: Tensor::from_vec(pts.into_iter().map(T::from_f64).collect(), &[n, 2]).expect("n x 2"),
-        labels,
-        classes: 2,
-        values: None,
-    }
-}
-
-/// `classes` interleaved spiral arms of `per_class` points each (the CS231n toy problem):
-/// class `c`, point `i` has radius `r = i / (per_class - 1)` and angle
-/// `t = 4c + 4r + N(0, noise)`, at `(r sin t, r cos t)`; seeded.
-///
-/// # Panics
-/// If `noise` is negative, infinite or NaN.
-///
-/// ```
-/// let d = chainrule::nn::data::spirals::<f32>(50, 3, 0.2, 0);
-/// assert_eq!((d.len(), d.classes), (150, 3));
-/// ```
-#[track_caller]
-pub fn spirals<T: Float>(per_class: usize, classes: usize, noise: f64, seed: u64) -> Dataset<T> {
-    check_noise(noise);
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let normal = Normal::new(0.0, noise).expect("finite noise");
-    let mut pts = Vec::with_capacity(2 * per_class * classes);
-    let mut labels = Vec::with_capacity(per_class * classes);
-    for c in 0..classes {
-        for i in 0..per_class {
-            let r = if per_class > 1 {
-                i as f64 / (per_class - 1) as f64
-            } else {
-                0.0
-            };
-            let t = c as f64 * 4.0 + 4.0 * r + normal.sample(&mut rng);
-            pts.extend([r * t.sin(), r * t.cos()]);
-            labels.push(c);
-        }
-    }
-    let n = labels.len();
-    Dataset {
-        x: Tensor::from_vec(pts.into_iter().map(T::from_f64).collect(), &[n, 2]).expect("n x 2"),
-        labels,
-        classes,
-        values: None,
-    }
-}
-
-#[track_caller]
-fn check_noise(noise: f64) {
-    assert!(
-        noise.is_finite() && noise >= 0.0,
-        "noise is a standard deviation: it must be finite and >= 0, got {noise}"
-    );
-}
-
-fn add_noise(v: &mut [f64], noise: f64, rng: &mut StdRng) {
-    if noise > 0.0 {
-        let d = Normal::new(0.0, noise).expect("finite noise");
-        v.iter_mut().for_each(|x| *x += d.sample(rng));
-    }
 }

@@ -10,6 +10,26 @@ const fn at_most(name: &'static str, fact: &'static str, tol: f64) -> Cond {
     Cond::new(name, fact, Op::Le, tol)
 }
 
+/// The engine computes the note's expression to the last bit, or nearly (1e-15).
+const EXACT: Rule = Rule::All(&[at_most("exact", "worst", 1e-15)]);
+
+/// The note's formula of one neuron with activation `h`, against nn's neuron.
+const fn neuron(en: &'static str, zh: &'static [&'static str], note: &'static str, h: Activation) -> Claim {
+    Claim {
+        en,
+        zh,
+        zh_aside: "",
+        note: NoteSays::Text(note),
+        measure: Measure::NeuronFormula(h),
+        rule: EXACT,
+        engine: Say::same("nn's Neuron vs the formula at 20 inputs: max difference {=worst:.1e}"),
+        detail: Say::by(
+            "the neuron computes exactly this expression",
+            "the neuron differs from this expression by up to {=worst:.1e}",
+        ),
+    }
+}
+
 pub(crate) const STRUCTURE: SectionSpec = SectionSpec {
     title: "Structure",
     title_zh: "全连接神经网络的整体结构",
@@ -31,32 +51,18 @@ pub(crate) const STRUCTURE: SectionSpec = SectionSpec {
                  ({=class_list}), {?ten_outputs}ten outputs{:}{=outputs} outputs{/}",
             ),
         },
-        Claim {
-            en: "without h, a neuron is linear regression",
-            zh: &["若隐去h() , w ∗ x + b w*x+b wx+b 就是线性回归模型的函数表达式"],
-            zh_aside: "",
-            note: NoteSays::Text("a = w*x + b"),
-            measure: Measure::NeuronFormula(Activation::Identity),
-            rule: Rule::All(&[at_most("exact", "worst", 1e-15)]),
-            engine: Say::same("nn's Neuron vs the formula at 20 inputs: max difference {=worst:.1e}"),
-            detail: Say::by(
-                "the neuron computes exactly this expression",
-                "the neuron differs from this expression by up to {=worst:.1e}",
-            ),
-        },
-        Claim {
-            en: "with h = sigmoid, a neuron is logistic regression",
-            zh: &["若 h() 是 sigmod 函数,则变成逻辑回归模型的函数表达式"],
-            zh_aside: "",
-            note: NoteSays::Text("a = sigmoid(w*x + b)"),
-            measure: Measure::NeuronFormula(Activation::Sigmoid),
-            rule: Rule::All(&[at_most("exact", "worst", 1e-15)]),
-            engine: Say::same("nn's Neuron vs the formula at 20 inputs: max difference {=worst:.1e}"),
-            detail: Say::by(
-                "the neuron computes exactly this expression",
-                "the neuron differs from this expression by up to {=worst:.1e}",
-            ),
-        },
+        neuron(
+            "without h, a neuron is linear regression",
+            &["若隐去h() , w ∗ x + b w*x+b wx+b 就是线性回归模型的函数表达式"],
+            "a = w*x + b",
+            Activation::Identity,
+        ),
+        neuron(
+            "with h = sigmoid, a neuron is logistic regression",
+            &["若 h() 是 sigmod 函数,则变成逻辑回归模型的函数表达式"],
+            "a = sigmoid(w*x + b)",
+            Activation::Sigmoid,
+        ),
         Claim {
             en: "without activations, any number of layers is a linear function of the input",
             zh: &["如果不用激活函数,每一层输出都是上层输入的线性函数,无论神经网络有多少层,最终的输出都是输入的线性组合"],
@@ -86,6 +92,35 @@ const RELU: &[&str] =
     &["y= \\begin{cases} z & z>0 \\\\ 0 & z\\leq0 \\\\ \\end{cases} \\Rightarrow y'= \\begin{cases} 1 & z>0 \\\\ 0 & z\\leq0 \\\\ \\end{cases}"];
 const LEAKY: &[&str] =
     &["y= \\begin{cases} z & z>0 \\\\ az & z\\leq0 \\\\ \\end{cases} \\Rightarrow y'= \\begin{cases} 1 & z>0 \\\\ a & z\\leq0 \\\\ \\end{cases}"];
+/// The note's LeakyReLU with slope `a` below 0, or (`derivative`) its derivative.
+const fn leaky(en: &'static str, aside: &'static str, a: f64, derivative: bool) -> Claim {
+    let (note, formula) = if derivative {
+        (
+            "y' = 1 if z > 0, a if z <= 0",
+            Formula::Piecewise {
+                above: "1",
+                below: "a",
+            },
+        )
+    } else {
+        (
+            "y = z if z > 0, a z if z <= 0",
+            Formula::Piecewise {
+                above: "z",
+                below: "a*z",
+            },
+        )
+    };
+    activation(
+        en,
+        (LEAKY, aside),
+        note,
+        Activation::LeakyRelu(a),
+        derivative,
+        30.0,
+        formula,
+    )
+}
 const SOFTMAX: &[&str] = &["y_i=\\frac{e^{z_i}}{\\sum_j e^{z_j}}\\Rightarrow y_i'=y_i(1-y_i)"];
 
 pub(crate) const ACTIVATIONS: SectionSpec = SectionSpec {
@@ -240,49 +275,17 @@ pub(crate) const ACTIVATIONS: SectionSpec = SectionSpec {
                  active{:}does not keep it active{/}; LeakyReLU {?leaky_alive}still moves{:}is stuck too{/}",
             ),
         },
-        activation(
-            "LeakyReLU with a = 0.01",
-            (LEAKY, "y, a = 0.01"),
-            "y = z if z > 0, a z if z <= 0",
-            Activation::LeakyRelu(0.01),
-            false,
-            30.0,
-            Formula::Piecewise { above: "z", below: "a*z" },
-        ),
-        activation(
-            "LeakyReLU's derivative with a = 0.01",
-            (LEAKY, "y', a = 0.01"),
-            "y' = 1 if z > 0, a if z <= 0",
-            Activation::LeakyRelu(0.01),
-            true,
-            30.0,
-            Formula::Piecewise { above: "1", below: "a" },
-        ),
-        activation(
-            "LeakyReLU with a = 0.2",
-            (LEAKY, "y, a = 0.2"),
-            "y = z if z > 0, a z if z <= 0",
-            Activation::LeakyRelu(0.2),
-            false,
-            30.0,
-            Formula::Piecewise { above: "z", below: "a*z" },
-        ),
-        activation(
-            "LeakyReLU's derivative with a = 0.2",
-            (LEAKY, "y', a = 0.2"),
-            "y' = 1 if z > 0, a if z <= 0",
-            Activation::LeakyRelu(0.2),
-            true,
-            30.0,
-            Formula::Piecewise { above: "1", below: "a" },
-        ),
+        leaky("LeakyReLU with a = 0.01", "y, a = 0.01", 0.01, false),
+        leaky("LeakyReLU's derivative with a = 0.01", "y', a = 0.01", 0.01, true),
+        leaky("LeakyReLU with a = 0.2", "y, a = 0.2", 0.2, false),
+        leaky("LeakyReLU's derivative with a = 0.2", "y', a = 0.2", 0.2, true),
         Claim {
             en: "softmax",
             zh: SOFTMAX,
             zh_aside: "y_i",
             note: NoteSays::Text("y_i = e^{z_i} / sum_j e^{z_j}"),
             measure: Measure::Softmax,
-            rule: Rule::All(&[at_most("exact", "worst", 1e-15)]),
+            rule: EXACT,
             engine: Say::same(
                 "max difference from the formula {=worst:.1e} (the engine subtracts the max first, so it also works at z = 1000)",
             ),
@@ -339,7 +342,7 @@ pub(crate) const LOSSES: SectionSpec = SectionSpec {
             zh_aside: "",
             note: NoteSays::Text("J = 1/(2m) sum_i (f(x_i) - y_i)^2"),
             measure: Measure::Mse,
-            rule: Rule::All(&[at_most("exact", "worst", 1e-15)]),
+            rule: EXACT,
             engine: Say::same("nn::loss::mse_half vs the formula for m = 1..5: max difference {=worst:.1e}"),
             detail: Say::by(
                 "the 1/2 makes dJ/df = (f - y)/m; PyTorch's MSELoss has no 1/2",
