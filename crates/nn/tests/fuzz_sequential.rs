@@ -412,6 +412,10 @@ fn non_finite_or_out_of_range_float_arguments_are_refused_by_name() {
         (2u8, 0usize, "eps", "NaN"),
         (2, 0, "eps", "inf"),
         (2, 0, "eps", "-0.5"),
+        // Found by the 20,000-case run: an epsilon of 0 (here "-0") with a column that
+        // dropout zeroed in training mode gave 0 / 0.
+        (2, 0, "eps", "-0"),
+        (1, 1, "eps", "0"),
         (2, 0, "momentum", "NaN"),
         (2, 0, "momentum", "1.5"),
         (1, 1, "eps", "NaN"),

@@ -189,7 +189,8 @@ fn append_spec<'a, T: Float>(
             })
         }
     };
-    let non_negative: fn(f64) -> bool = |v| v >= 0.0;
+    // An epsilon of 0 divides by 0 on a constant feature (a column that dropout zeroed).
+    let positive: fn(f64) -> bool = |v| v > 0.0;
     Ok(match spec.kind() {
         "Linear" => b.linear_bias(
             features("in_features")?,
@@ -202,13 +203,13 @@ fn append_spec<'a, T: Float>(
             spec.get::<Activation>("activation")?,
         ),
         "LayerNorm" => {
-            let (n, eps) = (features("normalized_shape")?, real("eps", non_negative)?);
+            let (n, eps) = (features("normalized_shape")?, real("eps", positive)?);
             b.append_with(move |ps, name, _| crate::LayerNorm::with_eps(ps, name, n, eps))
         }
         "BatchNorm1d" => {
             let (n, eps, m) = (
                 features("num_features")?,
-                real("eps", non_negative)?,
+                real("eps", positive)?,
                 real("momentum", |m| (0.0..=1.0).contains(&m))?,
             );
             b.append_with(move |ps, name, _| crate::BatchNorm1d::with_options(ps, name, n, eps, m))
