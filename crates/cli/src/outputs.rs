@@ -26,6 +26,55 @@ use std::path::{Path, PathBuf};
 /// The lock file of an output directory.
 pub const LOCK: &str = ".chainrule.lock";
 
+/// The directory part of `p`, if it has one.
+fn parent(p: &Path) -> Option<PathBuf> {
+    p.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+}
+
+/// Checks an output file given as `flag` before any work (a usage error, exit code 2): not a
+/// directory (the message suggests `example`), not below a file, a regular file or a missing path (links followed). Returns the
+/// path a write will replace. Creates nothing.
+pub fn check_file(path: &Path, flag: &str, example: &str) -> Result<PathBuf> {
+    if path.is_dir() {
+        return Err(usage(format!(
+            "{flag} {} is a directory; give a file name such as {example}",
+            path.display()
+        )));
+    }
+    let not_a_dir = |dir: &Path| {
+        usage(format!(
+            "cannot save to {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        ))
+    };
+    if let Some(dir) = parent(path).filter(|d| d.exists() && !d.is_dir()) {
+        return Err(not_a_dir(&dir));
+    }
+    let target = check_output(path).map_err(|e| usage(format!("{flag}: {e}")))?;
+    if let Some(dir) = parent(&target).filter(|d| d.exists() && !d.is_dir()) {
+        return Err(not_a_dir(&dir));
+    }
+    Ok(target)
+}
+
+/// Creates the directory `target` (from [`check_file`]) goes in and sees that it takes files
+/// (a usage error naming `flag` if not).
+pub fn create_parent(target: &Path, flag: &str) -> Result<()> {
+    if let Some(dir) = parent(target) {
+        fs::create_dir_all(&dir).map_err(|e| {
+            usage(format!(
+                "cannot create directory {} for {flag}: {e}",
+                dir.display()
+            ))
+        })?;
+        probe(&dir).map_err(|e| usage(format!("cannot write in {} ({flag}): {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
 /// The checked output paths of a run, and the lock on its output directory.
 #[derive(Debug)]
 pub struct Outputs {
@@ -47,32 +96,7 @@ impl Outputs {
         }
         let model = save.map_or_else(|| out.join("model.safetensors"), Path::to_path_buf);
         let flag = if save.is_some() { "--save" } else { "--out" };
-        if model.is_dir() {
-            return Err(usage(format!(
-                "{flag} {} is a directory; give a file name such as model.safetensors",
-                model.display()
-            )));
-        }
-        let not_a_dir = |dir: &Path| {
-            usage(format!(
-                "cannot save to {}: {} is not a directory",
-                model.display(),
-                dir.display()
-            ))
-        };
-        let parent = |p: &Path| {
-            p.parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .map(Path::to_path_buf)
-        };
-        if let Some(dir) = parent(&model).filter(|d| d.exists() && !d.is_dir()) {
-            return Err(not_a_dir(&dir));
-        }
-        let refused = |e: nn::checkpoint::CheckpointError| usage(format!("{flag}: {e}"));
-        let target = check_output(&model).map_err(refused)?;
-        if let Some(dir) = parent(&target).filter(|d| d.exists() && !d.is_dir()) {
-            return Err(not_a_dir(&dir));
-        }
+        let target = check_file(&model, flag, "model.safetensors")?;
         let (csv, svg) = (out.join("curve.csv"), out.join("curve.svg"));
         for curve in [&csv, &svg] {
             check_output(curve).map_err(|e| usage(format!("--out: {e}")))?;
@@ -81,15 +105,7 @@ impl Outputs {
         fs::create_dir_all(out)
             .map_err(|e| usage(format!("cannot create --out directory {}: {e}", out.display())))?;
         let lock = lock(out)?;
-        if let Some(dir) = parent(&target) {
-            fs::create_dir_all(&dir).map_err(|e| {
-                usage(format!(
-                    "cannot create directory {} for {flag}: {e}",
-                    dir.display()
-                ))
-            })?;
-            probe(&dir).map_err(|e| usage(format!("cannot write in {} ({flag}): {e}", dir.display())))?;
-        }
+        create_parent(&target, flag)?;
         for curve in [&csv, &svg] {
             if same_file(curve, &target) {
                 return Err(usage(format!(

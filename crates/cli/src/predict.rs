@@ -28,6 +28,11 @@ pub struct Args {
 
 /// Runs `chainrule predict`.
 pub fn run(args: Args) -> Result<()> {
+    // The output is checked before any work, as train's are (a usage error, exit code 2).
+    if let Some(out) = &args.out {
+        let target = crate::outputs::check_file(out, "--out", "predictions.csv")?;
+        crate::outputs::create_parent(&target, "--out")?;
+    }
     let model = load_model(&args.model)?;
     let Some(prep) = model.prep()? else {
         bail!(
@@ -36,9 +41,6 @@ pub fn run(args: Args) -> Result<()> {
             args.model.display()
         );
     };
-    if let Some(out) = &args.out {
-        nn::checkpoint::atomic::check_output(out)?;
-    }
     data::input_file(&args.data, "--data")?;
     match model.dtype {
         crate::eval::Dtype::F32 => run_typed::<f32>(&args, &model, &prep),

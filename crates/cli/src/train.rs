@@ -1,23 +1,25 @@
 //! `chainrule train`: an MLP classifier trained with `nn::train::fit`, its learning curve
 //! written as CSV and SVG, its weights as a safetensors checkpoint.
 
+mod load;
+mod progress;
+
+use load::{load_images, load_table};
+use progress::Progress;
+pub use progress::{curve_csv, significant};
+
 use crate::outputs::Outputs;
-use crate::tabular::{self, Prep};
+use crate::tabular::Prep;
 use crate::{args, data, memory, outln, plot, usage};
 use anyhow::Result;
 use autograd::{Float, Tensor};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nn::checkpoint::{self, Metadata, MlpSpec};
-use nn::data::{CsvOptions, Dataset, Task};
 use nn::optim::{Adam, LrSchedule, OptimError, Optimizer, Sgd};
-use nn::train::{
-    try_evaluate, try_fit_with, BatchInfo, Callback, EarlyStopping, EpochMetrics, TrainConfig, TrainError,
-};
+use nn::train::{try_evaluate, try_fit_with, EarlyStopping, EpochMetrics, TrainConfig, TrainError};
 use nn::{Activation, ParamStore};
-use std::fmt::Write as _;
-use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 use verify::verdict::plural;
 
@@ -265,123 +267,6 @@ fn schedule(args: &Args, epochs: usize) -> Result<(LrSchedule, String)> {
     })
 }
 
-/// The data of a run, whichever the source.
-struct Loaded<T: Float> {
-    train: Dataset<T>,
-    test: Dataset<T>,
-    /// What the data is, for the title and the first line.
-    name: String,
-    /// The first line printed.
-    line: String,
-    /// Keys for the checkpoint's metadata.
-    meta: Metadata,
-    /// The CSV preprocessing (None for images).
-    prep: Option<Prep>,
-}
-
-/// Images: the embedded digits or IDX files.
-fn load_images<T: Float>(args: &Args, dir: Option<&Path>) -> Result<Loaded<T>> {
-    let pixel_max = data::pixel_max(dir, args.pixel_max);
-    let (train, test) = data::train_and_test::<T>(dir, pixel_max)?;
-    let mut meta = Metadata::new();
-    meta.insert("chainrule.pixel_max".into(), pixel_max.to_string());
-    meta.insert(
-        "chainrule.data".into(),
-        dir.map_or("digits".into(), |d| d.display().to_string()),
-    );
-    Ok(Loaded {
-        line: format!(
-            "data: {}, {} training and {} test examples, {} features, {} classes, pixels / {pixel_max}",
-            data::describe(dir),
-            train.len(),
-            test.len(),
-            train.features(),
-            train.classes
-        ),
-        name: data::describe(dir),
-        train,
-        test,
-        meta,
-        prep: None,
-    })
-}
-
-/// A CSV table: the task chosen (and why), a test file or a split, standardisation fitted on
-/// the training rows.
-fn load_table<T: Float>(args: &Args, file: &Path, target: &str) -> Result<Loaded<T>> {
-    let task = match args.task {
-        None => Task::Auto,
-        Some(TaskKind::Classification) => Task::Classification,
-        Some(TaskKind::Regression) => Task::Regression,
-    };
-    let options = CsvOptions {
-        target: target.to_string(),
-        task,
-        drop_missing: args.drop_missing,
-        ..CsvOptions::default()
-    };
-    let table = tabular::read::<T>(file, "--data", &options)?;
-    let reason = tabular::task_reason(&table, task);
-    let (train_table, test_table, test_name) = match &args.test {
-        Some(path) => {
-            let prep = Prep::fit(&table)?;
-            let test = tabular::read::<T>(path, "--test", &prep.options(args.drop_missing, false))?;
-            (table, test, path.display().to_string())
-        }
-        None => {
-            let fraction = args.split.unwrap_or(0.2);
-            let (train, test) = table.split(fraction, args.seed);
-            if train.is_empty() || test.is_empty() {
-                return Err(usage(format!(
-                    "--split {fraction} of {} rows leaves an empty training or test set",
-                    table.len()
-                )));
-            }
-            let name = format!("{} rows held out (--split {fraction})", test.len());
-            (train, test, name)
-        }
-    };
-    let prep = Prep::fit(&train_table)?;
-    let train = prep.dataset(&train_table, file)?;
-    let test = prep.dataset(&test_table, args.test.as_deref().unwrap_or(file))?;
-    let dropped = train_table.dropped.max(test_table.dropped);
-    let mut line = format!(
-        "data: {}, {} training and {} test rows ({test_name}), {} features, target {target}",
-        file.display(),
-        train.len(),
-        test.len(),
-        train.features(),
-    );
-    if args.drop_missing {
-        line.push_str(&format!(", {dropped} rows with missing values dropped"));
-    }
-    line.push('\n');
-    line.push_str(&reason);
-    if !prep.features.constant.is_empty() {
-        let names: Vec<&str> = prep
-            .features
-            .constant
-            .iter()
-            .map(|&c| prep.schema.features[c].as_str())
-            .collect();
-        line.push_str(&format!(
-            "\nconstant columns (centred, not scaled): {}",
-            names.join(", ")
-        ));
-    }
-    let mut meta = Metadata::new();
-    prep.to_metadata(&mut meta);
-    meta.insert("chainrule.data".into(), file.display().to_string());
-    Ok(Loaded {
-        train,
-        test,
-        name: file.display().to_string(),
-        line,
-        meta,
-        prep: Some(prep),
-    })
-}
-
 fn run_typed<T: Float>(args: &Args) -> Result<()> {
     let start = Instant::now();
     let dir = args.data.as_deref();
@@ -590,106 +475,6 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         train_seconds
     );
     Ok(())
-}
-
-/// A figure with 4 significant digits, in the target's units (which may be large or small).
-pub fn significant(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return x.to_string();
-    }
-    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
-    format!("{x:.digits$}")
-}
-
-/// Reports training as it goes: the progress bar after each batch (with the running loss), a
-/// line of metrics after each epoch.
-struct Progress<'a> {
-    bar: &'a ProgressBar,
-    epochs: usize,
-    /// What the per-epoch evaluation set is: `test`, or `val` with early stopping.
-    held_out: &'static str,
-}
-
-impl<T: Float> Callback<T> for Progress<'_> {
-    fn on_batch(&mut self, b: &BatchInfo) {
-        if b.batch == 0 {
-            self.bar
-                .set_prefix(format!("epoch {}/{}", b.epoch + 1, self.epochs));
-        }
-        self.bar.inc(1);
-        if b.batch.is_multiple_of(4) || b.batch + 1 == b.batches {
-            self.bar.set_message(format!("loss {:.4}", b.running_loss));
-        }
-    }
-
-    fn on_epoch(&mut self, m: &EpochMetrics, _: &ParamStore<T>) -> ControlFlow<()> {
-        let w = self.epochs.to_string().len();
-        let scores = match (m.train_r2, m.test_r2) {
-            (None, None) => format!(
-                "acc {:6.2}%  {} loss {:.4}  acc {:6.2}%",
-                100.0 * m.train_accuracy.unwrap_or(f64::NAN),
-                self.held_out,
-                m.test_loss.unwrap_or(f64::NAN),
-                100.0 * m.test_accuracy.unwrap_or(f64::NAN)
-            ),
-            (train, test) => format!(
-                "R² {:7.4}  {} loss {:.4}  R² {:7.4}",
-                train.unwrap_or(f64::NAN),
-                self.held_out,
-                m.test_loss.unwrap_or(f64::NAN),
-                test.unwrap_or(f64::NAN)
-            ),
-        };
-        self.bar.suspend(|| {
-            outln!(
-                "epoch {:>w$}/{}  train loss {:.4}  {scores}  lr {}  {:.0} ms",
-                m.epoch,
-                self.epochs,
-                m.train_loss,
-                short(m.lr),
-                1e3 * m.seconds,
-            )
-        });
-        ControlFlow::Continue(())
-    }
-}
-
-/// The learning curve as CSV, one row per epoch: accuracy columns for classification, R²
-/// columns for regression.
-pub fn curve_csv(history: &[EpochMetrics]) -> String {
-    let regression = history.iter().any(|m| m.train_r2.is_some());
-    let score = if regression { "r2" } else { "accuracy" };
-    let mut s = format!("epoch,train_loss,train_{score},test_loss,test_{score},lr,seconds\n");
-    let opt = |x: Option<f64>| x.map_or(String::new(), |x| x.to_string());
-    for m in history {
-        let (train, test) = if regression {
-            (m.train_r2, m.test_r2)
-        } else {
-            (m.train_accuracy, m.test_accuracy)
-        };
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{}",
-            m.epoch,
-            m.train_loss,
-            opt(train),
-            opt(m.test_loss),
-            opt(test),
-            m.lr,
-            m.seconds
-        );
-    }
-    s
-}
-
-/// A learning rate in few characters: `0.003`, `1.85e-5`.
-fn short(x: f64) -> String {
-    if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
-        let s = format!("{x:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{x:.2e}")
-    }
 }
 
 /// The command line as given, for the checkpoint's metadata; arguments that are not UTF-8

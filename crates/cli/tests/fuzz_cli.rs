@@ -2,7 +2,11 @@
 //! vectors built from the real subcommands and option names (and some that do not exist),
 //! with values drawn from valid, out-of-range and malformed ones, missing values, stray
 //! positional arguments and random strings. Files named by the options exist or not, are
-//! directories, devices, truncated or mismatched checkpoints and IDX data.
+//! directories, devices, truncated or mismatched checkpoints and IDX data, CSV tables (good,
+//! a string target, a regression target, mutated cells, rows, headers, quotes, BOM, line ends,
+//! truncation, 70,000 columns), CSV models (and their metadata mutated), rows to predict;
+//! outputs (`--out`, `--save`, predict's `--out`) are of every kind (missing directory,
+//! directory, FIFO, `/dev/null`, device, links, read-only file, not UTF-8).
 //!
 //! Every run must exit with 0, 1 or 2 (never 101, a panic, nor a signal) within the deadline,
 //! print no panic message or stack trace, and report an error as `error: ...` on the first line
@@ -14,152 +18,15 @@
 //! (one or two epochs, small layers, orders up to 3): a hang would then be a bug, not a long
 //! legitimate run.
 
-use autograd::Tensor;
-use nn::checkpoint::{self, Metadata, MlpSpec};
-use nn::{Activation, ParamStore};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// Runs: `CHAINRULE_FUZZ_CASES` if set (the long run uses 100000), else 256.
-fn cases() -> u32 {
-    std::env::var("CHAINRULE_FUZZ_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(256)
-}
-
-/// A run longer than this is a hang.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A scratch directory: in memory (`/dev/shm`) where there is one, as `train` syncs the files
-/// it writes.
-fn scratch_dir() -> tempfile::TempDir {
-    let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::tempdir_in(shm) {
-            return d;
-        }
-    }
-    tempfile::tempdir().unwrap()
-}
-
-fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut b = vec![0, 0, 8, dims.len() as u8];
-    for d in dims {
-        b.extend(d.to_be_bytes());
-    }
-    b.extend_from_slice(data);
-    b
-}
-
-/// The files the options name: data directories good and bad, checkpoints good and bad.
-fn fixture(root: &Path) {
-    use nn::data::digits;
-    let w = |p: &str, b: &[u8]| {
-        let p = root.join(p);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, b).unwrap();
-    };
-    w("afile", b"not a directory");
-    std::fs::create_dir_all(root.join("adir")).unwrap();
-    // The digits, and a tiny 4x4 problem that trains in no time.
-    for (name, bytes) in [
-        ("train-images-idx3-ubyte", digits::TRAIN_IMAGES),
-        ("train-labels-idx1-ubyte", digits::TRAIN_LABELS),
-        ("t10k-images-idx3-ubyte", digits::TEST_IMAGES),
-        ("t10k-labels-idx1-ubyte", digits::TEST_LABELS),
-    ] {
-        w(&format!("idx/{name}"), bytes);
-        w(&format!("truncated/{name}"), &bytes[..bytes.len() - 5]);
-    }
-    let pixels: Vec<u8> = (0..40 * 16).map(|i| (i * 37 % 256) as u8).collect();
-    let labels: Vec<u8> = (0..40).map(|i| (i % 3) as u8).collect();
-    w(
-        "tiny/train-images-idx3-ubyte",
-        &idx(&[30, 4, 4], &pixels[..30 * 16]),
-    );
-    w("tiny/train-labels-idx1-ubyte", &idx(&[30], &labels[..30]));
-    w(
-        "tiny/t10k-images-idx3-ubyte",
-        &idx(&[10, 4, 4], &pixels[30 * 16..]),
-    );
-    w("tiny/t10k-labels-idx1-ubyte", &idx(&[10], &labels[30..]));
-    w(
-        "half/train-images-idx3-ubyte",
-        &idx(&[30, 4, 4], &pixels[..30 * 16]),
-    );
-    std::fs::create_dir_all(root.join("dir_inside/train-labels-idx1-ubyte")).unwrap();
-    w(
-        "dir_inside/train-images-idx3-ubyte",
-        &idx(&[30, 4, 4], &pixels[..30 * 16]),
-    );
-    #[cfg(unix)]
-    {
-        // Outputs of every kind: a FIFO, a device node (root only), links to a file, to a
-        // directory, in a loop and dangling, a read-only file.
-        use std::os::unix::fs::{symlink, PermissionsExt};
-        let _ = Command::new("mkfifo").arg(root.join("fifo")).status();
-        let _ = Command::new("mknod")
-            .arg(root.join("nulldev"))
-            .args(["c", "1", "3"])
-            .stderr(Stdio::null())
-            .status();
-        w("target_file", b"a file that links point to");
-        let _ = symlink("target_file", root.join("link_file"));
-        let _ = symlink("adir", root.join("link_dir"));
-        let _ = symlink("link_loop_b", root.join("link_loop_a"));
-        let _ = symlink("link_loop_a", root.join("link_loop_b"));
-        let _ = symlink("made_by_dangling", root.join("dangling"));
-        w("ro_file", b"read-only");
-        std::fs::set_permissions(root.join("ro_file"), std::fs::Permissions::from_mode(0o400)).unwrap();
-        std::fs::create_dir_all(root.join("device")).unwrap();
-        let _ = std::os::unix::fs::symlink("/dev/zero", root.join("device/train-images-idx3-ubyte"));
-        let _ = std::os::unix::fs::symlink("/dev/zero", root.join("zero.safetensors"));
-    }
-    // Checkpoints: an MLP for the digits (64 inputs), one for the tiny data (16 inputs), a
-    // truncated one, one whose metadata declares a huge MLP, one without metadata.
-    let model = |sizes: Vec<usize>, dtype64: bool| -> Vec<u8> {
-        let acts = vec![Activation::Relu; sizes.len() - 2]
-            .into_iter()
-            .chain([Activation::Identity])
-            .collect();
-        let spec = MlpSpec::new(sizes, acts).unwrap();
-        if dtype64 {
-            let mut ps = ParamStore::<f64>::new();
-            spec.build(&mut ps, "layers", 1).unwrap();
-            checkpoint::to_bytes(&ps, &spec.to_metadata()).unwrap()
-        } else {
-            let mut ps = ParamStore::<f32>::new();
-            spec.build(&mut ps, "layers", 1).unwrap();
-            checkpoint::to_bytes(&ps, &spec.to_metadata()).unwrap()
-        }
-    };
-    let good = model(vec![64, 8, 10], false);
-    w("good.safetensors", &good);
-    w("good64.safetensors", &model(vec![64, 10], true));
-    w("tiny.safetensors", &model(vec![16, 4, 3], false));
-    w("truncated.safetensors", &good[..good.len() - 9]);
-    let mut ps = ParamStore::<f32>::new();
-    ps.add("layers.0.weight", Tensor::zeros(&[2, 2])).unwrap();
-    let huge: Metadata = [
-        ("chainrule.sizes", "100000,100000,10"),
-        ("chainrule.activations", "relu,identity"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    w("huge.safetensors", &checkpoint::to_bytes(&ps, &huge).unwrap());
-    w(
-        "nometa.safetensors",
-        &checkpoint::to_bytes(&ps, &Metadata::new()).unwrap(),
-    );
-}
+mod fuzz_support;
+use fuzz_support::{cases, fixture, run_one, scratch_dir};
 
 /// Definitions for the positional argument of check, trace and graph.
 const SYSTEMS: &[&str] = &[
@@ -199,6 +66,70 @@ const DATA: &[&str] = &[
     "device",
     "",
     "d<FF>",
+];
+/// CSV tables: good ones (a string target, a regression target, iris) and mutants.
+const CSV: &[&str] = &[
+    "small.csv",
+    "reg.csv",
+    "iris.csv",
+    "rows.csv",
+    "bad_na.csv",
+    "bad_inf.csv",
+    "bad_huge.csv",
+    "bad_text.csv",
+    "bad_f32max.csv",
+    "bad_utf8.csv",
+    "bad_ragged.csv",
+    "bad_dup.csv",
+    "bad_noname.csv",
+    "bad_quote.csv",
+    "bad_bom.csv",
+    "bad_crlf.csv",
+    "bad_truncated.csv",
+    "bad_wide.csv",
+    "bad_rows.csv",
+    "rows_columns.csv",
+    "nope.csv",
+    "adir",
+    "fifo",
+    "d<FF>.csv",
+];
+const TARGET: &[&str] = &["y", "v", "species", "a", "nope", ""];
+/// CSV models: classification, regression, their metadata mutated, and others.
+const CSV_MODEL: &[&str] = &[
+    "csvmodel.safetensors",
+    "regmodel.safetensors",
+    "csvmodel_mut0.safetensors",
+    "csvmodel_mut1.safetensors",
+    "csvmodel_mut2.safetensors",
+    "csvmodel_mut3.safetensors",
+    "csvmodel_mut4.safetensors",
+    "csvmodel_mut5.safetensors",
+    "csvmodel_mut6.safetensors",
+    "csvmodel_mut7.safetensors",
+    "csvmodel_mut8.safetensors",
+    "csvmodel_mut9.safetensors",
+    "good.safetensors",
+    "truncated.safetensors",
+    "adir",
+];
+/// Output files of every kind: new, in a missing directory, a directory, a FIFO, a device,
+/// links (to a file, a directory, in a loop, dangling), a read-only file, not UTF-8.
+const OUTPUT: &[&str] = &[
+    "p.csv",
+    "missing_dir/p.csv",
+    "adir",
+    "fifo",
+    "/dev/null",
+    "nulldev",
+    "link_file",
+    "link_dir",
+    "link_loop_a",
+    "dangling",
+    "ro_file",
+    "p<FF>.csv",
+    "x/..",
+    "",
 ];
 const POSITIVE: &[&str] = &[
     "0.01", "1", "255", "1e308", "0", "-1", "NaN", "inf", "-inf", "1e-320", "x",
@@ -300,6 +231,13 @@ const TRAIN: &[Opt] = &[
         ],
     ),
     ("--detect-anomaly", &[]),
+    ("--data", CSV),
+    ("--target", TARGET),
+    ("--test", CSV),
+    ("--split", &["0.2", "0.5", "0", "1", "1.5", "-0.1", "x"]),
+    ("--task", &["classification", "regression", "auto", ""]),
+    ("--early-stop", COUNT),
+    ("--drop-missing", &[]),
 ];
 
 const EVAL: &[Opt] = &[
@@ -325,7 +263,12 @@ const EVAL: &[Opt] = &[
     ("--data", DATA),
     ("--pixel-max", POSITIVE),
     ("--batch-size", COUNT),
+    ("--model", CSV_MODEL),
+    ("--data", CSV),
+    ("--drop-missing", &[]),
 ];
+
+const PREDICT: &[Opt] = &[("--model", CSV_MODEL), ("--data", CSV), ("--out", OUTPUT)];
 
 const CHECK: &[Opt] = &[
     ("--wrt", NAMES),
@@ -383,7 +326,10 @@ const NOTES: &[Opt] = &[("--format", FORMAT), ("--lang", LANG)];
 const SUBCOMMANDS: &[(&str, &[Opt], u8)] = &[
     // (name, options, how often the positional is given: out of 4)
     ("train", TRAIN, 0),
+    ("train-csv", TRAIN, 0),
     ("eval", EVAL, 0),
+    ("eval-csv", EVAL, 0),
+    ("predict", PREDICT, 0),
     ("check", CHECK, 4),
     ("notes", NOTES, 0),
     ("trace", TRACE, 1),
@@ -458,7 +404,8 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
                 }
                 100 => TRAIN, // no subcommand at all
                 s => {
-                    args.push(SUBCOMMANDS[s].0.to_string());
+                    // `train-csv` and `eval-csv` are `train` and `eval` given a table.
+                    args.push(SUBCOMMANDS[s].0.trim_end_matches("-csv").to_string());
                     if positional < SUBCOMMANDS[s].2 {
                         args.push(SYSTEMS[system % SYSTEMS.len()].to_string());
                     }
@@ -467,6 +414,9 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
                         let required: &[&str] = match SUBCOMMANDS[s].0 {
                             "check" => &["--wrt", "x", "--claim", "2*x"],
                             "eval" => &["--model", "good.safetensors"],
+                            "train-csv" => &["--data", "small.csv", "--target", "y", "--epochs", "2"],
+                            "eval-csv" => &["--model", "csvmodel.safetensors", "--data", "small.csv"],
+                            "predict" => &["--model", "csvmodel.safetensors", "--data", "rows.csv"],
                             _ => &[],
                         };
                         args.extend(required.iter().map(|a| a.to_string()));
@@ -512,83 +462,6 @@ fn command_line() -> impl Strategy<Value = Vec<String>> {
             }
             args
         })
-}
-
-/// An argument with every `<FF>` replaced by the byte 0xFF: a path that is not UTF-8.
-fn os_arg(a: &str) -> std::ffi::OsString {
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStringExt;
-        let mut bytes = Vec::new();
-        for (i, part) in a.split("<FF>").enumerate() {
-            if i > 0 {
-                bytes.push(0xFF);
-            }
-            bytes.extend_from_slice(part.as_bytes());
-        }
-        std::ffi::OsString::from_vec(bytes)
-    }
-    #[cfg(not(unix))]
-    a.into()
-}
-
-/// The outcome of one run, or why it is a failure.
-fn run_one(args: &[String], cwd: &Path, fixture: &Path) -> Result<i32, String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args.iter().map(|a| os_arg(a)))
-        .current_dir(cwd)
-        .env("RUST_BACKTRACE", "1")
-        .env("CHAINRULE_FIXTURE", fixture)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot spawn: {e}"))?;
-    let mut stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
-            break s;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("no exit within {DEADLINE:?} (a hang)"));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    };
-    let err = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
-    let code = match status.code() {
-        Some(c) => c,
-        None => return Err(format!("killed by a signal: {status:?}; stderr: {err}")),
-    };
-    if !matches!(code, 0..=2) {
-        return Err(format!("exit code {code}; stderr: {err}"));
-    }
-    for bad in ["panicked", "stack backtrace", "RUST_BACKTRACE"] {
-        if err.contains(bad) {
-            return Err(format!("{bad:?} on stderr: {err}"));
-        }
-    }
-    // `check`'s verdict "a claim does not hold": exit 1, the report on stdout, stderr empty.
-    let verdict = code == 1 && args.first().map(String::as_str) == Some("check") && err.is_empty();
-    if code != 0 && !verdict {
-        let help = err.contains("Usage: chainrule");
-        let first = err.lines().next().unwrap_or("");
-        if !help && !first.starts_with("error: ") {
-            return Err(format!("exit code {code} without an `error:` line: {err}"));
-        }
-        let caret = err.lines().count() == 3 && err.trim_end().ends_with('^');
-        if code == 2 && !help && !caret && err.lines().count() != 1 {
-            return Err(format!("a usage error of {} lines: {err}", err.lines().count()));
-        }
-    }
-    Ok(code)
 }
 
 #[test]
@@ -670,6 +543,10 @@ fn fuzz_command_lines() {
         if let Ok(k) = kind("nulldev") {
             assert!(k.is_char_device());
         }
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
         for link in ["link_file", "link_dir", "link_loop_a", "dangling"] {
             assert!(kind(link).unwrap().is_symlink(), "{link}");
         }

@@ -391,3 +391,107 @@ fn a_checkpoint_whose_metadata_disagrees_with_its_tensors_is_refused() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("the metadata names 3 feature columns and 3 outputs but the MLP takes 2 inputs and gives 3 outputs"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn predict_checks_its_output_before_any_work_as_train_does() {
+    // Found by fuzz_cli: predict's --out of the wrong kind was an error with exit code 1 and
+    // was checked only after the model was read, and a missing directory was found only when
+    // the predictions were written. Now: exit 2 before the model is opened (here it does not
+    // exist), a missing directory is created, links are followed and kept.
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("t.csv"), table(0, 60, false)).unwrap();
+    ok(
+        &[
+            "train", "--data", "t.csv", "--target", "size", "--epochs", "1", "--out", "run",
+        ],
+        d,
+    );
+    let rows: String = table(60, 63, false).lines().map(|l| format!("{l}\n")).collect();
+    fs::write(d.join("rows.csv"), rows).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(d.join("fifo"))
+        .status()
+        .unwrap()
+        .success());
+    fs::create_dir(d.join("adir")).unwrap();
+    fs::write(d.join("afile"), "x").unwrap();
+    for (out, message) in [
+        ("/dev/null", "error: --out: cannot write /dev/null: it is not a regular file (a FIFO, socket or device node), which an output must never replace (see --help)"),
+        ("fifo", "error: --out: cannot write fifo: it is not a regular file (a FIFO, socket or device node), which an output must never replace (see --help)"),
+        ("adir", "error: --out adir is a directory; give a file name such as predictions.csv (see --help)"),
+        ("afile/p.csv", "error: cannot save to afile/p.csv: afile is not a directory (see --help)"),
+        ("x/..", "error: --out: cannot write x/..: the path has no file name (it ends in /, . or ..) (see --help)"),
+    ] {
+        let err = refused(&["predict", "--model", "missing.safetensors", "--data", "rows.csv", "--out", out], d);
+        assert_eq!(err.trim_end(), message);
+    }
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+        &fs::metadata("/dev/null").unwrap().file_type()
+    ));
+    // Where the output can serve, the same command goes on to the model (exit 2, not found).
+    let err = refused(
+        &[
+            "predict",
+            "--model",
+            "missing.safetensors",
+            "--data",
+            "rows.csv",
+            "--out",
+            "new/p.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("missing.safetensors"), "{err}");
+    // A missing directory is created; a link is written through and kept.
+    let preds = ok(
+        &[
+            "predict",
+            "--model",
+            "run/model.safetensors",
+            "--data",
+            "rows.csv",
+        ],
+        d,
+    );
+    ok(
+        &[
+            "predict",
+            "--model",
+            "run/model.safetensors",
+            "--data",
+            "rows.csv",
+            "--out",
+            "deep/er/p.csv",
+        ],
+        d,
+    );
+    assert_eq!(
+        fs::read_to_string(d.join("deep/er/p.csv")).unwrap().trim_end(),
+        preds.trim_end()
+    );
+    fs::write(d.join("target.csv"), "old").unwrap();
+    symlink("target.csv", d.join("link.csv")).unwrap();
+    ok(
+        &[
+            "predict",
+            "--model",
+            "run/model.safetensors",
+            "--data",
+            "rows.csv",
+            "--out",
+            "link.csv",
+        ],
+        d,
+    );
+    assert!(fs::symlink_metadata(d.join("link.csv"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_to_string(d.join("target.csv")).unwrap().trim_end(),
+        preds.trim_end()
+    );
+}

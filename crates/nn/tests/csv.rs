@@ -6,7 +6,8 @@ mod common;
 #[global_allocator]
 static ALLOCATOR: common::LargestAllocation = common::LargestAllocation;
 
-use nn::data::{CsvError, CsvOptions, Table, Target, Task, MAX_COLUMNS, MAX_LINE_BYTES};
+use autograd::Tensor;
+use nn::data::{CsvError, CsvOptions, StandardScaler, Table, Target, Task, MAX_COLUMNS, MAX_LINE_BYTES};
 use proptest::prelude::*;
 use std::io::Read;
 
@@ -346,4 +347,50 @@ fn expected_feature_columns_are_checked_before_any_row() {
     let t = read("y,b,a\n0,2,1\n0,4,3\n", &options).unwrap();
     assert_eq!(t.feature_names, ["a", "b"]);
     assert_eq!(t.x.to_vec(), [1.0, 2.0, 3.0, 4.0]);
+}
+
+#[test]
+fn values_near_the_limits_of_f64_standardise_to_finite_numbers() {
+    // Found by fuzz_csv: the scaler summed 1e308 + 1e308 (infinite mean) and squared
+    // differences of 1e200 (infinite variance), so a column of finite values standardised to
+    // NaN. Values of both signs near f64::MAX, and a column that is plain.
+    let csv = "a,b,y\n1e308,1,p\n1.7e308,2,q\n-1.7e308,3,p\n-1.7e308,4,q\n";
+    let t = Table::<f64>::from_reader(csv.as_bytes(), "big.csv", &CsvOptions::new("y")).unwrap();
+    let s = StandardScaler::fit(&t.x).unwrap();
+    assert!(s.mean[0].is_finite() && s.scale[0].is_finite(), "{s:?}");
+    assert_eq!((s.mean[1], s.scale[1]), (2.5, 1.25f64.sqrt()));
+    let z = s.transform(&t.x).unwrap();
+    assert!(z.as_slice().iter().all(|v| v.is_finite()), "{:?}", z.as_slice());
+    // The scaled column is centred and of unit variance, as a plain one is.
+    let col: Vec<f64> = z.as_slice().iter().step_by(2).copied().collect();
+    let mean = col.iter().sum::<f64>() / 4.0;
+    let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+    assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12, "{mean} {var}");
+    // A regression target of such values too.
+    let y = Tensor::from_vec(vec![1.7e308f64, -1.7e308, 1e308], &[3, 1]).unwrap();
+    let sy = StandardScaler::fit(&y).unwrap();
+    assert!(sy.transform(&y).unwrap().as_slice().iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn values_beyond_f32_are_refused_by_name_in_f32_tables() {
+    // Found by fuzz_csv: 1e39 is finite in f64, so it passed the check and became inf in an
+    // f32 table (a feature, or a regression target converted for training).
+    let feature = "a,y\n1,p\n1e39,q\n";
+    let e = Table::<f32>::from_reader(feature.as_bytes(), "w.csv", &CsvOptions::new("y")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "w.csv: row 3, column a: \"1e39\" is beyond the range of float32 (largest magnitude 3.4028234663852886e38)"
+    );
+    assert!(Table::<f64>::from_reader(feature.as_bytes(), "w.csv", &CsvOptions::new("y")).is_ok());
+    let target = "a,y\n1,0.5\n2,-4e38\n3,-4e38\n";
+    let mut o = CsvOptions::new("y");
+    o.task = Task::Regression;
+    let e = Table::<f32>::from_reader(target.as_bytes(), "w.csv", &o).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("w.csv: row 3, column y: \"-4e38\" is beyond"),
+        "{e}"
+    );
+    assert!(Table::<f64>::from_reader(target.as_bytes(), "w.csv", &o).is_ok());
 }

@@ -21,38 +21,13 @@ use autograd::{Float, Tensor};
 use nn::checkpoint::{self, CheckpointError, Metadata, MlpSpec};
 use nn::ParamStore;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use std::cell::Cell;
 use std::path::Path;
-use std::time::Instant;
 
 mod common;
-use common::{cases, largest_allocation, scratch_dir};
+use common::{count_loaded, fuzz, largest_allocation, scratch_dir};
 
 #[global_allocator]
 static ALLOCATOR: common::LargestAllocation = common::LargestAllocation;
-
-thread_local! {
-    /// Cases of the running property whose mutant still loaded.
-    static LOADED: Cell<usize> = const { Cell::new(0) };
-}
-
-fn fuzz<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
-    let n = cases();
-    let mut runner = TestRunner::new(Config {
-        cases: n,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    LOADED.with(|l| l.set(0));
-    let start = Instant::now();
-    runner.run(&strategy, test).unwrap();
-    println!(
-        "{name}: {n} cases, no failure, {:.1} s ({} still loaded)",
-        start.elapsed().as_secs_f64(),
-        LOADED.with(Cell::get)
-    );
-}
 
 /// The stores the base files are written from: a matrix, a vector and a scalar; an MLP with
 /// its spec in the metadata; empty tensors.
@@ -400,7 +375,7 @@ fn exercise(bytes: &[u8], file: &Path) -> Result<(), TestCaseError> {
             loaded |= check_load::<f64>(which, bytes)?;
         }
         if loaded {
-            LOADED.with(|l| l.set(l.get() + 1));
+            count_loaded();
         }
         std::fs::write(file, bytes).unwrap();
         match checkpoint::read_header(file) {
@@ -443,25 +418,30 @@ fn fuzz_random_bytes() {
         0..3u8,
         proptest::collection::vec(proptest::sample::select(ENTRIES.to_vec()), 0..3),
     );
-    fuzz("random bytes", strategy, |(mut bytes, kind, entries)| {
-        match kind {
-            0 => {}
-            1 => {
-                let n = (bytes.len() as u64).saturating_sub(8) / 2;
-                if bytes.len() >= 8 {
-                    bytes[..8].copy_from_slice(&n.to_le_bytes());
+    fuzz(
+        "random bytes",
+        "still loaded",
+        strategy,
+        |(mut bytes, kind, entries)| {
+            match kind {
+                0 => {}
+                1 => {
+                    let n = (bytes.len() as u64).saturating_sub(8) / 2;
+                    if bytes.len() >= 8 {
+                        bytes[..8].copy_from_slice(&n.to_le_bytes());
+                    }
+                }
+                _ => {
+                    let header = format!("{{{}}}", entries.concat().trim_end_matches(','));
+                    let mut b = (header.len() as u64).to_le_bytes().to_vec();
+                    b.extend(header.as_bytes());
+                    b.extend(&bytes[..bytes.len() % 9]);
+                    bytes = b;
                 }
             }
-            _ => {
-                let header = format!("{{{}}}", entries.concat().trim_end_matches(','));
-                let mut b = (header.len() as u64).to_le_bytes().to_vec();
-                b.extend(header.as_bytes());
-                b.extend(&bytes[..bytes.len() % 9]);
-                bytes = b;
-            }
-        }
-        exercise(&bytes, &file)
-    });
+            exercise(&bytes, &file)
+        },
+    );
 }
 
 #[test]
@@ -474,13 +454,18 @@ fn fuzz_mutated_checkpoints() {
         proptest::collection::vec(edit(), 1..4),
         proptest::bool::weighted(0.8),
     );
-    fuzz("mutated checkpoints", strategy, |(base, edits, fix)| {
-        let mut bytes = bases[base].clone();
-        for e in &edits {
-            apply(&mut bytes, e, fix);
-        }
-        exercise(&bytes, &file)
-    });
+    fuzz(
+        "mutated checkpoints",
+        "still loaded",
+        strategy,
+        |(base, edits, fix)| {
+            let mut bytes = bases[base].clone();
+            for e in &edits {
+                apply(&mut bytes, e, fix);
+            }
+            exercise(&bytes, &file)
+        },
+    );
 }
 
 #[test]
@@ -527,6 +512,7 @@ fn fuzz_huge_sparse_files() {
     );
     fuzz(
         "huge sparse files",
+        "still loaded",
         strategy,
         |(b, how, n_field, random, at, extra)| {
             let base = &bases[b];

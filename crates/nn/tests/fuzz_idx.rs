@@ -14,39 +14,12 @@
 
 use nn::data::{digits, parse_idx, DataError, Dataset};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
-
-/// Cases of the running property that produced a dataset (per thread: tests run in parallel).
-fn loaded() -> &'static std::thread::LocalKey<AtomicUsize> {
-    thread_local! { static LOADED: AtomicUsize = const { AtomicUsize::new(0) }; }
-    &LOADED
-}
 
 mod common;
-use common::{cases, largest_allocation, scratch_dir};
+use common::{count_loaded, fuzz, largest_allocation, scratch_dir};
 
 #[global_allocator]
 static ALLOCATOR: common::LargestAllocation = common::LargestAllocation;
-
-/// Runs `test` on `cases()` values of `strategy` and prints the count and the time.
-fn fuzz<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
-    let n = cases();
-    let mut runner = TestRunner::new(Config {
-        cases: n,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let start = Instant::now();
-    loaded().with(|l| l.store(0, Ordering::Relaxed));
-    runner.run(&strategy, test).unwrap();
-    println!(
-        "{name}: {n} cases, no failure, {:.1} s ({} loaded a dataset)",
-        start.elapsed().as_secs_f64(),
-        loaded().with(|l| l.load(Ordering::Relaxed))
-    );
-}
 
 /// An IDX file of unsigned bytes.
 fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
@@ -238,7 +211,7 @@ fn load_pair(images: &[u8], labels: &[u8], pixel_max: f64, seed: u64) -> Result<
                 prop_assert!(
                     pixel_max.is_finite() && pixel_max > 0.0 && (255.0 / pixel_max) < f32::MAX as f64
                 );
-                loaded().with(|l| l.fetch_add(1, Ordering::Relaxed));
+                count_loaded();
                 use_dataset(&d, seed)?;
             }
             Err(e) => {
@@ -278,6 +251,7 @@ fn fuzz_random_bytes() {
     let strategy = (bytes(), bytes(), 0..4u8, any::<bool>(), pixel_max(), any::<u64>());
     fuzz(
         "random bytes",
+        "loaded a dataset",
         strategy,
         |(mut a, mut b, rank, magic, pm, seed)| {
             if magic {
@@ -301,6 +275,7 @@ fn fuzz_mutated_small_files() {
     );
     fuzz(
         "mutated small files",
+        "loaded a dataset",
         strategy,
         |((mut images, mut labels), im, lm, pm, seed, swap)| {
             for m in &im {
@@ -325,21 +300,26 @@ fn fuzz_mutated_digits() {
         proptest::collection::vec(mutation(), 0..3),
         any::<u64>(),
     );
-    fuzz("mutated digits", strategy, |(train, im, lm, seed)| {
-        let (images, labels) = if train {
-            (digits::TRAIN_IMAGES, digits::TRAIN_LABELS)
-        } else {
-            (digits::TEST_IMAGES, digits::TEST_LABELS)
-        };
-        let (mut images, mut labels) = (images.to_vec(), labels.to_vec());
-        for m in &im {
-            apply(&mut images, m);
-        }
-        for m in &lm {
-            apply(&mut labels, m);
-        }
-        load_pair(&images, &labels, digits::PIXEL_MAX, seed)
-    });
+    fuzz(
+        "mutated digits",
+        "loaded a dataset",
+        strategy,
+        |(train, im, lm, seed)| {
+            let (images, labels) = if train {
+                (digits::TRAIN_IMAGES, digits::TRAIN_LABELS)
+            } else {
+                (digits::TEST_IMAGES, digits::TEST_LABELS)
+            };
+            let (mut images, mut labels) = (images.to_vec(), labels.to_vec());
+            for m in &im {
+                apply(&mut images, m);
+            }
+            for m in &lm {
+                apply(&mut labels, m);
+            }
+            load_pair(&images, &labels, digits::PIXEL_MAX, seed)
+        },
+    );
 }
 
 #[test]
@@ -357,6 +337,7 @@ fn fuzz_mutated_files_in_a_directory() {
     );
     fuzz(
         "mutated files in a directory",
+        "loaded a dataset",
         strategy,
         |((mut images, mut labels), im, lm, what)| {
             for m in &im {
@@ -384,7 +365,7 @@ fn fuzz_mutated_files_in_a_directory() {
             }
             match Dataset::<f32>::from_idx_dir(&root, "t10k", 255.0) {
                 Ok(d) => {
-                    loaded().with(|l| l.fetch_add(1, Ordering::Relaxed));
+                    count_loaded();
                     use_dataset(&d, 7)?
                 }
                 Err(e) => {
@@ -433,35 +414,40 @@ fn fuzz_huge_sparse_files() {
         any::<usize>(),
         0u64..(1 << 20),
     );
-    fuzz("huge sparse files", strategy, |(how, dims, random, at, extra)| {
-        let mut len = (1u64 << 32) + extra;
-        let valid = idx(&dims, &[]);
-        let head = match how {
-            0 => random,
-            1 => valid.clone(),
-            _ => {
-                let mut h = valid.clone();
-                let i = at % h.len();
-                h[i] ^= 1 << (at % 8);
-                h
+    fuzz(
+        "huge sparse files",
+        "loaded a dataset",
+        strategy,
+        |(how, dims, random, at, extra)| {
+            let mut len = (1u64 << 32) + extra;
+            let valid = idx(&dims, &[]);
+            let head = match how {
+                0 => random,
+                1 => valid.clone(),
+                _ => {
+                    let mut h = valid.clone();
+                    let i = at % h.len();
+                    h[i] ^= 1 << (at % 8);
+                    h
+                }
+            };
+            // Never a file the header describes exactly (that one would be read, by design).
+            let count = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(u64::from(d)));
+            if count == Some(len - valid.len() as u64) {
+                len += 1;
             }
-        };
-        // Never a file the header describes exactly (that one would be read, by design).
-        let count = dims.iter().try_fold(1u64, |a, &d| a.checked_mul(u64::from(d)));
-        if count == Some(len - valid.len() as u64) {
-            len += 1;
-        }
-        let f = std::fs::File::create(&images).unwrap();
-        f.set_len(len).unwrap();
-        std::os::unix::fs::FileExt::write_all_at(&f, &head, 0).unwrap();
-        drop(f);
-        let (read, largest) = largest_allocation(|| nn::data::read_idx(&images, "huge"));
-        prop_assert!(read.is_err(), "a 4 GiB file read as valid");
-        prop_assert!(largest <= 64 << 10, "read_idx allocated {} bytes", largest);
-        let (set, largest) = largest_allocation(|| Dataset::<f32>::from_idx_dir(&root, "train", 255.0));
-        let err = set.expect_err("the header was rejected").to_string();
-        prop_assert!(largest <= 64 << 10, "from_idx_dir allocated {} bytes", largest);
-        prop_assert!(err.contains(&images.display().to_string()), "{}", err);
-        Ok(())
-    });
+            let f = std::fs::File::create(&images).unwrap();
+            f.set_len(len).unwrap();
+            std::os::unix::fs::FileExt::write_all_at(&f, &head, 0).unwrap();
+            drop(f);
+            let (read, largest) = largest_allocation(|| nn::data::read_idx(&images, "huge"));
+            prop_assert!(read.is_err(), "a 4 GiB file read as valid");
+            prop_assert!(largest <= 64 << 10, "read_idx allocated {} bytes", largest);
+            let (set, largest) = largest_allocation(|| Dataset::<f32>::from_idx_dir(&root, "train", 255.0));
+            let err = set.expect_err("the header was rejected").to_string();
+            prop_assert!(largest <= 64 << 10, "from_idx_dir allocated {} bytes", largest);
+            prop_assert!(err.contains(&images.display().to_string()), "{}", err);
+            Ok(())
+        },
+    );
 }

@@ -5,7 +5,7 @@ use safetensors::tensor::TensorInfo;
 
 /// `s` with control characters escaped (`\n`, `\u{1b}`): names read from a file go into
 /// one-line messages, and must neither break them nor drive the terminal.
-pub(super) fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() {

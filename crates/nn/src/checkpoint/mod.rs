@@ -68,7 +68,7 @@ pub use sequential::{
 };
 pub use spec::{MlpSpec, SpecError};
 
-use diagnose::printable;
+pub(crate) use diagnose::printable;
 use safetensors::SafeTensorError;
 use std::collections::BTreeMap;
 use std::fmt;

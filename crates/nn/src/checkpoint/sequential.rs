@@ -44,6 +44,31 @@ pub enum RebuildError {
     /// Building the model failed (a name taken in the store, a probability out of range).
     #[error(transparent)]
     Layer(#[from] LayerError),
+    /// A module takes another width than the module before it gives.
+    #[error("{SEQUENTIAL_KEY}: module {index} ({kind}) takes {takes} features but module {} gives {gives}", .index - 1)]
+    Width {
+        /// The module's position (at least 1).
+        index: usize,
+        /// Its type.
+        kind: String,
+        /// The width it takes.
+        takes: usize,
+        /// The width the module before it gives.
+        gives: usize,
+    },
+    /// The description declares more parameters than the file could hold (checked before
+    /// anything is allocated for them).
+    #[error("the model described has at least {elements} parameters ({bytes} bytes of {dtype}), more than the file's {file_len} bytes could hold")]
+    TooBig {
+        /// The parameters the description implies (a lower bound, saturating).
+        elements: u128,
+        /// Their size in bytes.
+        bytes: u128,
+        /// The element type asked for.
+        dtype: &'static str,
+        /// The file's length.
+        file_len: u64,
+    },
 }
 
 /// A [`Sequential`]'s description as checkpoint metadata (one key, [`SEQUENTIAL_KEY`]),
@@ -98,6 +123,51 @@ fn parse(text: &str) -> Result<(String, Vec<ModuleSpec>), RebuildError> {
     Ok((prefix, specs))
 }
 
+/// Checks that the built-in modules' widths chain (a `Linear` taking what the module before
+/// it gives) and returns a lower bound on the parameters they hold, saturating; module types
+/// that are not built in are skipped (their width is unknown).
+fn check_widths(specs: &[ModuleSpec]) -> Result<u128, RebuildError> {
+    let mut width: Option<usize> = None;
+    let mut elements: u128 = 0;
+    for (index, spec) in specs.iter().enumerate() {
+        let get = |k: &str| {
+            spec.get::<usize>(k)
+                .map_err(|source| RebuildError::Module { index, source })
+        };
+        let (takes, gives, held) = match spec.kind() {
+            "Linear" | "Dense" => {
+                let (i, o) = (get("in_features")?, get("out_features")?);
+                (Some(i), Some(o), (i as u128) * (o as u128))
+            }
+            "LayerNorm" => {
+                let n = get("normalized_shape")?;
+                (Some(n), Some(n), 2 * n as u128)
+            }
+            "BatchNorm1d" => {
+                let n = get("num_features")?;
+                (Some(n), Some(n), 4 * n as u128)
+            }
+            "ReLU" | "Sigmoid" | "Tanh" | "Identity" | "SiLU" | "Softmax" | "LeakyReLU" | "Dropout" => {
+                (None, width, 0)
+            }
+            _ => (None, None, 0),
+        };
+        if let (Some(takes), Some(gives)) = (takes, width) {
+            if takes != gives {
+                return Err(RebuildError::Width {
+                    index,
+                    kind: spec.kind().to_string(),
+                    takes,
+                    gives,
+                });
+            }
+        }
+        width = gives;
+        elements = elements.saturating_add(held);
+    }
+    Ok(elements)
+}
+
 /// Appends the module `spec` describes: a built-in one, or what `resolve` makes of it.
 fn append_spec<'a, T: Float>(
     b: SequentialBuilder<'a, T>,
@@ -105,6 +175,22 @@ fn append_spec<'a, T: Float>(
     resolve: &mut Resolver<'_, T>,
 ) -> Result<SequentialBuilder<'a, T>, ModuleSpecError> {
     let features = |k: &str| spec.get::<usize>(k);
+    // A float argument must be finite and in range: a NaN epsilon or slope from a file would
+    // load and then turn every output into NaN.
+    let real = |k: &str, ok: fn(f64) -> bool| {
+        let v = spec.get::<f64>(k)?;
+        if v.is_finite() && ok(v) {
+            Ok(v)
+        } else {
+            Err(ModuleSpecError::Invalid {
+                kind: spec.kind().to_string(),
+                key: k.to_string(),
+                value: v.to_string(),
+            })
+        }
+    };
+    // An epsilon of 0 divides by 0 on a constant feature (a column that dropout zeroed).
+    let positive: fn(f64) -> bool = |v| v > 0.0;
     Ok(match spec.kind() {
         "Linear" => b.linear_bias(
             features("in_features")?,
@@ -117,11 +203,15 @@ fn append_spec<'a, T: Float>(
             spec.get::<Activation>("activation")?,
         ),
         "LayerNorm" => {
-            let (n, eps) = (features("normalized_shape")?, spec.get("eps")?);
+            let (n, eps) = (features("normalized_shape")?, real("eps", positive)?);
             b.append_with(move |ps, name, _| crate::LayerNorm::with_eps(ps, name, n, eps))
         }
         "BatchNorm1d" => {
-            let (n, eps, m) = (features("num_features")?, spec.get("eps")?, spec.get("momentum")?);
+            let (n, eps, m) = (
+                features("num_features")?,
+                real("eps", positive)?,
+                real("momentum", |m| (0.0..=1.0).contains(&m))?,
+            );
             b.append_with(move |ps, name, _| crate::BatchNorm1d::with_options(ps, name, n, eps, m))
         }
         "Dropout" => {
@@ -134,7 +224,7 @@ fn append_spec<'a, T: Float>(
         "Identity" => b.identity(),
         "SiLU" => b.silu(),
         "Softmax" => b.softmax(),
-        "LeakyReLU" => b.leaky_relu(spec.get("negative_slope")?),
+        "LeakyReLU" => b.leaky_relu(real("negative_slope", |_| true)?),
         kind => b
             .append_resolved(|ps, name, seed| resolve(spec, ps, name, seed))
             .ok_or_else(|| ModuleSpecError::Unknown(kind.to_string()))?,
@@ -178,13 +268,40 @@ pub fn rebuild_with<T: Float>(
     seed: u64,
     resolve: &mut Resolver<'_, T>,
 ) -> Result<Sequential<T>, RebuildError> {
+    rebuild_within(meta, ps, seed, resolve, None)
+}
+
+/// [`rebuild_with`], refusing a description whose parameters could not fit in `file_len`
+/// bytes before allocating them (a few hundred bytes of metadata can declare terabytes).
+fn rebuild_within<T: Float>(
+    meta: &Metadata,
+    ps: &mut ParamStore<T>,
+    seed: u64,
+    resolve: &mut Resolver<'_, T>,
+    file_len: Option<u64>,
+) -> Result<Sequential<T>, RebuildError> {
+    let fits = |elements: u128| {
+        let bytes = elements.saturating_mul(std::mem::size_of::<T>() as u128);
+        match file_len {
+            Some(file_len) if bytes > u128::from(file_len) => Err(RebuildError::TooBig {
+                elements,
+                bytes,
+                dtype: T::NAME,
+                file_len,
+            }),
+            _ => Ok(()),
+        }
+    };
     let Some(text) = meta.get(SEQUENTIAL_KEY) else {
         if !meta.contains_key(SIZES_KEY) && !meta.contains_key(ACTIVATIONS_KEY) {
             return Err(RebuildError::Missing);
         }
-        return Ok(MlpSpec::from_metadata(meta)?.build(ps, "layers", seed)?);
+        let spec = MlpSpec::from_metadata(meta)?;
+        fits(spec.num_params().map_or(u128::MAX, |n| n as u128))?;
+        return Ok(spec.build(ps, "layers", seed)?);
     };
     let (prefix, specs) = parse(text)?;
+    fits(check_widths(&specs)?)?;
     let mut b = Sequential::builder(ps, seed).prefix(&prefix);
     for (index, spec) in specs.iter().enumerate() {
         b = append_spec(b, spec, resolve).map_err(|source| RebuildError::Module { index, source })?;
@@ -232,10 +349,13 @@ pub fn load_sequential_with<T: Float>(
 ) -> Result<(Sequential<T>, ParamStore<T>), CheckpointError> {
     let path = path.as_ref();
     let meta = format::read_metadata(path)?;
+    let file_len = std::fs::metadata(path).map_or(0, |m| m.len());
     let mut ps = ParamStore::new();
-    let model = rebuild_with(&meta, &mut ps, 0, resolve).map_err(|e| CheckpointError::Metadata {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    let model = rebuild_within(&meta, &mut ps, 0, resolve, Some(file_len)).map_err(|e| {
+        CheckpointError::Metadata {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
     })?;
     format::load(&mut ps, path)?;
     Ok((model, ps))

@@ -150,6 +150,22 @@ fn shorten(s: &str) -> String {
     }
 }
 
+/// `v` as a `T`, or an error where it is finite in `f64` but not in `T` (1e39 in `f32`).
+fn in_range<T: Float>(v: f64, file: &str, row: usize, column: &str, text: &str) -> Result<T, CsvError> {
+    let t = T::from_f64(v);
+    if t.is_finite() {
+        return Ok(t);
+    }
+    Err(CsvError::OutOfRange {
+        file: file.to_string(),
+        row,
+        column: column.to_string(),
+        value: shorten(text),
+        dtype: T::NAME,
+        max: T::max_value().as_f64(),
+    })
+}
+
 impl<T: Float> Table<T> {
     /// Reads a CSV file (see [`Table::from_reader`]); errors name the file's path.
     pub fn from_path(path: &Path, options: &CsvOptions) -> Result<Self, CsvError> {
@@ -336,7 +352,7 @@ impl<T: Float> Table<T> {
                     return Err(missing(i, s));
                 }
                 match s.parse::<f64>() {
-                    Ok(v) if v.is_finite() => row_values.push(T::from_f64(v)),
+                    Ok(v) if v.is_finite() => row_values.push(in_range::<T>(v, &file, row, &names[i], s)?),
                     _ => {
                         return Err(CsvError::NotNumeric {
                             file,
@@ -423,6 +439,10 @@ impl<T: Float> Table<T> {
                     value: shorten(&by_id[id]),
                 });
             };
+            // The values stay f64, but a model of T trains on them as T.
+            for (id, &y) in v.iter().enumerate() {
+                in_range::<T>(y, &file, first_rows[id], &options.target, &by_id[id])?;
+            }
             Target::Values(target_ids.iter().map(|&id| v[id]).collect())
         };
         let x = Tensor::from_vec(x, &[rows, features.len()]).expect("rows of the header's width");

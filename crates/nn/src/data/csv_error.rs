@@ -1,7 +1,10 @@
 //! The CSV reader's errors: each names the file, and where it applies the row and column.
 
+use crate::checkpoint::printable;
+
 /// What can go wrong reading a CSV table. Every message names the file, and where it applies the
-/// row (1-based, the header being row 1) and the column's name.
+/// row (1-based, the header being row 1) and the column's name (control characters escaped, so
+/// that a message stays one line).
 #[derive(Debug, thiserror::Error)]
 pub enum CsvError {
     /// The file could not be read.
@@ -39,7 +42,7 @@ pub enum CsvError {
         extra: Vec<String>,
     },
     /// A field is not valid UTF-8.
-    #[error("{file}: row {row}, column {column}: not valid UTF-8")]
+    #[error("{file}: row {row}, column {}: not valid UTF-8", printable(.column))]
     NotUtf8 {
         /// The file.
         file: String,
@@ -49,7 +52,7 @@ pub enum CsvError {
         column: String,
     },
     /// A line or quoted field longer than [`MAX_LINE_BYTES`](super::MAX_LINE_BYTES).
-    #[error("{file}: row {row}, column {column}: line longer than {limit} bytes")]
+    #[error("{file}: row {row}, column {}: line longer than {limit} bytes", printable(.column))]
     TooLong {
         /// The file.
         file: String,
@@ -71,7 +74,7 @@ pub enum CsvError {
         limit: usize,
     },
     /// A row with a different number of fields from the header.
-    #[error("{file}: row {row}: {found} fields but the header has {expected} (column {column} {})", if .found < .expected { "is missing" } else { "is beyond the header" })]
+    #[error("{file}: row {row}: {found} fields but the header has {expected} (column {} {})", printable(.column), if .found < .expected { "is missing" } else { "is beyond the header" })]
     Ragged {
         /// The file.
         file: String,
@@ -97,7 +100,7 @@ pub enum CsvError {
         second: usize,
     },
     /// A column named in the options is not in the header.
-    #[error("{file}: row 1: no column named {column:?} (columns: {available})")]
+    #[error("{file}: row 1: no column named {column:?} (columns: {})", printable(.available))]
     UnknownColumn {
         /// The file.
         file: String,
@@ -107,7 +110,7 @@ pub enum CsvError {
         available: String,
     },
     /// A feature value (or a regression target) that is not a finite number.
-    #[error("{file}: row {row}, column {column}: {value:?} is not a finite number")]
+    #[error("{file}: row {row}, column {}: {value:?} is not a finite number", printable(.column))]
     NotNumeric {
         /// The file.
         file: String,
@@ -118,9 +121,27 @@ pub enum CsvError {
         /// The value (shortened to 40 characters).
         value: String,
     },
+    /// A number that is finite but beyond the element type's range (above about 3.4e38 in
+    /// magnitude for `f32`): it would become infinite.
+    #[error("{file}: row {row}, column {}: {value:?} is beyond the range of {dtype} (largest magnitude {max:e})", printable(.column))]
+    OutOfRange {
+        /// The file.
+        file: String,
+        /// The row (1-based, header = 1).
+        row: usize,
+        /// The column's name.
+        column: String,
+        /// The value (shortened to 40 characters).
+        value: String,
+        /// The element type (`f32`).
+        dtype: &'static str,
+        /// Its largest finite value.
+        max: f64,
+    },
     /// An empty cell, `NA` or `nan` (any case) without [`CsvOptions::drop_missing`](super::CsvOptions::drop_missing).
     #[error(
-        "{file}: row {row}, column {column}: missing value {value:?} (drop such rows with drop_missing)"
+        "{file}: row {row}, column {}: missing value {value:?} (drop such rows with drop_missing)",
+        printable(.column)
     )]
     Missing {
         /// The file.
@@ -133,7 +154,7 @@ pub enum CsvError {
         value: String,
     },
     /// A classification target with a single class: nothing to learn.
-    #[error("{file}: column {column}: the target has one class only ({class:?} in all {rows} rows)")]
+    #[error("{file}: column {}: the target has one class only ({class:?} in all {rows} rows)", printable(.column))]
     OneClass {
         /// The file.
         file: String,

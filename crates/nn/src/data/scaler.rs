@@ -34,6 +34,23 @@ pub struct StandardScaler {
     pub constant: Vec<usize>,
 }
 
+/// The mean and population standard deviation of `n` finite values, two passes in `f64`. Where
+/// the plain sums overflow (values near `f64::MAX`) they are taken again on the values divided
+/// by the largest magnitude, so both stay finite; otherwise the plain sums are kept, bit for bit.
+fn mean_sd(values: impl Iterator<Item = f64> + Clone, n: usize) -> (f64, f64) {
+    let plain = |scale: f64| {
+        let mean = values.clone().map(|a| a / scale).sum::<f64>() / n as f64;
+        let var = values.clone().map(|a| (a / scale - mean).powi(2)).sum::<f64>() / n as f64;
+        (mean * scale, var.sqrt() * scale)
+    };
+    let (mean, sd) = plain(1.0);
+    if mean.is_finite() && sd.is_finite() {
+        return (mean, sd);
+    }
+    let largest = values.clone().fold(0.0f64, |m, a| m.max(a.abs()));
+    plain(largest)
+}
+
 impl StandardScaler {
     /// Fits on `x` `[rows, columns]` (the training rows only). Errors on a non-matrix or on 0
     /// rows. Two-pass mean and variance in `f64`, so large offsets do not cancel.
@@ -55,19 +72,8 @@ impl StandardScaler {
         }
         let (n, f) = (x.shape()[0], x.shape()[1]);
         let v = x.as_slice();
-        let mut mean = vec![0.0; f];
-        for row in v.chunks_exact(f.max(1)).take(n) {
-            row.iter().zip(&mut mean).for_each(|(a, m)| *m += a.as_f64());
-        }
-        mean.iter_mut().for_each(|m| *m /= n as f64);
-        let mut var = vec![0.0; f];
-        for row in v.chunks_exact(f.max(1)).take(n) {
-            for ((a, m), s) in row.iter().zip(&mean).zip(&mut var) {
-                let d = a.as_f64() - m;
-                *s += d * d;
-            }
-        }
-        let sd: Vec<f64> = var.iter().map(|s| (s / n as f64).sqrt()).collect();
+        let column = |j: usize| v.iter().skip(j).step_by(f.max(1)).take(n).map(|a| a.as_f64());
+        let (mean, sd): (Vec<f64>, Vec<f64>) = (0..f).map(|j| mean_sd(column(j), n)).unzip();
         Ok(Self {
             scale: sd.iter().map(|&s| if s > 0.0 { s } else { 1.0 }).collect(),
             constant: (0..f).filter(|&i| sd[i] == 0.0).collect(),
@@ -102,10 +108,18 @@ impl StandardScaler {
         Tensor::from_vec(data, x.shape()).expect("same shape")
     }
 
-    /// `(x - mean) / scale` per column.
+    /// `(x - mean) / scale` per column (as `x / scale - mean / scale` where `x - mean` would
+    /// overflow, so values near `f64::MAX` of both signs stay finite).
     pub fn transform<T: Float>(&self, x: &Tensor<T>) -> Result<Tensor<T>, ScalerError> {
         self.check(x, "transform")?;
-        Ok(self.apply(x, |a, m, s| (a - m) / s))
+        Ok(self.apply(x, |a, m, s| {
+            let d = a - m;
+            if d.is_finite() {
+                d / s
+            } else {
+                a / s - m / s
+            }
+        }))
     }
 
     /// `x * scale + mean` per column: back to the original units.

@@ -1,7 +1,8 @@
 //! Scaffolding shared by `nn`'s tests of untrusted input (`data.rs`, `fuzz_idx.rs`,
 //! `fuzz_checkpoint.rs`): an allocator that records the largest single allocation of the
 //! current thread (so a test can show that a header declaring a huge array is rejected without
-//! allocating for it), a scratch directory in memory, and the fuzzing case count. Each test
+//! allocating for it), a scratch directory in memory, the fuzzing case count and the runner
+//! that prints each property's count and time. Each test
 //! binary installs the allocator itself:
 //!
 //! ```ignore
@@ -81,4 +82,39 @@ pub fn cases() -> u32 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(256)
+}
+
+thread_local! {
+    /// Cases of the running property that loaded (per thread: tests run in parallel).
+    static LOADED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts a case of the running property that loaded what it fed.
+pub fn count_loaded() {
+    LOADED.with(|l| l.set(l.get() + 1));
+}
+
+/// Runs `test` on `cases()` values of `strategy` and prints the count, the time and how many
+/// cases [`count_loaded`] (as "N `loaded`").
+pub fn fuzz<S: proptest::strategy::Strategy>(
+    name: &str,
+    loaded: &str,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+) {
+    use proptest::test_runner::{Config, TestRunner};
+    let n = cases();
+    let mut runner = TestRunner::new(Config {
+        cases: n,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    LOADED.with(|l| l.set(0));
+    let start = std::time::Instant::now();
+    runner.run(&strategy, test).unwrap();
+    println!(
+        "{name}: {n} cases, no failure, {:.1} s ({} {loaded})",
+        start.elapsed().as_secs_f64(),
+        LOADED.with(Cell::get)
+    );
 }
