@@ -54,10 +54,15 @@ fn panel(
         .x_labels(10)
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| {
-            if y_desc.contains('%') {
+            let text = if y_desc.contains('%') {
                 format!("{y:.0}")
             } else {
                 format!("{y:.2}")
+            };
+            // A tick just below zero rounds to "-0.00": print it as zero.
+            match text.strip_prefix('-') {
+                Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+                _ => text,
             }
         })
         .draw()

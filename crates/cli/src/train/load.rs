@@ -82,7 +82,7 @@ pub(super) fn load_table<T: Float>(args: &Args, file: &Path, target: &str) -> Re
                     table.len()
                 )));
             }
-            let name = format!("{} rows held out (--split {fraction})", test.len());
+            let name = format!("held out by --split {fraction}");
             (train, test, name)
         }
     };
