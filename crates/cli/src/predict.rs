@@ -53,7 +53,16 @@ fn run_typed<T: Float>(args: &Args, model: &crate::eval::Model, prep: &Prep) -> 
     let table = tabular::read::<T>(&args.data, "--data", &prep.options(false, true))?;
     let x = prep.inputs(&table, &args.data)?;
     let out = predict(&mlp, &params, &x, prep.task())?;
-    let text = render(prep, &out)?;
+    let (text, bad) = render(prep, &out)?;
+    if bad > 0 {
+        // Still written, one row per input row; the count says where to look.
+        eprintln!(
+            "warning: {bad} of {} predictions are not finite (rows far outside the range of \
+             the training rows overflow the model's {})",
+            table.len(),
+            T::NAME
+        );
+    }
     match &args.out {
         Some(path) => {
             nn::checkpoint::atomic::write_atomic(path, text.as_bytes())?;
@@ -64,8 +73,10 @@ fn run_typed<T: Float>(args: &Args, model: &crate::eval::Model, prep: &Prep) -> 
     Ok(())
 }
 
-/// The predictions as CSV: `target,p(class)...` for classification, `target` for regression.
-pub fn render<T: Float>(prep: &Prep, out: &Tensor<T>) -> Result<String> {
+/// The predictions as CSV: `target,p(class)...` for classification, `target` for regression;
+/// and how many rows hold a value that is not finite.
+pub fn render<T: Float>(prep: &Prep, out: &Tensor<T>) -> Result<(String, usize)> {
+    let mut bad = 0;
     let target = &prep.schema.target;
     let mut s = String::new();
     match (&prep.schema.classes, prep.task()) {
@@ -78,8 +89,9 @@ pub fn render<T: Float>(prep: &Prep, out: &Tensor<T>) -> Result<String> {
             let k = names.len();
             for (row, best) in out.as_slice().chunks(k.max(1)).zip(argmax_rows(out)) {
                 let _ = write!(s, "{}", quote(&names[best]));
-                for p in row {
-                    let _ = write!(s, ",{}", p.as_f64());
+                bad += usize::from(row.iter().any(|p| !p.is_finite()));
+                for &p in row {
+                    let _ = write!(s, ",{}", number(p));
                 }
                 s.push('\n');
             }
@@ -91,12 +103,25 @@ pub fn render<T: Float>(prep: &Prep, out: &Tensor<T>) -> Result<String> {
                 .expect("a regression model has a target scaler");
             let values = scaler.inverse_transform(out)?;
             let _ = writeln!(s, "{}", quote(target));
-            for v in values.as_slice() {
-                let _ = writeln!(s, "{}", v.as_f64());
+            for &v in values.as_slice() {
+                bad += usize::from(!v.is_finite());
+                let _ = writeln!(s, "{}", number(v));
             }
         }
     }
-    Ok(s)
+    Ok((s, bad))
+}
+
+/// A value in the shortest form that reads back to the same number of the model's type (so
+/// an `f32` model's `0.9979462`, not the `f64` digits of that `f32`); in scientific notation
+/// from 1e16 up and below 1e-5, never 39 digits.
+fn number<T: Float>(v: T) -> String {
+    let a = v.abs().as_f64();
+    if a == 0.0 || !a.is_finite() || (1e-5..1e16).contains(&a) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.

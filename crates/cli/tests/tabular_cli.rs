@@ -278,6 +278,27 @@ fn a_float_target_is_regression_in_the_targets_units() {
     );
     let shown = number_after(&eval, "MAE ");
     assert!((shown - mae).abs() <= 5e-3 * mae.max(1.0), "{mae}: {eval}");
+    // A row far outside the training rows overflows the float32 model (the price would be
+    // about 1e39): it is still a row of the output, and a warning counts it.
+    fs::write(d.join("far.csv"), "width,height\n3.4e38,-3.4e38\n5,5\n").unwrap();
+    let out = chainrule(
+        &["predict", "--model", "run/model.safetensors", "--data", "far.csv"],
+        d,
+    );
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    assert!(rows[1].parse::<f32>().is_ok_and(|v| !v.is_finite()), "{stdout}");
+    let near: f32 = rows[2].parse().unwrap();
+    assert!((near - 105.0).abs() < 2.0, "{stdout}");
+    // The shortest form of the float32 value: no digits beyond its precision.
+    assert_eq!(rows[2], near.to_string());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "warning: 1 of 2 predictions are not finite (rows far outside the range of the training \
+         rows overflow the model's float32)"
+    );
 }
 
 #[test]
