@@ -139,7 +139,7 @@ impl Dense {
         Self::with_init_from(ps, prefix, inputs, outputs, activation, [init, Init::Zeros], rng)
     }
 
-    /// A layer with explicit weight and bias initialisations, drawn from a generator seeded
+    /// A layer with explicit initialisations `[weight, bias]`, drawn from a generator seeded
     /// with `seed`.
     ///
     /// ```
@@ -155,10 +155,9 @@ impl Dense {
         inputs: usize,
         outputs: usize,
         activation: Activation,
-        [weight_init, bias_init]: [Init; 2],
+        inits: [Init; 2],
         seed: u64,
     ) -> Result<Self, ParamError> {
-        let inits = [weight_init, bias_init];
         Self::with_init_from(
             ps,
             prefix,
@@ -176,10 +175,9 @@ impl Dense {
         inputs: usize,
         outputs: usize,
         activation: Activation,
-        [weight_init, bias_init]: [Init; 2],
+        inits: [Init; 2],
         rng: &mut StdRng,
     ) -> Result<Self, ParamError> {
-        let inits = [weight_init, bias_init];
         Ok(Self {
             linear: Linear::with_inits(ps, prefix, inputs, outputs, inits, true, rng)?,
             activation,
