@@ -4,7 +4,7 @@
 //! - `w2/threads=N/engine`: `nn::Mlp`, `nn::loss::cross_entropy`, the engine's backward, `Sgd`;
 //! - `w2/threads=N/limit`: the hand-written step (analytic gradients, no tape, the same GEMM).
 //!
-//! Each thread count runs in its own process (`MATMUL_NUM_THREADS` is read once per process),
+//! Each thread count runs in its own process (`CHAINRULE_NUM_THREADS`: a pool of its size),
 //! with glibc's allocator warmed (`common::warm_allocator`): in a fresh process the engine's
 //! step can pay page faults for the gradients it allocates and frees every step (run with
 //! `CHAINRULE_BENCH_FRESH_MALLOC=1` to see it; docs/performance.md has the figures).

@@ -7,7 +7,7 @@
 //! - `w3/threads=N/sgemm/n`: the engine's GEMM (`autograd::gemm`, gemmkit's) called
 //!   directly into a preallocated C (the limit).
 //!
-//! Each thread count runs in its own process (`MATMUL_NUM_THREADS` is read once per process).
+//! Each thread count runs in its own process (`CHAINRULE_NUM_THREADS`: a pool of its size).
 //! Run with `cargo bench --bench w3_gemm`.
 
 mod common;

@@ -143,7 +143,7 @@ fn main() {
         let status = Command::new(&exe)
             .args(std::env::args_os().skip(1))
             .env(CHILD_VAR, which)
-            .env("MATMUL_NUM_THREADS", "1")
+            .env(chainrule::NUM_THREADS_VAR, "1")
             .status()
             .expect("the benchmark runs itself");
         assert!(status.success(), "{which} failed: {status}");

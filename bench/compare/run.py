@@ -98,7 +98,8 @@ def thread_env(threads, numpy=False):
         "CMP_THREADS": t,
         "OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "OPENBLAS_NUM_THREADS": t,
         "RAYON_NUM_THREADS": t,       # candle's gemm, burn-ndarray's rayon
-        "MATMUL_NUM_THREADS": t,      # matrixmultiply (burn-ndarray) and chainrule (gemmkit on rayon) read it
+        "MATMUL_NUM_THREADS": t,      # matrixmultiply (burn-ndarray) reads it
+        "CHAINRULE_NUM_THREADS": t,   # chainrule's pool (its kernels and gemmkit's GEMM)
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
     if threads == 1:

@@ -466,8 +466,8 @@ const THREADS_VAR: &str = "CHAINRULE_BENCH_THREADS";
 pub const FRESH_MALLOC_VAR: &str = "CHAINRULE_BENCH_FRESH_MALLOC";
 
 /// Runs `body(n)` once per thread count `n`, each in a fresh child process of this benchmark
-/// with `MATMUL_NUM_THREADS=n` (the engine's GEMM reads it once per process, so one process
-/// cannot measure two thread counts) and a warmed allocator (unless [`FRESH_MALLOC_VAR`] is
+/// with `CHAINRULE_NUM_THREADS=n` (each count gets a pool of its own size, started in a fresh
+/// process) and a warmed allocator (unless [`FRESH_MALLOC_VAR`] is
 /// set). The children get this process's arguments (criterion's filters and options). Panics
 /// if a child fails.
 pub fn per_thread_count(counts: &[usize], body: impl FnOnce(usize)) {
@@ -485,7 +485,7 @@ pub fn per_thread_count(counts: &[usize], body: impl FnOnce(usize)) {
         child
             .args(std::env::args_os().skip(1))
             .env(THREADS_VAR, n.to_string())
-            .env("MATMUL_NUM_THREADS", n.to_string());
+            .env(chainrule::NUM_THREADS_VAR, n.to_string());
         if fresh && std::env::var_os("CARGO_TARGET_DIR").is_none() {
             // The benchmark is `target/release/deps/<name>`: criterion needs no `cargo metadata`.
             if let Some(target) = exe.ancestors().nth(3) {

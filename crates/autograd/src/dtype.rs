@@ -38,8 +38,8 @@ mod sealed {
 
 /// `C = op(A) op(B) + beta C` for contiguous row-major buffers, `C` being `m x n`, where `op` is
 /// the identity or, with `ta`/`tb`, the transpose (`A` stored `[k, m]`, `B` stored `[n, k]`,
-/// read through strides, never copied). The engine's GEMM (gemmkit's, on one thread, or with
-/// the `threads` feature on `MATMUL_NUM_THREADS` threads); `matmul` records the same call. With
+/// read through strides, never copied). The engine's GEMM (gemmkit's, on
+/// [`get_num_threads`](crate::get_num_threads) threads); `matmul` records the same call. With
 /// `beta = 0`, `C`'s old values are ignored (even NaN). An error if a buffer's length is not its
 /// shape's.
 ///
@@ -88,27 +88,36 @@ pub fn try_gemm<T: Float>(
     }
     let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
     let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    // SAFETY: `a`, `b` and `c` hold exactly m*k, k*n and m*n elements (checked above), and the
-    // strides (row-major, or its transpose) address only elements inside them; `c` is a
-    // distinct mutable borrow, so nothing overlaps.
-    unsafe {
-        gemmkit::gemm_unchecked(
-            m,
-            k,
-            n,
-            T::one(),
-            a.as_ptr(),
-            rsa,
-            csa,
-            b.as_ptr(),
-            rsb,
-            csb,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-            parallelism(),
-        )
+    let par = parallelism(m.saturating_mul(k).saturating_mul(n));
+    let mut run = || {
+        // SAFETY: `a`, `b` and `c` hold exactly m*k, k*n and m*n elements (checked above), and
+        // the strides (row-major, or its transpose) address only elements inside them; `c` is a
+        // distinct mutable borrow, so nothing overlaps.
+        unsafe {
+            gemmkit::gemm_unchecked(
+                m,
+                k,
+                n,
+                T::one(),
+                a.as_ptr(),
+                rsa,
+                csa,
+                b.as_ptr(),
+                rsb,
+                csb,
+                beta,
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+                par,
+            )
+        }
+    };
+    match par {
+        gemmkit::Parallelism::Serial => run(),
+        // On the pool, so that the GEMM's split runs on its workers with the calling thread as
+        // one of them.
+        _ => crate::threads::install(run),
     }
     Ok(())
 }
@@ -137,28 +146,16 @@ pub fn gemm<T: Float>(
     crate::ops::binary::ok(try_gemm(ta, tb, m, k, n, a, b, beta, c))
 }
 
-/// How the GEMM runs: on this thread, or (feature `threads`) on `MATMUL_NUM_THREADS` rayon
-/// workers, read once per process (unset or 0: rayon's default, one per core).
-#[cfg(feature = "threads")]
-fn parallelism() -> gemmkit::Parallelism {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let n = *THREADS.get_or_init(|| {
-        std::env::var("MATMUL_NUM_THREADS")
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0)
-    });
-    if n == 1 {
-        gemmkit::Parallelism::Serial
-    } else {
-        gemmkit::Parallelism::Rayon(n)
+/// How the GEMM runs: on the calling thread, or on [`get_num_threads`](crate::get_num_threads)
+/// workers of the engine's pool (gemmkit's blocking does not depend on the count, so neither
+/// does the result).
+/// Serial below gemmkit's own threshold of `m k n` (where it would not split anyway), so that a
+/// small product never touches the pool.
+fn parallelism(mkn: usize) -> gemmkit::Parallelism {
+    match crate::threads::get_num_threads() {
+        n if n > 1 && mkn >= gemmkit::tuning::parallel_threshold() => gemmkit::Parallelism::Rayon(n),
+        _ => gemmkit::Parallelism::Serial,
     }
-}
-
-/// How the GEMM runs: on this thread (the `threads` feature is off).
-#[cfg(not(feature = "threads"))]
-fn parallelism() -> gemmkit::Parallelism {
-    gemmkit::Parallelism::Serial
 }
 
 /// `Float` for one primitive type: its PyTorch dtype name and the conversions.

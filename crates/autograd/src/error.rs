@@ -67,6 +67,12 @@ pub enum Error {
         /// The op being recorded.
         op: &'static str,
     },
+    /// A thread count that cannot be used ([`set_num_threads`](crate::set_num_threads)).
+    #[error("set_num_threads: {message}")]
+    Threads {
+        /// What is wrong and what to do instead.
+        message: String,
+    },
 }
 
 /// `Result` with the engine's [`Error`].

@@ -97,6 +97,7 @@ mod ops;
 mod shape;
 mod tape;
 mod tensor;
+mod threads;
 mod var;
 mod view;
 
@@ -110,6 +111,9 @@ pub use ops::movement::{concat, stack};
 pub use shape::{broadcast_shapes, Shape};
 pub use tape::Tape;
 pub use tensor::Tensor;
+pub use threads::{
+    for_each_chunk_mut, get_num_threads, set_num_threads, try_set_num_threads, NUM_THREADS_VAR,
+};
 pub use var::Var;
 pub use view::{GraphEdge, GraphNode, GraphView, NodeKind};
 

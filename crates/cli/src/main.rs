@@ -55,6 +55,10 @@ pub(crate) use outln;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads for the engine's kernels (default: the cores this process may use, or
+    /// CHAINRULE_NUM_THREADS). Results are the same bits on any number.
+    #[arg(long, global = true, value_name = "N", value_parser = args::threads)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -80,6 +84,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    if let Some(n) = cli.threads {
+        if let Err(e) = autograd::try_set_num_threads(n) {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let result = match cli.command {
         Command::Train(a) => train::run(a),
         Command::Eval(a) => eval::run(a),

@@ -28,9 +28,8 @@ pub struct Room {
 
 impl Room {
     /// Read from `/proc` (all unknown where it is missing). The address space left is net of
-    /// what the other threads reserve without using ([`THREAD_RESERVE`] each: the
-    /// matrix-multiplication threads, `MATMUL_NUM_THREADS` or one per core, and the progress
-    /// bar's).
+    /// what the other threads reserve without using ([`THREAD_RESERVE`] each: the engine's
+    /// pool, `get_num_threads` or one per core, and the progress bar's).
     pub fn of_this_process() -> Self {
         let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
         let mut room = Self::parse(
@@ -38,10 +37,7 @@ impl Room {
             &read("/proc/self/limits"),
             &read("/proc/self/status"),
         );
-        let threads = std::env::var("MATMUL_NUM_THREADS")
-            .ok()
-            .and_then(|t| t.parse::<u64>().ok())
-            .unwrap_or(0)
+        let threads = (autograd::get_num_threads() as u64)
             .max(std::thread::available_parallelism().map_or(1, |n| n.get() as u64))
             + 1;
         room.address_space = room

@@ -331,9 +331,10 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
 
     outln!("{}", loaded.line);
     outln!(
-        "model: mlp {spec}, {} parameters, {}",
+        "model: mlp {spec}, {} parameters, {}, {}",
         params.num_params(),
-        T::NAME
+        T::NAME,
+        plural(autograd::get_num_threads(), "thread")
     );
     outln!(
         "training: {opt_desc}, {sched_desc} schedule, {}, batch size {}, seed {}{}",

@@ -455,3 +455,42 @@ fn bad_files_exit_1_and_unusable_paths_exit_2_with_one_line() {
         "nothing was written into adir"
     );
 }
+
+/// The tensors of a safetensors file: everything after its header (whose metadata holds the
+/// command line, which differs between the runs compared).
+fn tensor_bytes(path: &Path) -> Vec<u8> {
+    let bytes = fs::read(path).unwrap();
+    let header = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    bytes[8 + header..].to_vec()
+}
+
+#[test]
+fn the_model_is_the_same_bits_on_one_thread_and_on_three() {
+    let dir = tempfile::tempdir().unwrap();
+    // Layers of 128 x 256 and a test set of 297 x 256: above the size where kernels split.
+    let common = ["train", "--hidden", "256", "--batch-size", "128", "--epochs", "2"];
+    let one = ok(
+        &[&common[..], &["--threads", "1", "--out", "one"]].concat(),
+        dir.path(),
+    );
+    let three = ok(
+        &[&common[..], &["--out", "three", "--threads", "3"]].concat(),
+        dir.path(),
+    );
+    assert!(one.contains("float32, 1 thread\n"), "{one}");
+    assert!(three.contains("float32, 3 threads\n"), "{three}");
+    let (a, b) = (dir.path().join("one"), dir.path().join("three"));
+    assert!(tensor_bytes(&a.join("model.safetensors")) == tensor_bytes(&b.join("model.safetensors")));
+    // The curves agree in every column but the seconds.
+    let columns = |p: &Path| -> Vec<String> {
+        let text = fs::read_to_string(p.join("curve.csv")).unwrap();
+        text.lines()
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
+    };
+    assert_eq!(columns(&a), columns(&b));
+    assert_eq!(
+        percent_after(&one, "final test accuracy:"),
+        percent_after(&three, "final test accuracy:")
+    );
+}

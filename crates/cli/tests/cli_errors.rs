@@ -222,7 +222,7 @@ fn unknown_options_and_surplus_arguments_are_usage_errors() {
     // No subcommand: the help, on stderr, with exit code 2.
     let out = run::<&str>(&[], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("Usage: chainrule <COMMAND>"));
+    assert!(text(&out.stderr).contains("Usage: chainrule [OPTIONS] <COMMAND>"));
     assert!(!dir.path().join("runs").exists(), "nothing was written");
 }
 

@@ -233,8 +233,11 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         );
         for (name, w, g) in trainable {
             if self.weight_decay == 0.0 && self.momentum == 0.0 {
-                // Plain SGD reads the gradient in place: no copy of it.
-                w.iter_mut().zip(g.as_slice()).for_each(|(w, &g)| *w -= lr * g);
+                // Plain SGD reads the gradient in place: no copy of it; split over threads.
+                let g = g.as_slice();
+                autograd::for_each_chunk_mut(w, |start, w| {
+                    w.iter_mut().zip(&g[start..]).for_each(|(w, &g)| *w -= lr * g)
+                });
                 continue;
             }
             let mut d: Vec<T> = g.as_slice().to_vec();

@@ -205,10 +205,12 @@ impl BinaryOp {
 }
 
 #[inline]
-fn each<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
-    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-        *o = f(x, y);
-    }
+fn each<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> T + Sync) {
+    crate::threads::for_each_chunk_mut(out, |start, out| {
+        for ((o, &x), &y) in out.iter_mut().zip(&a[start..]).zip(&b[start..]) {
+            *o = f(x, y);
+        }
+    })
 }
 
 /// The forward formulas, one element at a time (scalar graphs call this directly).

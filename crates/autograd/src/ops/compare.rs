@@ -98,15 +98,19 @@ impl<'t, T: Float> Var<'t, T> {
         let idx = self.tape().no_grad(|| {
             self.tape()
                 .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
-                    if let [y] = *ins[1] {
-                        for (o, &x) in out.iter_mut().zip(ins[0]) {
-                            *o = if f(x, y) { one } else { zero };
+                    let (xs, ys) = (ins[0], ins[1]);
+                    crate::threads::for_each_chunk_mut(out, |start, out| {
+                        let xs = &xs[start..];
+                        if let [y] = *ys {
+                            for (o, &x) in out.iter_mut().zip(xs) {
+                                *o = if f(x, y) { one } else { zero };
+                            }
+                        } else {
+                            for ((o, &x), &y) in out.iter_mut().zip(xs).zip(&ys[start..]) {
+                                *o = if f(x, y) { one } else { zero };
+                            }
                         }
-                    } else {
-                        for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
-                            *o = if f(x, y) { one } else { zero };
-                        }
-                    }
+                    })
                 })
         });
         Ok(Var::new(self.tape(), idx))
@@ -150,9 +154,12 @@ impl<'t, T: Float> Var<'t, T> {
             &s,
             Out::Overwritten,
             |ins, out| {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = if ins[0][i] != zero { ins[1][i] } else { ins[2][i] };
-                }
+                let (c, a, b) = (ins[0], ins[1], ins[2]);
+                crate::threads::for_each_chunk_mut(out, |start, out| {
+                    for (i, o) in (start..).zip(out.iter_mut()) {
+                        *o = if c[i] != zero { a[i] } else { b[i] };
+                    }
+                })
             },
         );
         Ok(Var::new(self.tape(), idx))

@@ -132,9 +132,7 @@ impl<'t, T: Float> Var<'t, T> {
             &[self.idx()],
             &out,
             Out::Overwritten,
-            |ins, o| {
-                for_each_strided(&out, &src, 0, |i, s| o[i] = ins[0][s]);
-            },
+            |ins, o| copy_strided(&out, &src, ins[0], o),
         );
         Ok(Var::new(self.tape(), idx))
     }
@@ -225,7 +223,7 @@ impl<'t, T: Float> Var<'t, T> {
                 if ins[0].len() == 1 {
                     o.fill(ins[0][0]);
                 } else {
-                    for_each_strided(shape, &src, 0, |i, s| o[i] = ins[0][s]);
+                    copy_strided(shape, &src, ins[0], o);
                 }
             },
         );
@@ -458,4 +456,19 @@ pub(crate) fn vjp<'t, T: Float>(
             g.narrow(axis as isize, offset, x.shape()[axis as usize])
         }
     }
+}
+
+/// `o[i] = x[s]` for every element `i` of `shape` (row-major `o`), `s` its offset through the
+/// source strides `src`; split over threads by rows of the output's first axis.
+fn copy_strided<T: Float>(shape: &[usize], src: &[usize], x: &[T], o: &mut [T]) {
+    if o.is_empty() || shape.first().is_none_or(|&n| n < 2) {
+        for_each_strided(shape, src, 0, |i, s| o[i] = x[s]);
+        return;
+    }
+    let row = o.len() / shape[0];
+    crate::threads::for_each_unit_chunk(o, row, o.len(), |start, o| {
+        let mut sub = Shape::from(shape);
+        sub[0] = o.len() / row;
+        for_each_strided(&sub, src, start / row * src[0], |i, s| o[i] = x[s]);
+    });
 }

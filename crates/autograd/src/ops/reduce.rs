@@ -58,17 +58,17 @@ impl<'t, T: Float> Var<'t, T> {
                 o.fill(init);
                 let x = ins[0];
                 match op {
-                    ReduceOp::Sum(_) if o.len() == 1 => o[0] = x.iter().fold(T::zero(), |a, &b| a + b),
-                    ReduceOp::Sum(_) => for_each_strided(&shape, &dst, 0, |i, d| o[d] += x[i]),
+                    ReduceOp::Sum(_) if o.len() == 1 => o[0] = crate::threads::sum(x),
+                    ReduceOp::Sum(_) => reduce_into(&shape, &dst, mask, x, o, |a, v| *a += v),
                     // NaN wins, as in PyTorch.
-                    ReduceOp::Max(_) => for_each_strided(&shape, &dst, 0, |i, d| {
-                        if x[i] > o[d] || x[i].is_nan() {
-                            o[d] = x[i]
+                    ReduceOp::Max(_) => reduce_into(&shape, &dst, mask, x, o, |a, v| {
+                        if v > *a || v.is_nan() {
+                            *a = v
                         }
                     }),
-                    ReduceOp::Min(_) => for_each_strided(&shape, &dst, 0, |i, d| {
-                        if x[i] < o[d] || x[i].is_nan() {
-                            o[d] = x[i]
+                    ReduceOp::Min(_) => reduce_into(&shape, &dst, mask, x, o, |a, v| {
+                        if v < *a || v.is_nan() {
+                            *a = v
                         }
                     }),
                 }
@@ -300,6 +300,46 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn logsumexp(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_logsumexp_axes(&axes, false))
+    }
+}
+
+/// Folds `x` (of `shape`) into `o` with `f`, `dst` giving each input's output offset (0 along
+/// the reduced axes of `mask`). Every output element takes its inputs in row-major order, on
+/// whichever thread owns it: threads split the output, by rows when axis 0 is kept, by
+/// columns when the reduced axes are the leading ones (a bias gradient's sum over the batch),
+/// so the result does not depend on the thread count.
+fn reduce_into<T: Float>(
+    shape: &[usize],
+    dst: &[usize],
+    mask: u64,
+    x: &[T],
+    o: &mut [T],
+    f: impl Fn(&mut T, T) + Sync,
+) {
+    if x.is_empty() {
+        return;
+    }
+    let lead = mask.trailing_ones() as usize;
+    if mask & 1 == 0 && shape[0] > 1 {
+        let (in_row, out_row) = (x.len() / shape[0], o.len() / shape[0]);
+        crate::threads::for_each_unit_chunk(o, out_row, x.len(), |start, o| {
+            let (r0, rows) = (start / out_row, o.len() / out_row);
+            let mut sub = Shape::from(shape);
+            sub[0] = rows;
+            let x = &x[r0 * in_row..(r0 + rows) * in_row];
+            for_each_strided(&sub, dst, 0, |i, d| f(&mut o[d], x[i]));
+        });
+    } else if lead > 0 && mask >> lead == 0 {
+        let width = o.len();
+        crate::threads::for_each_unit_chunk(o, 1, x.len(), |c0, o| {
+            for row in x.chunks_exact(width) {
+                for (a, &v) in o.iter_mut().zip(&row[c0..]) {
+                    f(a, v);
+                }
+            }
+        });
+    } else {
+        for_each_strided(shape, dst, 0, |i, d| f(&mut o[d], x[i]));
     }
 }
 

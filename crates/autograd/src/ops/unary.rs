@@ -427,11 +427,14 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
+/// `out[i] = f(x[i])`, split over threads above a size (`threads::for_each_chunk`).
 #[inline]
-fn each<T: Float>(x: &[T], out: &mut [T], f: impl Fn(T) -> T) {
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = f(v);
-    }
+fn each<T: Float>(x: &[T], out: &mut [T], f: impl Fn(T) -> T + Sync) {
+    crate::threads::for_each_chunk_mut(out, |start, out| {
+        for (o, &v) in out.iter_mut().zip(&x[start..]) {
+            *o = f(v);
+        }
+    })
 }
 
 /// `x^c`: squares (l2 penalties, the rule of x^3) without libm's pow, as `x * x` is exact to
@@ -528,7 +531,7 @@ pub(crate) fn forward<T: Float>(op: UnaryOp, x: &[T], out: &mut [T], bounds: [f6
         UnaryOp::Sqrt => each(x, out, |v| scalar(UnaryOp::Sqrt, v, b)),
         UnaryOp::Powf(c) => match c.get() {
             2.0 => each(x, out, |v| powf(v, 2.0)),
-            1.0 => out.copy_from_slice(x),
+            1.0 => each(x, out, |v| v),
             c => each(x, out, |v| powf(v, c)),
         },
         UnaryOp::Abs => each(x, out, |v| scalar(UnaryOp::Abs, v, b)),

@@ -1,0 +1,268 @@
+//! The engine's threads: how many its kernels use, and the one pool they run on.
+//!
+//! Work is split only where the result cannot depend on the split: elementwise kernels write
+//! disjoint ranges, a reduction over some axes gives each output element to one thread that
+//! adds in the serial order, a sum of all elements adds fixed blocks of [`SUM_BLOCK`] and then
+//! the blocks' sums in order, and the GEMM (gemmkit's) splits its output into tiles whose
+//! blocking does not depend on the thread count. So every result is bit for bit the same on
+//! any number of threads.
+//!
+//! The pool is rayon's, built once, on first use, with the thread that builds it as one of its
+//! workers (`use_current_thread`): that thread runs its share of every split itself, and a
+//! split whose other half no worker has taken yet is run by it too, so a second thread can
+//! never make a step much slower than one. Idle workers sleep (rayon's), and nothing starts a
+//! thread per op.
+
+use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Elements below which an elementwise kernel or a reduction runs on the calling thread: under
+/// about 10 us of work a split costs more than it saves (measured on W2's 128 x 256 layers).
+pub(crate) const MIN_PARALLEL_ELEMENTS: usize = 1 << 14;
+
+/// The block of a sum over all elements: each block is added in order, then the blocks' sums
+/// in order, whatever the number of threads.
+pub(crate) const SUM_BLOCK: usize = 4096;
+
+/// The count asked for with [`set_num_threads`] (0: not asked, use the default).
+static REQUESTED: AtomicUsize = AtomicUsize::new(0);
+
+/// The largest count asked for so far: the pool starts with at least this many threads.
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+/// The variable that sets the default number of threads (as `OMP_NUM_THREADS` does PyTorch's).
+pub const NUM_THREADS_VAR: &str = "CHAINRULE_NUM_THREADS";
+
+/// Sets the number of threads the engine's kernels (GEMM, elementwise ops, reductions) use, as
+/// `torch.set_num_threads` does. Results do not depend on it (see the module docs of
+/// `docs/performance.md`, "Threads"): only the time does.
+///
+/// The pool is started once, at the first split, with as many threads as the largest count asked
+/// for so far or the default count ([`get_num_threads`] before any call), whichever is more;
+/// later calls may lower the count (down to 1: every kernel on the calling thread) or raise it
+/// up to the pool's size, not beyond. An error for 0, for more than the pool's size once it has started, and for
+/// more than 1 in a build without the `threads` feature.
+///
+/// ```
+/// use chainrule::{get_num_threads, try_set_num_threads};
+/// try_set_num_threads(1).unwrap();
+/// assert_eq!(get_num_threads(), 1);
+/// assert!(try_set_num_threads(0).is_err());
+/// ```
+pub fn try_set_num_threads(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::Threads {
+            message: "the number of threads must be at least 1".into(),
+        });
+    }
+    if let Some(size) = pool::started_size() {
+        if n > size {
+            return Err(Error::Threads {
+                message: format!(
+                    "{n} threads asked for, but the pool started with {size}; call \
+                     set_num_threads before the first op, or set {NUM_THREADS_VAR}"
+                ),
+            });
+        }
+    }
+    if n > 1 && !cfg!(feature = "threads") {
+        return Err(Error::Threads {
+            message: format!("{n} threads asked for, but chainrule was built without its `threads` feature"),
+        });
+    }
+    REQUESTED.store(n, Ordering::Relaxed);
+    PEAK.fetch_max(n, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Panicking form of [`try_set_num_threads`].
+///
+/// ```
+/// chainrule::set_num_threads(1);
+/// assert_eq!(chainrule::get_num_threads(), 1);
+/// ```
+#[track_caller]
+pub fn set_num_threads(n: usize) {
+    crate::ops::binary::ok(try_set_num_threads(n))
+}
+
+/// The number of threads the engine's kernels use: the count set with [`set_num_threads`], else
+/// `CHAINRULE_NUM_THREADS`, else the number of cores this process may run on (its CPU affinity
+/// and quota), as `torch.get_num_threads`. Always 1 without the `threads` feature.
+///
+/// ```
+/// assert!(chainrule::get_num_threads() >= 1);
+/// ```
+pub fn get_num_threads() -> usize {
+    if !cfg!(feature = "threads") {
+        return 1;
+    }
+    match REQUESTED.load(Ordering::Relaxed) {
+        0 => default_threads(),
+        n => n,
+    }
+}
+
+/// `CHAINRULE_NUM_THREADS` if it holds a positive count, else the usable cores; read once.
+fn default_threads() -> usize {
+    static DEFAULT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        std::env::var(NUM_THREADS_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    })
+}
+
+/// How many parts to split `len` elements into: 1 below [`MIN_PARALLEL_ELEMENTS`].
+#[inline]
+fn parts(len: usize) -> usize {
+    if len < MIN_PARALLEL_ELEMENTS {
+        1
+    } else {
+        get_num_threads().min(len / (MIN_PARALLEL_ELEMENTS / 2)).max(1)
+    }
+}
+
+/// Calls `f(start, chunk)` on disjoint chunks that cover `out` (`start`: the chunk's offset in
+/// `out`), on as many of the engine's threads as the length warrants (one below 16,384
+/// elements): the split of its elementwise kernels, for elementwise work outside the tape,
+/// such as an optimiser's update. Where `f` computes each element from its position alone, the
+/// result cannot depend on the number of threads.
+///
+/// ```
+/// let g = vec![1.0f32; 100_000];
+/// let mut w = vec![2.0f32; 100_000];
+/// chainrule::for_each_chunk_mut(&mut w, |start, w| {
+///     for (w, &g) in w.iter_mut().zip(&g[start..]) {
+///         *w -= 0.5 * g;
+///     }
+/// });
+/// assert!(w.iter().all(|&w| w == 1.5));
+/// ```
+#[inline]
+pub fn for_each_chunk_mut<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync) {
+    let n = parts(out.len());
+    if n <= 1 {
+        f(0, out);
+        return;
+    }
+    // A multiple of 64 elements, so that no two threads write one cache line.
+    let chunk = out.len().div_ceil(n).next_multiple_of(64);
+    pool::split(out, chunk, &f);
+}
+
+/// [`for_each_chunk`] with chunks of whole units of `unit` elements (rows of a reduction's
+/// output), as many as `work` (the elements the caller reads) warrants.
+#[inline]
+pub(crate) fn for_each_unit_chunk<T: Send>(
+    out: &mut [T],
+    unit: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
+    let units = out.len() / unit.max(1);
+    let n = parts(work).min(units);
+    if n <= 1 {
+        f(0, out);
+        return;
+    }
+    pool::split(out, units.div_ceil(n) * unit, &f);
+}
+
+/// The sum of all elements: the blocks of [`SUM_BLOCK`] each added in order, then their sums in
+/// order (one block: the plain running sum), on as many threads as the length warrants.
+pub(crate) fn sum<T: crate::Float>(x: &[T]) -> T {
+    let add = |s: &[T]| s.iter().fold(T::zero(), |a, &b| a + b);
+    if x.len() <= SUM_BLOCK {
+        return add(x);
+    }
+    let mut partial = vec![T::zero(); x.len().div_ceil(SUM_BLOCK)];
+    for_each_chunk_mut(&mut partial, |start, part| {
+        for (k, p) in part.iter_mut().enumerate() {
+            let b = (start + k) * SUM_BLOCK;
+            *p = add(&x[b..(b + SUM_BLOCK).min(x.len())]);
+        }
+    });
+    add(&partial)
+}
+
+/// Runs `op` on the pool when more than one thread is in use (so that the GEMM's split lands on
+/// it, with the calling thread as a worker), else on the calling thread.
+#[inline]
+pub(crate) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    if get_num_threads() <= 1 {
+        op()
+    } else {
+        pool::install(op)
+    }
+}
+
+#[cfg(feature = "threads")]
+mod pool {
+    use rayon::prelude::*;
+    use std::sync::OnceLock;
+
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+
+    /// The pool, started with the current count on first use; `None` if it cannot start (no
+    /// threads on this platform): then everything runs on the calling thread.
+    fn pool() -> Option<&'static rayon::ThreadPool> {
+        POOL.get_or_init(|| {
+            let n = super::default_threads().max(super::PEAK.load(super::Ordering::Relaxed));
+            let builder = || {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(|i| format!("chainrule-{i}"))
+            };
+            // The building thread joins as worker 0; inside another rayon pool it cannot, and
+            // then the pool has `n` threads of its own.
+            builder()
+                .use_current_thread()
+                .build()
+                .or_else(|_| builder().build())
+                .ok()
+        })
+        .as_ref()
+    }
+
+    /// The pool's size once it has started.
+    pub(super) fn started_size() -> Option<usize> {
+        POOL.get()
+            .and_then(|p| p.as_ref())
+            .map(|p| p.current_num_threads())
+    }
+
+    pub(super) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+        match pool() {
+            Some(p) => p.install(op),
+            None => op(),
+        }
+    }
+
+    pub(super) fn split<T: Send>(out: &mut [T], chunk: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {
+        install(|| {
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(k, c)| f(k * chunk, c))
+        })
+    }
+}
+
+#[cfg(not(feature = "threads"))]
+mod pool {
+    pub(super) fn started_size() -> Option<usize> {
+        None
+    }
+
+    pub(super) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+        op()
+    }
+
+    pub(super) fn split<T: Send>(out: &mut [T], chunk: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {
+        for (k, c) in out.chunks_mut(chunk).enumerate() {
+            f(k * chunk, c)
+        }
+    }
+}

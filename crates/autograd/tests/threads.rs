@@ -1,0 +1,148 @@
+//! Results do not depend on the number of threads: every kernel that splits its work (GEMM,
+//! elementwise, comparisons, `where`, reductions, broadcasts, permutes), alone and in a whole
+//! training step with backward, gives the same bits on 1, 2, 3 and 4 threads; and the split
+//! kernels still compute the right values (against plain loops in `f64`).
+//!
+//! One test function: the thread count is the process's, so the cases run one after another.
+
+use chainrule::{get_num_threads, set_num_threads, try_set_num_threads, Tape, Tensor, Var};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+/// Every value a graph computes, as bits: the outputs and the gradients of all its inputs.
+fn run(shapes: &[Vec<usize>], seed: u64, build: Build) -> Vec<Vec<u32>> {
+    let tape = Tape::<f32>::new();
+    let vars: Vec<_> = shapes
+        .iter()
+        .enumerate()
+        .map(|(k, s)| tape.var(Tensor::rand_normal(s, 0.0, 1.0, seed + k as u64)))
+        .collect();
+    let y = build(&vars);
+    let mut out = vec![y.value().to_vec()];
+    let g = y.sum().backward();
+    out.extend(vars.iter().map(|&v| g[v].to_vec()));
+    out.into_iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
+/// A graph over the inputs.
+type Build = for<'t, 'v> fn(&'v [Var<'t, f32>]) -> Var<'t, f32>;
+
+type Case = (&'static str, Vec<Vec<usize>>, Build);
+
+fn cases() -> Vec<Case> {
+    vec![
+        ("unary", vec![vec![300, 200]], |v| v[0].tanh().exp().relu()),
+        ("binary", vec![vec![300, 200], vec![300, 200]], |v| {
+            v[0] * v[1] - v[0] / (v[1].abs() + 1.0)
+        }),
+        ("broadcast bias + relu", vec![vec![256, 300], vec![300]], |v| {
+            (v[0] + v[1]).relu()
+        }),
+        ("compare and where", vec![vec![300, 200], vec![300, 200]], |v| {
+            v[0].gt(v[1]).where_(v[0], v[1] * 2.0)
+        }),
+        ("sum of all", vec![vec![700, 300]], |v| v[0].sum() * 1.0),
+        ("sum over batch", vec![vec![500, 300]], |v| {
+            v[0].sum_axes(&[0], false)
+        }),
+        ("sum over rows", vec![vec![500, 300]], |v| {
+            v[0].sum_axes(&[1], true)
+        }),
+        ("sum over a middle axis", vec![vec![40, 30, 50]], |v| {
+            v[0].sum_axes(&[1], false)
+        }),
+        ("max and min", vec![vec![400, 300]], |v| {
+            v[0].max_axes(&[0], true) + v[0].min_axes(&[1], true)
+        }),
+        ("permute", vec![vec![60, 70, 80]], |v| {
+            v[0].permute(&[2, 0, 1]) * 3.0
+        }),
+        (
+            "matmul, both transposes",
+            vec![vec![128, 300], vec![256, 300]],
+            |v| v[0].matmul(v[1].t()),
+        ),
+        (
+            "mlp step",
+            vec![vec![128, 784], vec![256, 784], vec![256], vec![10, 256], vec![10]],
+            |v| {
+                let h = (v[0].matmul(v[1].t()) + v[2]).relu();
+                let z = h.matmul(v[3].t()) + v[4];
+                -z.log_softmax(-1).gather(-1, &[3; 128]).mean()
+            },
+        ),
+    ]
+}
+
+#[test]
+fn results_are_the_same_bits_on_any_number_of_threads_and_right() {
+    // Before the first op: the pool starts with 4 threads whatever the machine has.
+    set_num_threads(4);
+    assert_eq!(get_num_threads(), 4);
+    for (name, shapes, build) in cases() {
+        set_num_threads(1);
+        let serial = run(&shapes, 7, build);
+        for n in [2, 3, 4] {
+            set_num_threads(n);
+            assert!(
+                run(&shapes, 7, build) == serial,
+                "{name}: {n} threads differ from 1"
+            );
+        }
+    }
+
+    // Random shapes around the split thresholds (16,384 elements; sum blocks of 4,096).
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    runner
+        .run(&(1usize..300, 1usize..300, 0u64..1000), |(r, c, seed)| {
+            let build: Build = |v| {
+                let y = (v[0] * v[1]).sigmoid() + v[2];
+                y.sum_axes(&[0], true) + y.sum_axes(&[1], true) + y.sum() + y.max_axes(&[1], true)
+            };
+            let shapes = [vec![r, c], vec![r, c], vec![c]];
+            set_num_threads(1);
+            let serial = run(&shapes, seed, build);
+            set_num_threads(2);
+            prop_assert!(run(&shapes, seed, build) == serial, "[{r}, {c}] seed {seed}");
+            Ok(())
+        })
+        .unwrap();
+
+    // The split kernels are right, not only repeatable: against plain loops in f64.
+    set_num_threads(4);
+    let tape = Tape::<f64>::new();
+    let x = Tensor::<f64>::rand_normal(&[500, 300], 0.0, 1.0, 3);
+    let xs = x.to_vec();
+    let v = tape.constant(x);
+    let total: f64 = xs.iter().sum();
+    assert!((v.sum().item() - total).abs() < 1e-9);
+    let cols = v.sum_axes(&[0], false).value().to_vec();
+    let rows = v.sum_axes(&[1], false).value().to_vec();
+    for (j, &c) in cols.iter().enumerate() {
+        let want: f64 = (0..500).map(|i| xs[i * 300 + j]).sum();
+        assert!((c - want).abs() < 1e-12, "column {j}");
+    }
+    for (i, &r) in rows.iter().enumerate() {
+        let want: f64 = xs[i * 300..(i + 1) * 300].iter().sum();
+        assert!((r - want).abs() < 1e-12, "row {i}");
+    }
+    let t = v.permute(&[1, 0]).value().to_vec();
+    assert!((0..500).all(|i| (0..300).all(|j| t[j * 500 + i] == xs[i * 300 + j])));
+
+    // The pool started with 4: more is refused with a message that says why; 0 always is.
+    let err = try_set_num_threads(5).unwrap_err().to_string();
+    assert!(
+        err.contains("5 threads asked for, but the pool started with 4"),
+        "{err}"
+    );
+    assert_eq!(
+        try_set_num_threads(0).unwrap_err().to_string(),
+        "set_num_threads: the number of threads must be at least 1"
+    );
+    assert_eq!(get_num_threads(), 4);
+}
