@@ -1,53 +1,17 @@
 //! Time to accuracy (issue 5): `chainrule train`'s defaults on the embedded digits until the
-//! test accuracy reaches 97%, on 1 thread, wall time from loading the data to the stop.
-//!
-//! The defaults, as in `crates/cli/src/train.rs`: an MLP 64-64-10 (relu hidden, linear output)
-//! built with seed 0, `f32`, Adam (lr 0.003, no weight decay), constant
-//! schedule, batch size 32, at most 20 epochs, batch order seed 0, evaluation on the 297 test
-//! images after every epoch. `nn::train::fit_with` runs it with a callback that stops after the
-//! first epoch at or above 97% (the CLI would go on to 20 epochs and write its outputs).
+//! test accuracy reaches 97%, on 1 thread, wall time from loading the data to the stop. The run
+//! itself (the configuration, the stop) is `common/to_accuracy.rs`, which the comparison
+//! harness's chainrule worker times too.
 //! Run with `cargo bench --bench time_to_accuracy`.
 
 mod common;
+#[path = "common/to_accuracy.rs"]
+mod to_accuracy;
 
 use criterion::{Criterion, SamplingMode};
-use nn::optim::Adam;
-use nn::train::{fit_with, stop_when, TrainConfig};
-use nn::{data::digits, Activation, Mlp, ParamStore};
 use std::hint::black_box;
 use std::time::Duration;
-
-/// The accuracy to reach.
-const TARGET: f64 = 0.97;
-
-/// Trains from scratch until the test accuracy reaches [`TARGET`] (or 20 epochs pass); returns
-/// the epochs run and the last test accuracy.
-fn train_to_target() -> (usize, f64) {
-    let train = digits::train::<f32>().expect("embedded digits");
-    let test = digits::test::<f32>().expect("embedded digits");
-    let mut params = ParamStore::<f32>::new();
-    // Seed 0, as the CLI builds it.
-    let acts = [Activation::Relu, Activation::Identity];
-    let mlp = Mlp::new(&mut params, "layers", &[64, 64, 10], &acts, 0).expect("fresh store");
-    let config = TrainConfig {
-        epochs: 20,
-        batch_size: 32,
-        seed: 0,
-        ..TrainConfig::default()
-    };
-    let mut stop = stop_when(|m| m.test_accuracy >= Some(TARGET));
-    let history = fit_with(
-        &mlp,
-        &mut params,
-        &mut Adam::new(0.003),
-        &train,
-        Some(&test),
-        &config,
-        &mut stop,
-    );
-    let last = history.last().expect("an epoch");
-    (history.len(), last.test_accuracy.unwrap_or(0.0))
-}
+use to_accuracy::{train_to_target, TARGET};
 
 fn bench(c: &mut Criterion) {
     let (epochs, accuracy) = train_to_target();

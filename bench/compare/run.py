@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """chainrule's comparison harness: W1-W4 in chainrule, micrograd, PyTorch, JAX, numpy, candle and
-burn, interleaved in one run, one table of medians and ratios.
+burn, and time to 97% on the digits in chainrule and PyTorch, interleaved in one run, one table
+of medians and ratios.
 
     python3 bench/compare/run.py --venv /tmp/chainrule-peers
 
@@ -33,6 +34,7 @@ ROOT = HERE.parent.parent
 
 W4_OPS = 1500  # 500 x (mul, add, tanh): nodes recorded per chain, the same in every framework
 W3_SIZES = [128, 256, 512, 1024]
+DIGITS_DIR = ROOT / "crates" / "nn" / "data" / "digits"  # the IDX files chainrule embeds
 
 
 # ----------------------------------------------------------------------------------------------
@@ -166,6 +168,7 @@ W_LABEL = {
     "w3": "W3 f32 square GEMM",
     "w4_scalar": "W4 1000-statement chain + backward, scalar (f64)",
     "w4_vec16": "W4 1000-statement chain + backward, 16 elements (f64)",
+    "digits": "time to 97% test accuracy, embedded digits, MLP 64-64-10, Adam, batch 32 (f32)",
 }
 
 
@@ -180,6 +183,8 @@ def cases(chainrule_threads):
         add("w3", ["chainrule", "numpy", "torch", "jax", "candle", "burn", "burn-flex"], 1, n)
     add("w4_scalar", ["chainrule", "micrograd", "torch", "candle", "burn", "burn-flex"])
     add("w4_vec16", ["chainrule", "torch", "candle", "burn", "burn-flex"])
+    add("digits", ["chainrule", "torch"], 1)
+    add("digits", (["chainrule"] if 2 in chainrule_threads else []) + ["torch"], 2)
     return cs
 
 
@@ -271,6 +276,15 @@ def print_bars(med, meta, cpu_wall=None):
         ns = cr / W4_OPS * 1e9 if cr else None
         bar(f"W4 {'scalar' if w == 'w4_scalar' else '16 elements'}", ns, f"<= {limit} ns per recorded op",
             ns is not None and ns <= limit, f"{ns:.0f} ns ({ns / limit:.2f}x the bar)" if ns else "")
+    for t in (1, 2):
+        # Issue 15 sets no bar here: the ratio is for information.
+        cr, pt = m("digits", "chainrule", t), m("digits", "torch", t)
+        x = cr / pt if cr and pt else None
+        words = ("chainrule faster", "chainrule slower")
+        if t == 2 and two_void:
+            words = tuple(f"void (no second core; would be {w})" for w in words)
+        bar(f"time to 97% on the digits, {t} thread{'s' if t > 1 else ''}", x, "(PyTorch, for information)",
+            x is not None and x < 1, f"chainrule / PyTorch = {x:.3g}" if x else "", words)
     print("\n| bar | limit | measured | verdict |\n|---|---|---|---|")
     print("\n".join(lines))
 
@@ -293,7 +307,8 @@ def main():
                     help="seconds of timed steps per case per round (default 0.2)")
     ap.add_argument("--min-cpu", type=float, default=0.85,
                     help="drop one-thread batches that got less than this share of a core (default 0.85)")
-    ap.add_argument("--only", default="", help="comma-separated workloads (w1_scalar,w1_tensor,w2,w3,w4_scalar,w4_vec16)")
+    ap.add_argument("--only", default="",
+                    help="comma-separated workloads (w1_scalar,w1_tensor,w2,w3,w4_scalar,w4_vec16,digits)")
     ap.add_argument("--skip-build", action="store_true", help="use the already built Rust workers")
     ap.add_argument("--json", help="write every sample and the environment here")
     args = ap.parse_args()
@@ -303,25 +318,25 @@ def main():
     if not py.exists():
         sys.exit(f"no python at {py}: create the venv first (see bench/compare/README.md)")
 
-    # --- build
     threads_feature = engine_has_threads_feature()
     chainrule_threads = [1, 2] if threads_feature else [1]
-    extra = ["--features", "autograd/threads"] if threads_feature else []
-    if args.skip_build:
-        cr_bin = HERE / "chainrule-side" / "target" / "release" / "chainrule-side"
-        rp_bin = HERE / "rust-peers" / "target" / "release" / "rust-peers"
-    else:
-        cr_bin = cargo_build("chainrule-side", extra, log)
-        rp_bin = cargo_build("rust-peers", [], log)
-
-    tmp = tempfile.mkdtemp(prefix="chainrule-compare-")
-    data = os.path.join(tmp, "w1.json")
-    w1_data(data)
-
     all_cases = cases(chainrule_threads)
     if args.only:
         keep = set(args.only.split(","))
         all_cases = [c for c in all_cases if c[0] in keep]
+
+    # --- build (the candle/burn worker only if a chosen case needs it)
+    extra = ["--features", "autograd/threads"] if threads_feature else []
+    cr_bin = HERE / "chainrule-side" / "target" / "release" / "chainrule-side"
+    rp_bin = HERE / "rust-peers" / "target" / "release" / "rust-peers"
+    if not args.skip_build:
+        cr_bin = cargo_build("chainrule-side", extra, log)
+        if any(worker_key(fw, t)[0] == "rust-peers" for _, _, fw, t in all_cases):
+            rp_bin = cargo_build("rust-peers", [], log)
+
+    tmp = tempfile.mkdtemp(prefix="chainrule-compare-")
+    data = os.path.join(tmp, "w1.json")
+    w1_data(data)
 
     # --- workers, one per (framework group, threads)
     cmds = {
@@ -348,7 +363,8 @@ def main():
 
     def request(case, reps, warmup):
         w, n, fw, t = case
-        req = {"fw": fw, "w": w, "reps": reps, "warmup": warmup, "data": data}
+        req = {"fw": fw, "w": w, "reps": reps, "warmup": warmup,
+               "data": str(DIGITS_DIR) if w == "digits" else data}
         if n is not None:
             req["n"] = n
         return workers[worker_key(fw, t)].ask(req)
@@ -359,7 +375,9 @@ def main():
     reps = {}
     t0 = time.time()
     for c in all_cases:
-        r = request(c, 3, 2)
+        # A digits step is a whole training run (up to a second or more): its set-up run is
+        # warm-up enough.
+        r = request(c, 1, 0) if c[0] == "digits" else request(c, 3, 2)
         if not r.get("ok"):
             meta[c]["error"] = r.get("error")
             log(f"  {c}: ERROR {r.get('error')}")
@@ -386,6 +404,9 @@ def main():
                 meta[c]["error"] = r.get("error")
                 continue
             batches[c].append(r)
+            if r.get("accuracy") is not None:  # the digits: epochs run and accuracy reached
+                meta[c].setdefault("epochs", set()).add(r["check"])
+                meta[c].setdefault("accuracy", set()).add(r["accuracy"])
             cpu_wall[c][0] += r["cpu"]
             cpu_wall[c][1] += r["wall"]
         log(f"round {rnd + 1}/{args.rounds}: {time.time() - t1:.1f} s")
@@ -427,6 +448,11 @@ def main():
                 unit = f"{2 * n ** 3 / m / 1e9:.1f} GFLOP/s"
             elif w.startswith("w4"):
                 unit = f"{m / W4_OPS * 1e9:.0f} ns/op"
+            elif meta[c].get("epochs"):
+                e, a = sorted(meta[c]["epochs"]), sorted(meta[c]["accuracy"])
+                span = lambda lo, hi, f: f(lo) if lo == hi else f"{f(lo)}-{f(hi)}"
+                unit = (f"{span(e[0], e[-1], lambda v: f'{v:.0f}')} epochs to "
+                        f"{span(a[0], a[-1], lambda v: f'{100 * v:.1f}')}%")
             elif "nodes" in meta[c] and w == "w1_scalar":
                 fwd, total = meta[c]["nodes"]
                 unit = f"{m / fwd * 1e9:.1f} ns per forward node ({fwd} forward, {total} with backward)"
@@ -440,7 +466,8 @@ def main():
         print(f"| {label} | {t} | {fw} | {fmt_time(m)} | {unit} | {ratio} | {cpu} | {kept} |")
         rows.append({"workload": w, "n": n, "framework": fw, "threads": t, "median_s": m,
                      "samples": len(samples[c]), "batches_dropped": dropped.get(c), "ratio_chainrule_over_peer": (ref / m) if (m and ref) else None,
-                     "cpu_over_wall": (cw[0] / cw[1]) if cw and cw[1] > 0 else None, **meta[c]})
+                     "cpu_over_wall": (cw[0] / cw[1]) if cw and cw[1] > 0 else None,
+                     **{k: sorted(v) if isinstance(v, set) else v for k, v in meta[c].items()}})
     busy = [c for c in order if c[3] == 1 and cpu_wall[c][1] > 0 and cpu_wall[c][0] / cpu_wall[c][1] < 0.9]
     if busy:
         print(f"\nWARNING: {len(busy)} one-thread cases got less than 0.9 CPU-seconds per second over "
@@ -452,12 +479,13 @@ def main():
               f"({', '.join(c[2] for c in two)}): either the library did not parallelise that step "
               "or the machine's second core was busy.")
     if not threads_feature:
-        print("\nchainrule: the engine has no `threads` feature, so it runs W2 on 1 thread only; "
+        print("\nchainrule: the engine has no `threads` feature, so it runs W2 and the digits on 1 thread only; "
               "its 2-thread ratios compare that 1-thread time with the peers' 2-thread times.")
     print_bars(med, meta, cpu_wall)
     w1_first = {fw: meta[(w, n, fw, t)].get("first") for (w, n, fw, t) in all_cases if w.startswith("w1")}
-    print("\nW1 loss of the first step (same data and weights everywhere):",
-          ", ".join(f"{k} {v:.12g}" for k, v in w1_first.items() if v is not None))
+    if any(v is not None for v in w1_first.values()):
+        print("\nW1 loss of the first step (same data and weights everywhere):",
+              ", ".join(f"{k} {v:.12g}" for k, v in w1_first.items() if v is not None))
 
     import shutil
 

@@ -13,7 +13,10 @@
 //! - `w1_tensor`: the same step through `nn::Mlp` on a batch of 100 (f64);
 //! - `w2`: 784-256-256-10 relu MLP, softmax cross-entropy, batch 128, f32, SGD 0.01;
 //! - `w3`: f32 `n x n` matmul (`"n": 128..1024`), forward only;
-//! - `w4_scalar`, `w4_vec16`: 500 x (x = x * 1.0001 + 0.5; x = tanh(x)), then backward of the sum.
+//! - `w4_scalar`, `w4_vec16`: 500 x (x = x * 1.0001 + 0.5; x = tanh(x)), then backward of the sum;
+//! - `digits`: a whole training run to 97% test accuracy on the embedded digits (the criterion
+//!   bench `benches/time_to_accuracy.rs`'s run, the same file); `check` is the epochs it took and
+//!   `accuracy` the test accuracy it stopped at.
 
 use autograd::{Tape, Tensor};
 use nn::optim::{Optimizer, Sgd};
@@ -24,9 +27,17 @@ use std::collections::HashMap;
 use std::io::{BufRead, Write};
 use std::time::Instant;
 
+// The run the criterion bench times, included from the root package so both time the same thing.
+#[path = "../../../../benches/common/to_accuracy.rs"]
+#[allow(dead_code)] // its TARGET serves the criterion bench's assertion
+mod to_accuracy;
+
 fn cpu_seconds() -> f64 {
     // SAFETY: clock_gettime writes one timespec into the struct we pass.
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
@@ -43,6 +54,10 @@ trait Workload {
     fn nodes(&self) -> Option<(usize, usize)> {
         None
     }
+    /// The test accuracy the last step reached (the digits run).
+    fn accuracy(&self) -> Option<f64> {
+        None
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -57,8 +72,8 @@ struct W1Data {
 }
 
 fn load_w1(path: &str) -> W1Data {
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("read W1 data"))
-        .expect("W1 data is JSON");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read W1 data")).expect("W1 data is JSON");
     let f = |v: &Value| v.as_f64().expect("number");
     let x = v["x"]
         .as_array()
@@ -107,7 +122,12 @@ impl W1Scalar {
                 params.push(b[o]);
             }
         }
-        Self { data, params, tape: Tape::new(), fwd_nodes: 0 }
+        Self {
+            data,
+            params,
+            tape: Tape::new(),
+            fwd_nodes: 0,
+        }
     }
 }
 
@@ -167,14 +187,27 @@ impl W1Tensor {
         let model = Mlp::new(&mut params, "layers", &[2, 16, 16, 1], &acts, 0).unwrap();
         for (i, (out, inp, w, b)) in data.layers.iter().enumerate() {
             params
-                .set(&format!("layers.{i}.weight"), Tensor::from_vec(w.clone(), &[*out, *inp]).unwrap())
+                .set(
+                    &format!("layers.{i}.weight"),
+                    Tensor::from_vec(w.clone(), &[*out, *inp]).unwrap(),
+                )
                 .unwrap();
-            params.set(&format!("layers.{i}.bias"), Tensor::from(b.clone())).unwrap();
+            params
+                .set(&format!("layers.{i}.bias"), Tensor::from(b.clone()))
+                .unwrap();
         }
         let n = data.x.len();
         let x = Tensor::from_vec(data.x.iter().flat_map(|p| *p).collect(), &[n, 2]).unwrap();
         let y = Tensor::from_vec(data.y.clone(), &[n, 1]).unwrap();
-        Self { x, y, model, params, opt: Sgd::new(W1_LR), tape: Tape::new(), fwd_nodes: 0 }
+        Self {
+            x,
+            y,
+            model,
+            params,
+            opt: Sgd::new(W1_LR),
+            tape: Tape::new(),
+            fwd_nodes: 0,
+        }
     }
 }
 
@@ -219,7 +252,15 @@ impl W2 {
         let x = Tensor::rand_normal(&[128, 784], 0.0, 1.0, 1);
         let mut rng = rand::rngs::StdRng::seed_from_u64(2);
         let labels = (0..128).map(|_| rng.random_range(0..10)).collect();
-        Self { x, labels, model, params, opt: Sgd::new(0.01), tape: Tape::new(), fwd_nodes: 0 }
+        Self {
+            x,
+            labels,
+            model,
+            params,
+            opt: Sgd::new(0.01),
+            tape: Tape::new(),
+            fwd_nodes: 0,
+        }
     }
 }
 
@@ -308,6 +349,25 @@ impl Workload for W4 {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Time to 97% on the digits: one step is a whole run from scratch (data, model, training).
+
+#[derive(Default)]
+struct Digits {
+    accuracy: Option<f64>,
+}
+
+impl Workload for Digits {
+    fn step(&mut self) -> f64 {
+        let (epochs, accuracy) = to_accuracy::train_to_target();
+        self.accuracy = Some(accuracy);
+        epochs as f64
+    }
+    fn accuracy(&self) -> Option<f64> {
+        self.accuracy
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 fn make(req: &Value) -> Result<Box<dyn Workload>, String> {
     let w = req["w"].as_str().unwrap_or("");
@@ -320,12 +380,17 @@ fn make(req: &Value) -> Result<Box<dyn Workload>, String> {
         "w1_tensor" => Box::new(W1Tensor::new(data()?)),
         "w2" => Box::new(W2::new()),
         "w3" => Box::new(W3::new(req["n"].as_u64().ok_or("w3 needs n")? as usize)),
-        "w4_scalar" => Box::new(W4 { x0: Tensor::scalar(0.1), tape: Tape::new(), fwd_nodes: 0 }),
+        "w4_scalar" => Box::new(W4 {
+            x0: Tensor::scalar(0.1),
+            tape: Tape::new(),
+            fwd_nodes: 0,
+        }),
         "w4_vec16" => Box::new(W4 {
             x0: Tensor::from((0..16).map(|i| 0.1 * i as f64 - 0.8).collect::<Vec<_>>()),
             tape: Tape::new(),
             fwd_nodes: 0,
         }),
+        "digits" => Box::new(Digits::default()),
         other => return Err(format!("unknown workload {other:?}")),
     })
 }
@@ -355,7 +420,9 @@ fn run(cache: &mut HashMap<String, Box<dyn Workload>>, req: &Value) -> Result<Va
     }
     let wall = w0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
-    Ok(json!({"ok": true, "times": times, "cpu": cpu, "wall": wall, "check": check, "first": first, "nodes": wl.nodes()}))
+    Ok(
+        json!({"ok": true, "times": times, "cpu": cpu, "wall": wall, "check": check, "first": first, "nodes": wl.nodes(), "accuracy": wl.accuracy()}),
+    )
 }
 
 fn main() {
