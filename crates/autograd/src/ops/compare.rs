@@ -93,20 +93,10 @@ impl<'t, T: Float> Var<'t, T> {
         } else {
             self.try_broadcast_pair(other, op.name())?
         };
-        let (one, zero) = (T::one(), T::zero());
-        let f = move |x: T, y: T| cmp.holds(x, y);
         let idx = self.tape().no_grad(|| {
             self.tape()
                 .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
-                    if let [y] = *ins[1] {
-                        for (o, &x) in out.iter_mut().zip(ins[0]) {
-                            *o = if f(x, y) { one } else { zero };
-                        }
-                    } else {
-                        for ((o, &x), &y) in out.iter_mut().zip(ins[0]).zip(ins[1]) {
-                            *o = if f(x, y) { one } else { zero };
-                        }
-                    }
+                    compare_kernel(cmp, ins[0], ins[1], out)
                 })
         });
         Ok(Var::new(self.tape(), idx))
@@ -143,17 +133,12 @@ impl<'t, T: Float> Var<'t, T> {
             on_true.expand_unchecked(&s),
             on_false.expand_unchecked(&s),
         );
-        let zero = T::zero();
         let idx = self.tape().record(
             op,
             &[c.idx(), a.idx(), b.idx()],
             &s,
             Out::Overwritten,
-            |ins, out| {
-                for (i, o) in out.iter_mut().enumerate() {
-                    *o = if ins[0][i] != zero { ins[1][i] } else { ins[2][i] };
-                }
-            },
+            |ins, out| where_kernel(ins[0], ins[1], ins[2], out),
         );
         Ok(Var::new(self.tape(), idx))
     }
@@ -162,6 +147,29 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn where_(self, on_true: Self, on_false: Self) -> Self {
         ok(self.try_where(on_true, on_false))
+    }
+}
+
+/// The comparison kernel: 1 where `a cmp b`, else 0 (`b` of one element: against it).
+pub(crate) fn compare_kernel<T: Float>(cmp: Cmp, a: &[T], b: &[T], out: &mut [T]) {
+    let (one, zero) = (T::one(), T::zero());
+    let f = move |x: T, y: T| cmp.holds(x, y);
+    if let [y] = *b {
+        for (o, &x) in out.iter_mut().zip(a) {
+            *o = if f(x, y) { one } else { zero };
+        }
+    } else {
+        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+            *o = if f(x, y) { one } else { zero };
+        }
+    }
+}
+
+/// The `where` kernel (operands of the output's shape).
+pub(crate) fn where_kernel<T: Float>(cond: &[T], on_true: &[T], on_false: &[T], out: &mut [T]) {
+    let zero = T::zero();
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = if cond[i] != zero { on_true[i] } else { on_false[i] };
     }
 }
 
