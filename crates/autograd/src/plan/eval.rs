@@ -10,10 +10,18 @@ use crate::tape::{Inner, Node};
 
 /// One instruction of a plan. Rank-0 elementwise nodes (every node of a scalar graph) read and
 /// write the value buffer directly, without a node lookup; the rest go through [`eval_node`].
+/// The commonest scalar ops have a variant each, so a step costs one dispatch, not two; and a
+/// step is 16 bytes (a unary op, up to 12 bytes, is read from its node instead).
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Step {
-    /// `y = op(x)`, offsets into the value buffer.
-    Unary { op: UnaryOp, x: u32, y: u32 },
+    /// `y = relu(x)`, offsets into the value buffer.
+    Relu { x: u32, y: u32 },
+    /// `y = a + b`.
+    Add { a: u32, b: u32, y: u32 },
+    /// `y = a * b`.
+    Mul { a: u32, b: u32, y: u32 },
+    /// `y = op(x)`, with `op` that of node `node`.
+    Unary { node: u32, x: u32, y: u32 },
     /// `y = a op b`.
     Binary { op: BinaryOp, a: u32, b: u32, y: u32 },
     /// `y = a cmp b` (1 or 0).
@@ -31,17 +39,21 @@ pub(super) fn step_for<T: Float>(g: &Inner<T>, i: u32, edges: u32, ins: &[u32]) 
     Some(match nd.op {
         Op::Leaf | Op::Movement(MovementOp::Reshape) => return None,
         // Clamp reads its bounds from the constant table: the general path.
-        Op::Unary(op) if scalar && !matches!(op, UnaryOp::Clamp { .. }) => Step::Unary {
-            op,
-            x: off(ins[0]),
-            y: nd.data,
-        },
-        Op::Binary(op) if scalar => Step::Binary {
-            op,
-            a: off(ins[0]),
-            b: off(ins[1]),
-            y: nd.data,
-        },
+        Op::Unary(op) if scalar && !matches!(op, UnaryOp::Clamp { .. }) => {
+            let (x, y) = (off(ins[0]), nd.data);
+            match op {
+                UnaryOp::Relu => Step::Relu { x, y },
+                _ => Step::Unary { node: i, x, y },
+            }
+        }
+        Op::Binary(op) if scalar => {
+            let (a, b, y) = (off(ins[0]), off(ins[1]), nd.data);
+            match op {
+                BinaryOp::Add => Step::Add { a, b, y },
+                BinaryOp::Mul => Step::Mul { a, b, y },
+                _ => Step::Binary { op, a, b, y },
+            }
+        }
         Op::Compare(cmp) if scalar => Step::Compare {
             cmp,
             a: off(ins[0]),
@@ -76,9 +88,22 @@ pub(super) fn run<T: Float>(g: &mut Inner<T>, steps: &[Step]) {
     } = g;
     for s in steps {
         match *s {
-            Step::Unary { op, x, y } => {
-                let v = data[x as usize];
-                data[y as usize] = unary::scalar(op, v, unary::NO_BOUNDS);
+            // Each calls the one-element formula of its op (as recording a scalar node does),
+            // with the op known here, so the formula's own dispatch folds away.
+            Step::Relu { x, y } => {
+                data[y as usize] = unary::scalar(UnaryOp::Relu, data[x as usize], unary::NO_BOUNDS);
+            }
+            Step::Add { a, b, y } => {
+                data[y as usize] = binary::scalar(BinaryOp::Add, data[a as usize], data[b as usize]);
+            }
+            Step::Mul { a, b, y } => {
+                data[y as usize] = binary::scalar(BinaryOp::Mul, data[a as usize], data[b as usize]);
+            }
+            Step::Unary { node, x, y } => {
+                // Always a unary op (see `step_for`).
+                if let Op::Unary(op) = nodes[node as usize].op {
+                    data[y as usize] = unary::scalar(op, data[x as usize], unary::NO_BOUNDS);
+                }
             }
             Step::Binary { op, a, b, y } => {
                 let (x, z) = (data[a as usize], data[b as usize]);
@@ -183,5 +208,13 @@ fn eval_node<T: Float>(
             let b = ins[1];
             matmul::matmul_kernel(shape(x), shape(b), ta, tb, val(x), val(b), o)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_step_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<super::Step>(), 16);
     }
 }
