@@ -78,9 +78,7 @@ impl PlanSpec {
 
     /// An index list each [`Plan::run`] replaces (same length): that of `at` if it is a
     /// `gather` or `index_select`, else of the one `gather` or `index_select` that `at` was
-    /// computed from (the targets of [`nn::loss::cross_entropy`], named by its loss).
-    ///
-    /// [`nn::loss::cross_entropy`]: https://docs.rs/chainrule
+    /// computed from (the targets of `nn::loss::cross_entropy`, named by its loss).
     pub fn indices<T: Float>(mut self, at: Var<'_, T>) -> Self {
         let i = self.note(at);
         self.indices.push(i);
