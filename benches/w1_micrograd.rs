@@ -4,6 +4,8 @@
 //! - `w1/scalar_graph`: one node per scalar op, as micrograd (about 65,000 nodes a step; the
 //!   count is printed, with the time per node derived from criterion's median);
 //! - `w1/scalar_graph_presized`: the same on a tape made by `Tape::with_capacity`;
+//! - `w1/scalar_graph_replay`: the same step captured once (`Tape::capture`) and replayed, the
+//!   SGD step done in place inside the plan (the number of recomputed nodes is printed);
 //! - `w1/tensor_path`: the batch of 100 through `nn::Mlp`;
 //! - `w1/limit`: the hand-written step (analytic gradients, no tape, the same GEMM).
 //!
@@ -11,6 +13,7 @@
 
 mod common;
 
+use common::replay::W1ScalarReplay;
 use common::{W1Limit, W1Scalar, W1Tensor};
 use criterion::{Criterion, SamplingMode};
 use std::hint::black_box;
@@ -37,6 +40,12 @@ fn bench(c: &mut Criterion) {
     let mut presized = W1Scalar::new();
     presized.presize_tape(scalar.tape_len(), scalar.tape_len());
     g.bench_function("scalar_graph_presized", |b| b.iter(|| black_box(presized.step())));
+    let mut replay = W1ScalarReplay::new();
+    println!(
+        "w1/scalar_graph_replay: {} nodes recomputed a step",
+        replay.plan.len()
+    );
+    g.bench_function("scalar_graph_replay", |b| b.iter(|| black_box(replay.step())));
     g.sampling_mode(SamplingMode::Auto);
     g.measurement_time(Duration::from_secs(3));
     g.bench_function("tensor_path", |b| b.iter(|| black_box(tensor.step())));

@@ -2,6 +2,8 @@
 //! batch 128, `f32`, SGD lr 0.01, seeded normal inputs and random labels; on 1 and 2 threads.
 //!
 //! - `w2/threads=N/engine`: `nn::Mlp`, `nn::loss::cross_entropy`, the engine's backward, `Sgd`;
+//! - `w2/threads=N/engine_replay`: the same step captured once (`Tape::capture`) and replayed
+//!   on the batch and labels, the SGD step done in place inside the plan;
 //! - `w2/threads=N/limit`: the hand-written step (analytic gradients, no tape, the same GEMM).
 //!
 //! Each thread count runs in its own process (`CHAINRULE_NUM_THREADS`: a pool of its size),
@@ -12,6 +14,7 @@
 
 mod common;
 
+use common::replay::W2EngineReplay;
 use common::{W2Engine, W2Limit};
 use criterion::Criterion;
 use std::hint::black_box;
@@ -29,6 +32,8 @@ fn bench(c: &mut Criterion, threads: usize) {
     let mut g = c.benchmark_group(format!("w2/threads={threads}"));
     g.sample_size(20).measurement_time(Duration::from_secs(4));
     g.bench_function("engine", |b| b.iter(|| black_box(engine.step())));
+    let mut replay = W2EngineReplay::<f32>::new();
+    g.bench_function("engine_replay", |b| b.iter(|| black_box(replay.step())));
     g.bench_function("limit", |b| b.iter(|| black_box(limit.step())));
     g.finish();
 }

@@ -36,8 +36,8 @@ pub use verify;
 /// ```
 pub mod prelude {
     pub use autograd::{
-        grad, grad_with, hessian, hessians, hvp, jacobian, jacobians, jvp, Float, Gradients, Tape, Tensor,
-        Var,
+        grad, grad_with, hessian, hessians, hvp, jacobian, jacobians, jvp, Float, Gradients, Plan, PlanSpec,
+        Tape, Tensor, Var,
     };
     pub use nn::data::Task;
     pub use nn::data::{self, Dataset};

@@ -1,11 +1,17 @@
-//! Recording scalar ops on a tape with enough capacity performs no heap allocation, and a
-//! recorded scalar binary node costs at most 64 bytes of tape memory plus its 8-byte value.
+//! Recording scalar ops on a tape with enough capacity performs no heap allocation, a
+//! recorded scalar binary node costs at most 64 bytes of tape memory plus its 8-byte value, and
+//! replaying a captured step (`Plan`, W1's scalar graph and W2's MLP step) allocates nothing.
 //!
 //! A counting global allocator wraps the system allocator. Only allocations made by a thread
 //! while it measures are counted, and measurements take a lock, so neither the test harness's
 //! own threads nor the other tests of this file (run in parallel) can disturb a count.
 
+#[path = "../benches/common/mod.rs"]
+mod common;
+
 use chainrule::Tape;
+use common::replay::{W1ScalarReplay, W2EngineReplay};
+use common::W2Engine;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -196,4 +202,27 @@ fn a_scalar_binary_node_costs_at_most_64_bytes_plus_its_value() {
         "{} bytes",
         grown.memory_bytes()
     );
+}
+
+#[test]
+fn replaying_a_plan_does_not_allocate() {
+    // W1's scalar graph: about 200,000 nodes replayed, and the SGD step in place.
+    let mut w1 = W1ScalarReplay::new();
+    w1.step();
+    w1.step();
+    let (allocs, loss) = allocations_in(|| (0..3).map(|_| w1.step()).sum::<f64>());
+    assert_eq!(allocs, 0, "3 replayed W1 steps made {allocs} heap allocations");
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
+
+    // W2's MLP step: the batch and labels written in, replayed, SGD in place.
+    let mut w2 = W2EngineReplay::<f32>::new();
+    w2.step();
+    let (allocs, loss) = allocations_in(|| w2.step());
+    assert_eq!(allocs, 0, "a replayed W2 step made {allocs} heap allocations");
+    assert!(loss.is_finite() && loss > 0.0, "{loss}");
+    // The recorded step, measured the same way, allocates (its gradients are new tensors).
+    let mut recorded = W2Engine::<f32>::new();
+    recorded.step();
+    let (allocs, _) = allocations_in(|| recorded.step());
+    assert!(allocs > 0);
 }

@@ -13,6 +13,7 @@
 #![allow(dead_code)] // each benchmark uses part of this module
 
 pub mod limit;
+pub mod replay;
 
 use autograd::{Float, Tape, Tensor, Var};
 use limit::{add_l2_grad, cross_entropy_loss, hinge_l2_loss, MlpLimit};

@@ -118,7 +118,8 @@ pub(crate) fn sweep<'t, T: Float>(
         return grads;
     }
     grads[n - 1] = Some(Ct::Node(seed.idx()));
-    let values_only = !create_graph && !tape.is_detecting_anomalies();
+    // A capturing tape records every rule (a value rule would leave nothing to replay).
+    let values_only = !create_graph && !tape.is_detecting_anomalies() && !tape.borrow().capture;
     let mut run = || {
         for i in (0..n).rev() {
             let Some(gi) = grads[i] else { continue };
@@ -212,7 +213,7 @@ fn scalar_rule<T: Float>(
     }
 }
 
-fn seed_for<'t, T: Float>(y: Var<'t, T>, op: &'static str) -> Result<Var<'t, T>> {
+pub(crate) fn seed_for<'t, T: Float>(y: Var<'t, T>, op: &'static str) -> Result<Var<'t, T>> {
     let shape = y.shape();
     if y.numel() != 1 {
         return Err(Error::NotScalar { op, shape });

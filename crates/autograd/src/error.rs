@@ -73,6 +73,52 @@ pub enum Error {
         /// What is wrong and what to do instead.
         message: String,
     },
+    /// A [`Plan`](crate::Plan) cannot be made from this tape and spec.
+    #[error("plan: {message}")]
+    Capture {
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// A plan was run with the wrong number of inputs of one kind.
+    #[error("plan: expected {expected} {kind} input(s), got {got}")]
+    PlanInputCount {
+        /// `"value"` or `"index"`.
+        kind: &'static str,
+        /// The number of inputs the plan was made with.
+        expected: usize,
+        /// The number given.
+        got: usize,
+    },
+    /// A plan input of another shape than the one the plan was captured with.
+    #[error("plan: {input} has shape {got:?}, but the plan was captured with shape {expected:?}")]
+    PlanInputShape {
+        /// The input (its name, if it was given one with `Var::named`).
+        input: String,
+        /// The shape the plan was captured with.
+        expected: Shape,
+        /// The shape given.
+        got: Shape,
+    },
+    /// An index list of another length than the one the plan was captured with.
+    #[error("plan: {input} has {got} indices, but the plan was captured with {expected}")]
+    PlanIndexCount {
+        /// The index input (its name, if it was given one with `Var::named`).
+        input: String,
+        /// The number of indices the plan was captured with.
+        expected: usize,
+        /// The number given.
+        got: usize,
+    },
+    /// An index out of range for the axis it indexes.
+    #[error("plan: {input} holds index {index}, out of range for an axis of size {size}")]
+    PlanIndexRange {
+        /// The index input (its name, if it was given one with `Var::named`).
+        input: String,
+        /// The first index out of range.
+        index: usize,
+        /// The size of the indexed axis.
+        size: usize,
+    },
 }
 
 /// `Result` with the engine's [`Error`].

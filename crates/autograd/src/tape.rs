@@ -54,6 +54,9 @@ pub(crate) struct Inner<T> {
     pub names: std::collections::HashMap<u32, String>,
     /// Anomaly mode: `Some` while on.
     pub anomaly: Option<Box<AnomalyState>>,
+    /// Capture mode ([`Tape::capturing`]): every node's inputs are kept in `edges` (from its
+    /// `edges` offset to the next node's), even where `n_in` is 0, so a plan can replay it.
+    pub capture: bool,
 }
 
 impl<T: Float> Inner<T> {
@@ -138,6 +141,7 @@ impl<T: Float> Tape<T> {
                 no_grad_depth: 0,
                 names: Default::default(),
                 anomaly: None,
+                capture: false,
             }),
         }
     }
@@ -457,11 +461,15 @@ impl<T: Float> Tape<T> {
             "a tape holds at most 2^32 - 1 elements"
         );
         let edges = g.edges.len() as u32;
-        // A value computed only from constants keeps no edges: the sweep never visits it.
+        // A value computed only from constants keeps no edges: the sweep never visits it. In
+        // capture mode its inputs are stored all the same (`n_in` stays 0), for replay.
         let n_in = if requires_grad {
             g.edges.extend_from_slice(inputs);
             inputs.len() as u8
         } else {
+            if g.capture {
+                g.edges.extend_from_slice(inputs);
+            }
             0
         };
         g.nodes.push(Node {

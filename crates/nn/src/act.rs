@@ -34,6 +34,10 @@ macro_rules! activation_module {
                 Vec::new()
             }
 
+            fn replayable(&self) -> bool {
+                true
+            }
+
             fn spec(&self) -> ModuleSpec {
                 ModuleSpec::new(stringify!($name))
             }
@@ -93,6 +97,10 @@ impl<T: Float> Module<T> for LeakyReLU {
         Vec::new()
     }
 
+    fn replayable(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> ModuleSpec {
         ModuleSpec::new("LeakyReLU").with("negative_slope", self.negative_slope)
     }
@@ -109,6 +117,10 @@ impl<T: Float> Module<T> for Softmax {
 
     fn parameters(&self) -> Vec<ParamId> {
         Vec::new()
+    }
+
+    fn replayable(&self) -> bool {
+        true
     }
 
     fn spec(&self) -> ModuleSpec {

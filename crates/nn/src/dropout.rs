@@ -138,6 +138,11 @@ impl<T: Float> Module<T> for Dropout {
         Vec::new()
     }
 
+    /// Only without dropping (`p = 0`): each training step draws a new mask in Rust.
+    fn replayable(&self) -> bool {
+        self.p == 0.0
+    }
+
     fn spec(&self) -> ModuleSpec {
         ModuleSpec::new("Dropout")
             .with("p", self.p)

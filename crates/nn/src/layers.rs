@@ -67,6 +67,10 @@ impl<T: Float> Module<T> for Neuron {
     fn parameters(&self) -> Vec<ParamId> {
         Neuron::parameters(self)
     }
+
+    fn replayable(&self) -> bool {
+        true
+    }
 }
 
 /// A fully connected layer, batch-first as PyTorch's `nn.Linear` followed by an activation:
@@ -215,6 +219,10 @@ impl<T: Float> Module<T> for Dense {
         Dense::parameters(self)
     }
 
+    fn replayable(&self) -> bool {
+        true
+    }
+
     /// `Dense(in_features=3, out_features=2, activation=relu)`.
     fn spec(&self) -> ModuleSpec {
         ModuleSpec::new("Dense")
@@ -327,6 +335,10 @@ impl<T: Float> Module<T> for Linear {
 
     fn parameters(&self) -> Vec<ParamId> {
         Linear::parameters(self)
+    }
+
+    fn replayable(&self) -> bool {
+        true
     }
 
     fn spec(&self) -> ModuleSpec {

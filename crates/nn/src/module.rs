@@ -52,6 +52,24 @@ pub trait Module<T: Float> {
     /// so `layer.parameters()` needs no type annotation.)
     fn parameters(&self) -> Vec<ParamId>;
 
+    /// Whether a training step of this module can be captured once and replayed
+    /// ([`Tape::capture`](autograd::Tape::capture)) with the same results as recording it:
+    /// its forward pass records the same ops for every batch of a shape and computes nothing
+    /// from data outside the tape (no fresh random mask, no buffer updated). [`train::fit`](crate::train::fit)
+    /// replays the steps of such models and records those of others. The default is `false`,
+    /// so a module of your own is recorded every step unless it says otherwise.
+    ///
+    /// ```
+    /// use chainrule::nn::{Dropout, Linear, Module, ParamStore};
+    /// let mut ps = ParamStore::<f64>::new();
+    /// let fc = Linear::new(&mut ps, "fc", 3, 2, 0).unwrap();
+    /// assert!(Module::<f64>::replayable(&fc));
+    /// assert!(!Module::<f64>::replayable(&Dropout::new(0.5, 0).unwrap()));
+    /// ```
+    fn replayable(&self) -> bool {
+        false
+    }
+
     /// What the module is: its PyTorch-style type name and constructor arguments, as shown by
     /// a [`Sequential`](crate::Sequential)'s `Debug` and summary and stored in a checkpoint's
     /// metadata to rebuild the model. The default is the type's name without arguments

@@ -82,6 +82,10 @@ impl<T: Float> Module<T> for LayerNorm {
         vec![self.weight, self.bias]
     }
 
+    fn replayable(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> ModuleSpec {
         ModuleSpec::new("LayerNorm")
             .with("normalized_shape", self.features)

@@ -93,24 +93,10 @@ impl<'t, T: Float> Var<'t, T> {
         } else {
             self.try_broadcast_pair(other, op.name())?
         };
-        let (one, zero) = (T::one(), T::zero());
-        let f = move |x: T, y: T| cmp.holds(x, y);
         let idx = self.tape().no_grad(|| {
             self.tape()
                 .record_like(op, &[a.idx(), b.idx()], a.idx(), |ins, out| {
-                    let (xs, ys) = (ins[0], ins[1]);
-                    crate::threads::for_each_chunk_mut(out, |start, out| {
-                        let xs = &xs[start..];
-                        if let [y] = *ys {
-                            for (o, &x) in out.iter_mut().zip(xs) {
-                                *o = if f(x, y) { one } else { zero };
-                            }
-                        } else {
-                            for ((o, &x), &y) in out.iter_mut().zip(xs).zip(&ys[start..]) {
-                                *o = if f(x, y) { one } else { zero };
-                            }
-                        }
-                    })
+                    compare_kernel(cmp, ins[0], ins[1], out)
                 })
         });
         Ok(Var::new(self.tape(), idx))
@@ -147,20 +133,12 @@ impl<'t, T: Float> Var<'t, T> {
             on_true.expand_unchecked(&s),
             on_false.expand_unchecked(&s),
         );
-        let zero = T::zero();
         let idx = self.tape().record(
             op,
             &[c.idx(), a.idx(), b.idx()],
             &s,
             Out::Overwritten,
-            |ins, out| {
-                let (c, a, b) = (ins[0], ins[1], ins[2]);
-                crate::threads::for_each_chunk_mut(out, |start, out| {
-                    for (i, o) in (start..).zip(out.iter_mut()) {
-                        *o = if c[i] != zero { a[i] } else { b[i] };
-                    }
-                })
-            },
+            |ins, out| where_kernel(ins[0], ins[1], ins[2], out),
         );
         Ok(Var::new(self.tape(), idx))
     }
@@ -170,6 +148,34 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn where_(self, on_true: Self, on_false: Self) -> Self {
         ok(self.try_where(on_true, on_false))
     }
+}
+
+/// The comparison kernel: 1 where `a cmp b`, else 0 (`b` of one element: against it).
+pub(crate) fn compare_kernel<T: Float>(cmp: Cmp, a: &[T], b: &[T], out: &mut [T]) {
+    let (one, zero) = (T::one(), T::zero());
+    let f = move |x: T, y: T| cmp.holds(x, y);
+    crate::threads::for_each_chunk_mut(out, |start, out| {
+        let a = &a[start..];
+        if let [y] = *b {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = if f(x, y) { one } else { zero };
+            }
+        } else {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(&b[start..]) {
+                *o = if f(x, y) { one } else { zero };
+            }
+        }
+    })
+}
+
+/// The `where` kernel (operands of the output's shape).
+pub(crate) fn where_kernel<T: Float>(cond: &[T], on_true: &[T], on_false: &[T], out: &mut [T]) {
+    let zero = T::zero();
+    crate::threads::for_each_chunk_mut(out, |start, out| {
+        for (i, o) in (start..).zip(out.iter_mut()) {
+            *o = if cond[i] != zero { on_true[i] } else { on_false[i] };
+        }
+    })
 }
 
 /// The derivative rule of `where`: `g` to the chosen branch, zeros to the other.

@@ -104,17 +104,11 @@ impl<'t, T: Float> Var<'t, T> {
         let idx_list = self.aux_indices(aux, n);
         let mut out: Shape = shape.clone();
         out[ax] = n;
-        let (outer, size, inner) = split(&shape, ax);
         let op = Op::Index(IndexOp::IndexSelect { axis: ax as u32, aux });
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
-                for b in 0..outer {
-                    for (k, &j) in idx_list.iter().enumerate() {
-                        let src = &ins[0][(b * size + j) * inner..][..inner];
-                        o[(b * n + k) * inner..][..inner].copy_from_slice(src);
-                    }
-                }
+                index_select_kernel(&shape, ax, &idx_list, ins[0], o)
             });
         Var::new(self.tape(), id)
     }
@@ -127,19 +121,11 @@ impl<'t, T: Float> Var<'t, T> {
         let idx_list = self.aux_indices(aux, n);
         let mut out: Shape = shape.clone();
         out[ax] = size;
-        let (outer, _, inner) = split(&shape, ax);
         let op = Op::Index(IndexOp::IndexAdd { axis: ax as u32, aux });
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
-                for b in 0..outer {
-                    for (k, &j) in idx_list.iter().enumerate() {
-                        let src = &ins[0][(b * n + k) * inner..][..inner];
-                        for (d, &s) in o[(b * size + j) * inner..][..inner].iter_mut().zip(src) {
-                            *d += s;
-                        }
-                    }
-                }
+                index_add_kernel(&shape, ax, &idx_list, size, ins[0], o)
             });
         Var::new(self.tape(), id)
     }
@@ -194,7 +180,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     fn gather_aux(self, ax: usize, aux: u32) -> Self {
         let shape = self.shape();
-        let (outer, size, inner) = split(&shape, ax);
+        let (outer, _, inner) = split(&shape, ax);
         let idx_list = self.aux_indices(aux, outer * inner);
         let out: Shape = shape
             .iter()
@@ -206,12 +192,7 @@ impl<'t, T: Float> Var<'t, T> {
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Overwritten, |ins, o| {
-                for b in 0..outer {
-                    for i in 0..inner {
-                        let p = b * inner + i;
-                        o[p] = ins[0][(b * size + idx_list[p]) * inner + i];
-                    }
-                }
+                gather_kernel(&shape, ax, &idx_list, ins[0], o)
             });
         Var::new(self.tape(), id)
     }
@@ -229,14 +210,65 @@ impl<'t, T: Float> Var<'t, T> {
         let id = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
-                for b in 0..outer {
-                    for i in 0..inner {
-                        let p = b * inner + i;
-                        o[(b * size + idx_list[p]) * inner + i] += ins[0][p];
-                    }
-                }
+                scatter_add_kernel(&out, ax, &idx_list, ins[0], o)
             });
         Var::new(self.tape(), id)
+    }
+}
+
+/// The index_select kernel: the slices of `x` (shape `shape`) at `idx` along `ax`.
+pub(crate) fn index_select_kernel<T: Float>(shape: &[usize], ax: usize, idx: &[usize], x: &[T], o: &mut [T]) {
+    let (outer, size, inner) = split(shape, ax);
+    let n = idx.len();
+    for b in 0..outer {
+        for (k, &j) in idx.iter().enumerate() {
+            let src = &x[(b * size + j) * inner..][..inner];
+            o[(b * n + k) * inner..][..inner].copy_from_slice(src);
+        }
+    }
+}
+
+/// The index_add kernel (into zeros): the slices of `x` (shape `shape`, one per index along
+/// `ax`) added at `idx` along an axis of size `size`.
+pub(crate) fn index_add_kernel<T: Float>(
+    shape: &[usize],
+    ax: usize,
+    idx: &[usize],
+    size: usize,
+    x: &[T],
+    o: &mut [T],
+) {
+    let (outer, n, inner) = split(shape, ax);
+    for b in 0..outer {
+        for (k, &j) in idx.iter().enumerate() {
+            let src = &x[(b * n + k) * inner..][..inner];
+            for (d, &s) in o[(b * size + j) * inner..][..inner].iter_mut().zip(src) {
+                *d += s;
+            }
+        }
+    }
+}
+
+/// The gather kernel: one element of `x` (shape `shape`) per position, at `idx` along `ax`.
+pub(crate) fn gather_kernel<T: Float>(shape: &[usize], ax: usize, idx: &[usize], x: &[T], o: &mut [T]) {
+    let (outer, size, inner) = split(shape, ax);
+    for b in 0..outer {
+        for i in 0..inner {
+            let p = b * inner + i;
+            o[p] = x[(b * size + idx[p]) * inner + i];
+        }
+    }
+}
+
+/// The scatter_add kernel (into zeros of shape `out`): each element of `x` added at its index
+/// along `ax`.
+pub(crate) fn scatter_add_kernel<T: Float>(out: &[usize], ax: usize, idx: &[usize], x: &[T], o: &mut [T]) {
+    let (outer, size, inner) = split(out, ax);
+    for b in 0..outer {
+        for i in 0..inner {
+            let p = b * inner + i;
+            o[(b * size + idx[p]) * inner + i] += x[p];
+        }
     }
 }
 

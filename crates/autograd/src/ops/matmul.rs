@@ -153,13 +153,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub(crate) fn matmul_t(self, other: Self, ta: bool, tb: bool) -> Self {
         let (sa, sb) = (self.shape(), other.shape());
         let r = sa.len();
-        let batch = if r == 3 { sa[0] } else { 1 };
-        let (m, k) = if ta {
-            (sa[r - 1], sa[r - 2])
-        } else {
-            (sa[r - 2], sa[r - 1])
-        };
-        let n = if tb { sb[r - 2] } else { sb[r - 1] };
+        let [_, m, _, n] = matmul_dims(&sa, &sb, ta, tb);
         let mut out: Shape = sa.clone();
         out[r - 2] = m;
         out[r - 1] = n;
@@ -168,20 +162,45 @@ impl<'t, T: Float> Var<'t, T> {
             &[self.idx(), other.idx()],
             &out,
             Out::Overwritten,
-            |ins, o| {
-                if m * n == 0 || k == 0 {
-                    o.fill(T::zero()); // an empty sum
-                    return;
-                }
-                for bi in 0..batch {
-                    let a = &ins[0][bi * m * k..][..m * k];
-                    let b = &ins[1][bi * k * n..][..k * n];
-                    let c = &mut o[bi * m * n..][..m * n];
-                    crate::dtype::gemm(ta, tb, m, k, n, a, b, T::zero(), c);
-                }
-            },
+            |ins, o| matmul_kernel(&sa, &sb, ta, tb, ins[0], ins[1], o),
         );
         Var::new(self.tape(), idx)
+    }
+}
+
+/// `[batch, m, k, n]` of `op(a) @ op(b)` for operands of shapes `sa`, `sb` (rank 2 or 3).
+fn matmul_dims(sa: &[usize], sb: &[usize], ta: bool, tb: bool) -> [usize; 4] {
+    let r = sa.len();
+    let batch = if r == 3 { sa[0] } else { 1 };
+    let (m, k) = if ta {
+        (sa[r - 1], sa[r - 2])
+    } else {
+        (sa[r - 2], sa[r - 1])
+    };
+    let n = if tb { sb[r - 2] } else { sb[r - 1] };
+    [batch, m, k, n]
+}
+
+/// The matmul kernel: `op(a) @ op(b)` for operands of shapes `sa`, `sb`, into `o`.
+pub(crate) fn matmul_kernel<T: Float>(
+    sa: &[usize],
+    sb: &[usize],
+    ta: bool,
+    tb: bool,
+    a: &[T],
+    b: &[T],
+    o: &mut [T],
+) {
+    let [batch, m, k, n] = matmul_dims(sa, sb, ta, tb);
+    if m * n == 0 || k == 0 {
+        o.fill(T::zero()); // an empty sum
+        return;
+    }
+    for bi in 0..batch {
+        let a = &a[bi * m * k..][..m * k];
+        let b = &b[bi * k * n..][..k * n];
+        let c = &mut o[bi * m * n..][..m * n];
+        crate::dtype::gemm(ta, tb, m, k, n, a, b, T::zero(), c);
     }
 }
 

@@ -124,15 +124,13 @@ impl<'t, T: Float> Var<'t, T> {
             });
         }
         let out: Shape = perm.iter().map(|&p| shape[p]).collect();
-        let st = strides(&shape);
-        let src: Shape = perm.iter().map(|&p| st[p]).collect();
         let aux = self.tape().push_aux(perm.iter().copied());
         let idx = self.tape().record(
             Op::Movement(MovementOp::Permute { aux }),
             &[self.idx()],
             &out,
             Out::Overwritten,
-            |ins, o| copy_strided(&out, &src, ins[0], o),
+            |ins, o| permute_kernel(&shape, perm, ins[0], o),
         );
         Ok(Var::new(self.tape(), idx))
     }
@@ -213,19 +211,12 @@ impl<'t, T: Float> Var<'t, T> {
         if from.as_slice() == shape {
             return self;
         }
-        let src = broadcast_strides(&from, shape);
         let idx = self.tape().record(
             Op::Movement(MovementOp::Expand),
             &[self.idx()],
             shape,
             Out::Overwritten,
-            |ins, o| {
-                if ins[0].len() == 1 {
-                    o.fill(ins[0][0]);
-                } else {
-                    copy_strided(shape, &src, ins[0], o);
-                }
-            },
+            |ins, o| expand_kernel(&from, shape, ins[0], o),
         );
         Var::new(self.tape(), idx)
     }
@@ -271,8 +262,6 @@ impl<'t, T: Float> Var<'t, T> {
         }
         let mut out = shape.clone();
         out[ax] = len;
-        let st = strides(&shape);
-        let base = start * st[ax];
         let op = Op::Movement(MovementOp::Narrow {
             axis: ax as u32,
             start: start as u32,
@@ -280,7 +269,7 @@ impl<'t, T: Float> Var<'t, T> {
         let idx = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
-                for_each_strided(&out, &st, base, |i, s| o[i] = ins[0][s]);
+                window_kernel(&shape, &out, ax, start, ins[0], o)
             });
         Ok(Var::new(self.tape(), idx))
     }
@@ -297,8 +286,6 @@ impl<'t, T: Float> Var<'t, T> {
         let shape = self.shape();
         let mut out = shape.clone();
         out[axis] = full;
-        let st = strides(&out);
-        let base = start * st[axis];
         let op = Op::Movement(MovementOp::Pad {
             axis: axis as u32,
             start: start as u32,
@@ -306,7 +293,7 @@ impl<'t, T: Float> Var<'t, T> {
         let idx = self
             .tape()
             .record(op, &[self.idx()], &out, Out::Zeroed, |ins, o| {
-                for_each_strided(&shape, &st, base, |i, d| o[d] = ins[0][i]);
+                window_kernel(&shape, &out, axis, start, ins[0], o)
             });
         Var::new(self.tape(), idx)
     }
@@ -373,7 +360,6 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
     let ax = normalize_axis("concat", axis, &s0)?;
     let mut out = s0.clone();
     out[ax] = 0;
-    let mut shapes = Vec::with_capacity(parts.len());
     for p in parts {
         Tape::check_same("concat", first, p)?;
         let s = p.shape();
@@ -386,27 +372,19 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
             });
         }
         out[ax] += s[ax];
-        shapes.push(s);
     }
     if parts.len() > u8::MAX as usize {
         // Node input counts are one byte: join in groups.
         let groups: Result<Vec<_>> = parts.chunks(u8::MAX as usize).map(|c| concat(c, axis)).collect();
         return concat(&groups?, axis);
     }
-    let st = strides(&out);
     let inputs: Vec<u32> = parts.iter().map(|p| p.idx()).collect();
     let idx = first.tape().record(
         Op::Movement(MovementOp::Concat { axis: ax as u32 }),
         &inputs,
         &out,
         Out::Zeroed,
-        |ins, o| {
-            let mut offset = 0;
-            for (x, s) in ins.iter().zip(&shapes) {
-                for_each_strided(s, &st, offset * st[ax], |i, d| o[d] = x[i]);
-                offset += s[ax];
-            }
-        },
+        |ins, o| concat_kernel(&out, ax, ins.iter().copied(), o),
     );
     Ok(Var::new(first.tape(), idx))
 }
@@ -427,6 +405,66 @@ pub fn concat<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t,
 pub fn stack<'t, T: Float>(parts: &[Var<'t, T>], axis: isize) -> Result<Var<'t, T>> {
     let lifted: Result<Vec<_>> = parts.iter().map(|p| p.try_unsqueeze(axis)).collect();
     concat(&lifted?, axis)
+}
+
+/// The permute kernel: output axis `i` is axis `perm[i]` of `x` (of shape `shape`).
+pub(crate) fn permute_kernel<T: Float>(shape: &[usize], perm: &[usize], x: &[T], o: &mut [T]) {
+    let out: Shape = perm.iter().map(|&p| shape[p]).collect();
+    let st = strides(shape);
+    let src: Shape = perm.iter().map(|&p| st[p]).collect();
+    copy_strided(&out, &src, x, o);
+}
+
+/// The broadcast kernel: `x` of shape `from` repeated to shape `to`.
+pub(crate) fn expand_kernel<T: Float>(from: &[usize], to: &[usize], x: &[T], o: &mut [T]) {
+    if x.len() == 1 {
+        o.fill(x[0]);
+    } else {
+        let src = broadcast_strides(from, to);
+        copy_strided(to, &src, x, o);
+    }
+}
+
+/// The narrow kernel (`o`, of shape `to`, the slice of `x`, of shape `from`, at `start` on
+/// `axis`) and its adjoint, pad (`x` placed at `start` on `axis` of `o`, zeros of shape `to`):
+/// one strided walk over the smaller shape.
+pub(crate) fn window_kernel<T: Float>(
+    from: &[usize],
+    to: &[usize],
+    axis: usize,
+    start: usize,
+    x: &[T],
+    o: &mut [T],
+) {
+    if to[axis] <= from[axis] {
+        let st = strides(from);
+        for_each_strided(to, &st, start * st[axis], |i, s| o[i] = x[s]);
+    } else {
+        let st = strides(to);
+        for_each_strided(from, &st, start * st[axis], |i, d| o[d] = x[i]);
+    }
+}
+
+/// The concat kernel (into zeros): `parts`, which agree with `out` on every axis but `axis`,
+/// one after another along it (each part's size there follows from its length).
+pub(crate) fn concat_kernel<'a, T: Float>(
+    out: &[usize],
+    axis: usize,
+    parts: impl IntoIterator<Item = &'a [T]>,
+    o: &mut [T],
+) {
+    let rest = numel(out) / out[axis].max(1);
+    if rest == 0 {
+        return; // every part is empty
+    }
+    let st = strides(out);
+    let mut offset = 0;
+    for x in parts {
+        let mut s: Shape = out.into();
+        s[axis] = x.len() / rest;
+        for_each_strided(&s, &st, offset * st[axis], |i, d| o[d] = x[i]);
+        offset += s[axis];
+    }
 }
 
 /// The derivative rules of the movement ops.

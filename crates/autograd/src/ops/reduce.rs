@@ -38,40 +38,12 @@ impl<'t, T: Float> Var<'t, T> {
     /// Records a reduction that keeps the reduced axes as size 1.
     #[track_caller]
     pub(crate) fn reduce_keepdim(self, op: ReduceOp) -> Self {
-        let mask = op.mask();
-        let init = match op {
-            ReduceOp::Sum(_) => T::zero(),
-            ReduceOp::Max(_) => T::neg_infinity(),
-            ReduceOp::Min(_) => T::infinity(),
-        };
         let shape = self.shape();
-        let out = reduced_shape(&shape, mask);
-        let mut dst = strides(&out);
-        for (i, s) in dst.iter_mut().enumerate() {
-            if mask & (1 << i) != 0 {
-                *s = 0;
-            }
-        }
+        let out = reduced_shape(&shape, op.mask());
         let idx = self
             .tape()
             .record(Op::Reduce(op), &[self.idx()], &out, Out::Overwritten, |ins, o| {
-                o.fill(init);
-                let x = ins[0];
-                match op {
-                    ReduceOp::Sum(_) if o.len() == 1 => o[0] = crate::threads::sum(x),
-                    ReduceOp::Sum(_) => reduce_into(&shape, &dst, mask, x, o, |a, v| *a += v),
-                    // NaN wins, as in PyTorch.
-                    ReduceOp::Max(_) => reduce_into(&shape, &dst, mask, x, o, |a, v| {
-                        if v > *a || v.is_nan() {
-                            *a = v
-                        }
-                    }),
-                    ReduceOp::Min(_) => reduce_into(&shape, &dst, mask, x, o, |a, v| {
-                        if v < *a || v.is_nan() {
-                            *a = v
-                        }
-                    }),
-                }
+                reduce_kernel(op, &shape, ins[0], o)
             });
         Var::new(self.tape(), idx)
     }
@@ -268,8 +240,7 @@ impl<'t, T: Float> Var<'t, T> {
         let m = self
             .tape()
             .no_grad(|| self.reduce_keepdim(ReduceOp::Max(Axes::new(mask))));
-        let m = m.value().map(|v| if v.is_finite() { v } else { T::zero() });
-        let m = self.tape().constant(m);
+        let m = m.finite_or_zero();
         let s = (self - m)
             .exp()
             .reduce_keepdim(ReduceOp::Sum(Axes::new(mask)))
@@ -300,6 +271,39 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn logsumexp(self) -> Self {
         let axes = self.all_axes();
         ok(self.try_logsumexp_axes(&axes, false))
+    }
+}
+
+/// The reduction kernel: `x` of shape `shape` reduced over `op`'s axes into `o` (which it
+/// overwrites).
+pub(crate) fn reduce_kernel<T: Float>(op: ReduceOp, shape: &[usize], x: &[T], o: &mut [T]) {
+    let mask = op.mask();
+    let init = match op {
+        ReduceOp::Sum(_) => T::zero(),
+        ReduceOp::Max(_) => T::neg_infinity(),
+        ReduceOp::Min(_) => T::infinity(),
+    };
+    let mut dst = strides(&reduced_shape(shape, mask));
+    for (i, s) in dst.iter_mut().enumerate() {
+        if mask & (1 << i) != 0 {
+            *s = 0;
+        }
+    }
+    o.fill(init);
+    match op {
+        ReduceOp::Sum(_) if o.len() == 1 => o[0] = crate::threads::sum(x),
+        ReduceOp::Sum(_) => reduce_into(shape, &dst, mask, x, o, |a, v| *a += v),
+        // NaN wins, as in PyTorch.
+        ReduceOp::Max(_) => reduce_into(shape, &dst, mask, x, o, |a, v| {
+            if v > *a || v.is_nan() {
+                *a = v
+            }
+        }),
+        ReduceOp::Min(_) => reduce_into(shape, &dst, mask, x, o, |a, v| {
+            if v < *a || v.is_nan() {
+                *a = v
+            }
+        }),
     }
 }
 

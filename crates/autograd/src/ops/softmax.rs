@@ -6,6 +6,16 @@ use crate::ops::binary::ok;
 use crate::var::Var;
 
 impl<'t, T: Float> Var<'t, T> {
+    /// This value where finite, else 0 (the shift of the stable softmax and logsumexp),
+    /// recorded as ops rather than computed here and recorded as a constant, so that a replayed
+    /// [`Plan`](crate::Plan) computes it from the new values.
+    pub(crate) fn finite_or_zero(self) -> Self {
+        // `m - m` is 0 exactly where `m` is finite (NaN at infinities and NaN).
+        #[allow(clippy::eq_op)]
+        let finite = (self - self).eq_scalar(0.0);
+        finite.where_(self, self.tape().scalar(T::zero()))
+    }
+
     /// `log(softmax(x))` along `axis`, computed as `(x - m) - ln(sum(exp(x - m)))` with `m` the
     /// maximum along the axis (a constant), so it never overflows or takes the log of 0, and a
     /// small result keeps its digits however large `x` is. Derivative (vector-Jacobian):
@@ -25,9 +35,7 @@ impl<'t, T: Float> Var<'t, T> {
         // out as -0.69336 instead of -0.6931472). The shift is detached as in logsumexp (its
         // derivative contributions cancel exactly), and 0 where the maximum is not finite.
         let m = self.tape().no_grad(|| self.try_max_axes(&[axis], true))?;
-        let m = self
-            .tape()
-            .constant(m.value().map(|v| if v.is_finite() { v } else { T::zero() }));
+        let m = m.finite_or_zero();
         let shifted = self - m;
         Ok(shifted - shifted.exp().try_sum_axes(&[axis], true)?.ln())
     }
@@ -54,9 +62,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn try_softmax(self, axis: isize) -> Result<Self> {
         let m = self.tape().no_grad(|| self.try_max_axes(&[axis], true))?;
-        let m = self
-            .tape()
-            .constant(m.value().map(|v| if v.is_finite() { v } else { T::zero() }));
+        let m = m.finite_or_zero();
         let e = (self - m).exp();
         Ok(e / e.try_sum_axes(&[axis], true)?)
     }

@@ -139,6 +139,10 @@ impl<T: Float> Module<T> for Sequential<T> {
         Sequential::parameters(self)
     }
 
+    fn replayable(&self) -> bool {
+        self.modules.iter().all(|m| m.replayable())
+    }
+
     fn spec(&self) -> ModuleSpec {
         ModuleSpec::new("Sequential").with("len", self.len())
     }

@@ -1,5 +1,6 @@
 //! The training loop: epochs of shuffled mini-batches, one optimiser step per batch.
 
+use super::replay::Replayer;
 use super::scores::{batch_loss, Tally};
 use super::{
     on_batch, try_evaluate, AnomalyError, BatchInfo, Callback, EpochMetrics, TrainConfig, TrainError,
@@ -49,7 +50,10 @@ pub fn fit<T: Float, M: Module<T>, O: Optimizer<T>>(
 /// One step is: reset the tape, bind the parameters (training mode), `forward`,
 /// `cross_entropy` (or `mse`), `backward`, read the parameters' gradients, clip them if
 /// configured, `opt.step`, write the buffers the forward pass updated (batch norms' running
-/// statistics).
+/// statistics). For a model whose steps can be replayed ([`Module::replayable`], and
+/// anomaly detection off), the first full batch of each epoch is captured
+/// ([`Tape::capture`](autograd::Tape::capture)) and the epoch's other full batches replay it,
+/// with the same results, bit for bit, as recording each step.
 ///
 /// # Panics
 /// Where [`try_fit_with`] fails.
@@ -118,6 +122,7 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
     // Not `with_capacity(epochs)`: a huge epoch count (a run meant to be stopped by a callback)
     // must not allocate, or abort, up front.
     let mut history = Vec::with_capacity(config.epochs.min(1024));
+    let mut replayer = Replayer::new(model, config);
     for epoch in 0..config.epochs {
         let lr = config.schedule.lr(base_lr, epoch);
         opt.set_lr(lr);
@@ -125,23 +130,29 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
         let (mut loss_sum, mut seen) = (0.0, 0usize);
         let mut tally = Tally::new(train, false);
         let order = Some(config.seed.wrapping_add(epoch as u64));
+        replayer.new_epoch();
         for (b, batch) in train.batches(config.batch_size, order).take(batches).enumerate() {
-            tape.reset();
-            let bound = params.bind(&tape);
-            let step = {
-                let logits = model.forward(&bound, tape.constant_from(&batch.x));
-                batch_loss(logits, &batch).map(|loss| {
-                    let g = loss.backward();
-                    (loss.item().as_f64(), bound.grads(g), logits.value())
-                })
-            };
-            let (loss, mut grads, pred) = match step {
-                Ok(step) => step,
-                Err(source) => {
-                    return Err(TrainError::Loss {
-                        at: format!("epoch {}, batch {b}", epoch + 1),
-                        source: Box::new(source),
+            // The recorded step's binding, for the buffers it updates (none when replayed).
+            let mut bound = None;
+            let (loss, mut grads, pred) = match replayer.step(model, params, &batch) {
+                Some(step) => step,
+                None => {
+                    tape.reset();
+                    let bound = bound.insert(params.bind(&tape));
+                    let logits = model.forward(bound, tape.constant_from(&batch.x));
+                    let step = batch_loss(logits, &batch).map(|loss| {
+                        let g = loss.backward();
+                        (loss.item().as_f64(), bound.grads(g), logits.value())
                     });
+                    match step {
+                        Ok(step) => step,
+                        Err(source) => {
+                            return Err(TrainError::Loss {
+                                at: format!("epoch {}, batch {b}", epoch + 1),
+                                source: Box::new(source),
+                            });
+                        }
+                    }
                 }
             };
             if let Some(anomaly) = tape.anomaly() {
@@ -163,7 +174,9 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>>(
                     source,
                 });
             }
-            params.update_buffers(&bound);
+            if let Some(bound) = &bound {
+                params.update_buffers(bound);
+            }
             loss_sum += loss * batch.len() as f64;
             seen += batch.len();
             tally.add(&batch, &pred);

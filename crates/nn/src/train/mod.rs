@@ -26,6 +26,7 @@ mod callback;
 mod config;
 mod evaluate;
 mod fit;
+mod replay;
 mod scores;
 
 pub use callback::{on_batch, on_epoch, stop_when, Callback, EarlyStopping, OnBatch, OnEpoch, StopWhen};

@@ -14,8 +14,16 @@ pub(super) fn batch_loss<'t, T: Float>(
     outputs: Var<'t, T>,
     batch: &Dataset<T>,
 ) -> autograd::Result<Var<'t, T>> {
+    batch_loss_parts(outputs, batch).map(|(loss, _)| loss)
+}
+
+/// [`batch_loss`] and, for values, the leaf that holds the targets.
+pub(super) fn batch_loss_parts<'t, T: Float>(
+    outputs: Var<'t, T>,
+    batch: &Dataset<T>,
+) -> autograd::Result<(Var<'t, T>, Option<Var<'t, T>>)> {
     match &batch.values {
-        None => cross_entropy(outputs, &batch.labels),
+        None => cross_entropy(outputs, &batch.labels).map(|loss| (loss, None)),
         Some(values) => {
             // Checked here: `mse` broadcasts, and `[b, 1]` against `[b, 2]` would not fail.
             if outputs.shape().as_slice() != values.shape() {
@@ -26,7 +34,8 @@ pub(super) fn batch_loss<'t, T: Float>(
                     expected: "the model's outputs must have the targets' shape [batch, outputs]".into(),
                 });
             }
-            mse(outputs, outputs.tape().constant_from(values))
+            let target = outputs.tape().constant_from(values);
+            Ok((mse(outputs, target)?, Some(target)))
         }
     }
 }
