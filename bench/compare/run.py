@@ -309,6 +309,8 @@ def main():
                     help="drop one-thread batches that got less than this share of a core (default 0.85)")
     ap.add_argument("--only", default="",
                     help="comma-separated workloads (w1_scalar,w1_tensor,w2,w3,w4_scalar,w4_vec16,digits)")
+    ap.add_argument("--frameworks", default="",
+                    help="comma-separated frameworks to run (default all: chainrule,micrograd,torch,jax,numpy,candle,burn,burn-flex)")
     ap.add_argument("--skip-build", action="store_true", help="use the already built Rust workers")
     ap.add_argument("--json", help="write every sample and the environment here")
     args = ap.parse_args()
@@ -324,6 +326,9 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         all_cases = [c for c in all_cases if c[0] in keep]
+    if args.frameworks:
+        keep = set(args.frameworks.split(","))
+        all_cases = [c for c in all_cases if c[2] in keep]
 
     # --- build (the candle/burn worker only if a chosen case needs it)
     extra = ["--features", "autograd/threads"] if threads_feature else []
