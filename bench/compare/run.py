@@ -163,6 +163,7 @@ class Worker:
 
 W_LABEL = {
     "w1_scalar": "W1a micrograd demo step, scalar graph (f64)",
+    "w1_scalar_replay": "W1a the same step, captured once and replayed (chainrule's Plan)",
     "w1_tensor": "W1b micrograd demo step, tensor path, batch 100 (f64)",
     "w2": "W2 MLP 784-256-256-10 training step, batch 128 (f32)",
     "w3": "W3 f32 square GEMM",
@@ -176,6 +177,7 @@ def cases(chainrule_threads):
     cs = []
     add = lambda w, fws, t=1, n=None: cs.extend((w, n, fw, t) for fw in fws)
     add("w1_scalar", ["chainrule", "micrograd"])
+    add("w1_scalar_replay", ["chainrule"])
     add("w1_tensor", ["chainrule", "torch", "jax", "candle", "burn", "burn-flex"])
     add("w2", ["chainrule", "torch", "jax", "candle", "burn", "burn-flex"], 1)
     add("w2", (["chainrule"] if 2 in chainrule_threads else []) + ["torch", "jax", "candle", "burn", "burn-flex"], 2)
@@ -250,6 +252,14 @@ def print_bars(med, meta, cpu_wall=None):
     x = mg / cr if cr and mg else None
     bar("W1 scalar graph", x, ">= 1500x faster than micrograd", x and x >= 1500,
         f"{x:.1f}x faster ({1500 / x:.0f}x short)" if x and x < 1500 else f"{x:.0f}x faster" if x else "")
+    cr = m("w1_scalar_replay", "chainrule")
+    x = mg / cr if cr and mg else None
+    bar("W1 scalar graph, replayed", x, ">= 1500x faster than micrograd", x and x >= 1500,
+        f"{x:.1f}x faster ({1500 / x:.0f}x short)" if x and x < 1500 else f"{x:.0f}x faster" if x else "")
+    fwd = meta.get(("w1_scalar_replay", None, "chainrule", 1), {}).get("nodes")
+    ns = cr / fwd[0] * 1e9 if cr and fwd else None
+    bar("W1 scalar graph, replayed", ns, "<= 8 ns per forward node", ns is not None and ns <= 8,
+        f"{ns:.1f} ns" if ns else "")
     cr, jx = m("w1_tensor", "chainrule"), m("w1_tensor", "jax")
     x = cr / jx if cr and jx else None
     bar("W1 tensor path", x, "faster than JAX jit", x and x < 1, f"chainrule / JAX = {x:.2f}" if x else "")
@@ -308,7 +318,7 @@ def main():
     ap.add_argument("--min-cpu", type=float, default=0.85,
                     help="drop one-thread batches that got less than this share of a core (default 0.85)")
     ap.add_argument("--only", default="",
-                    help="comma-separated workloads (w1_scalar,w1_tensor,w2,w3,w4_scalar,w4_vec16,digits)")
+                    help="comma-separated workloads (w1_scalar,w1_scalar_replay,w1_tensor,w2,w3,w4_scalar,w4_vec16,digits)")
     ap.add_argument("--frameworks", default="",
                     help="comma-separated frameworks to run (default all: chainrule,micrograd,torch,jax,numpy,candle,burn,burn-flex)")
     ap.add_argument("--skip-build", action="store_true", help="use the already built Rust workers")
@@ -458,7 +468,7 @@ def main():
                 span = lambda lo, hi, f: f(lo) if lo == hi else f"{f(lo)}-{f(hi)}"
                 unit = (f"{span(e[0], e[-1], lambda v: f'{v:.0f}')} epochs to "
                         f"{span(a[0], a[-1], lambda v: f'{100 * v:.1f}')}%")
-            elif "nodes" in meta[c] and w == "w1_scalar":
+            elif "nodes" in meta[c] and w.startswith("w1_scalar"):
                 fwd, total = meta[c]["nodes"]
                 unit = f"{m / fwd * 1e9:.1f} ns per forward node ({fwd} forward, {total} with backward)"
             else:

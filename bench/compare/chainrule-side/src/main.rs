@@ -10,6 +10,7 @@
 //!
 //! Workloads (docs/performance.md, "Comparison with peers", defines them):
 //! - `w1_scalar`: micrograd's demo step with one scalar node per op (scalar `Var`s);
+//! - `w1_scalar_replay`: the same step captured once (`Tape::capture`) and replayed;
 //! - `w1_tensor`: the same step through `nn::Mlp` on a batch of 100 (f64);
 //! - `w2`: 784-256-256-10 relu MLP, softmax cross-entropy, batch 128, f32, SGD 0.01;
 //! - `w3`: f32 `n x n` matmul (`"n": 128..1024`), forward only;
@@ -18,7 +19,7 @@
 //!   bench `benches/time_to_accuracy.rs`'s run, the same file); `check` is the epochs it took and
 //!   `accuracy` the test accuracy it stopped at.
 
-use autograd::{Tape, Tensor};
+use autograd::{Plan, PlanSpec, Tape, Tensor, Var};
 use nn::optim::{Optimizer, Sgd};
 use nn::{loss, Activation, Mlp, Module, ParamStore, Sequential};
 use rand::{RngExt, SeedableRng};
@@ -131,6 +132,37 @@ impl W1Scalar {
     }
 }
 
+/// W1(a)'s loss on `tape` at `params` (micrograd's order): one scalar node per op; returns the
+/// loss and the parameters' handles.
+fn w1_scalar_loss<'t>(
+    tape: &'t Tape<f64>,
+    data: &W1Data,
+    params: &[f64],
+) -> (Var<'t, f64>, Vec<Var<'t, f64>>) {
+    let p: Vec<_> = params.iter().map(|&v| tape.scalar_var(v)).collect();
+    let n_layers = data.layers.len();
+    let mut losses = Vec::with_capacity(data.x.len());
+    for (xi, &yi) in data.x.iter().zip(&data.y) {
+        let mut h = vec![tape.scalar(xi[0]), tape.scalar(xi[1])];
+        let mut k = 0;
+        for (li, (out, inp, _, _)) in data.layers.iter().enumerate() {
+            let mut next = Vec::with_capacity(*out);
+            for _ in 0..*out {
+                let (w, b) = (&p[k..k + inp], p[k + inp]);
+                k += inp + 1;
+                let act = w.iter().zip(&h).fold(b, |acc, (&wi, &xi)| acc + wi * xi);
+                next.push(if li + 1 < n_layers { act.relu() } else { act });
+            }
+            h = next;
+        }
+        losses.push((h[0] * -yi + 1.0).relu());
+    }
+    let n = losses.len() as f64;
+    let data_loss = losses.into_iter().reduce(|a, b| a + b).unwrap() * (1.0 / n);
+    let reg = p.iter().map(|&q| q * q).reduce(|a, b| a + b).unwrap() * W1_ALPHA;
+    (data_loss + reg, p)
+}
+
 impl Workload for W1Scalar {
     fn nodes(&self) -> Option<(usize, usize)> {
         Some((self.fwd_nodes, self.tape.len()))
@@ -138,34 +170,54 @@ impl Workload for W1Scalar {
     fn step(&mut self) -> f64 {
         self.tape.reset();
         let tape = &self.tape;
-        let p: Vec<_> = self.params.iter().map(|&v| tape.scalar_var(v)).collect();
-        let n_layers = self.data.layers.len();
-        let mut losses = Vec::with_capacity(self.data.x.len());
-        for (xi, &yi) in self.data.x.iter().zip(&self.data.y) {
-            let mut h = vec![tape.scalar(xi[0]), tape.scalar(xi[1])];
-            let mut k = 0;
-            for (li, (out, inp, _, _)) in self.data.layers.iter().enumerate() {
-                let mut next = Vec::with_capacity(*out);
-                for _ in 0..*out {
-                    let (w, b) = (&p[k..k + inp], p[k + inp]);
-                    k += inp + 1;
-                    let act = w.iter().zip(&h).fold(b, |acc, (&wi, &xi)| acc + wi * xi);
-                    next.push(if li + 1 < n_layers { act.relu() } else { act });
-                }
-                h = next;
-            }
-            losses.push((h[0] * -yi + 1.0).relu());
-        }
-        let n = losses.len() as f64;
-        let data_loss = losses.into_iter().reduce(|a, b| a + b).unwrap() * (1.0 / n);
-        let reg = p.iter().map(|&q| q * q).reduce(|a, b| a + b).unwrap() * W1_ALPHA;
-        let total = data_loss + reg;
+        let (total, p) = w1_scalar_loss(tape, &self.data, &self.params);
         self.fwd_nodes = tape.len();
         let g = total.backward();
         for (v, q) in self.params.iter_mut().zip(&p) {
             *v -= W1_LR * g[*q].item();
         }
         total.item()
+    }
+}
+
+/// W1(a) recorded once and replayed (`Tape::capture`): the same step, loss and SGD update bit
+/// for bit, with no recording per step; the update runs on the plan's parameters in place.
+struct W1ScalarReplay {
+    plan: Plan<f64>,
+    /// The plan still holds the captured step's results (the first step reads them).
+    fresh: bool,
+    fwd_nodes: usize,
+}
+
+impl W1ScalarReplay {
+    fn new(data: W1Data) -> Self {
+        let s = W1Scalar::new(data);
+        let mut fwd_nodes = 0;
+        let plan = Tape::capture(|tape| {
+            let (total, p) = w1_scalar_loss(tape, &s.data, &s.params);
+            fwd_nodes = tape.len();
+            PlanSpec::new().output(total).grads(total, &p)
+        });
+        Self {
+            plan,
+            fresh: true,
+            fwd_nodes,
+        }
+    }
+}
+
+impl Workload for W1ScalarReplay {
+    fn nodes(&self) -> Option<(usize, usize)> {
+        Some((self.fwd_nodes, self.plan.len()))
+    }
+    fn step(&mut self) -> f64 {
+        if !self.fresh {
+            self.plan.replay();
+        }
+        self.fresh = false;
+        let loss = self.plan.output(0)[0];
+        self.plan.update_params(|_, w, g| w[0] -= W1_LR * g[0]);
+        loss
     }
 }
 
@@ -377,6 +429,7 @@ fn make(req: &Value) -> Result<Box<dyn Workload>, String> {
     };
     Ok(match w {
         "w1_scalar" => Box::new(W1Scalar::new(data()?)),
+        "w1_scalar_replay" => Box::new(W1ScalarReplay::new(data()?)),
         "w1_tensor" => Box::new(W1Tensor::new(data()?)),
         "w2" => Box::new(W2::new()),
         "w3" => Box::new(W3::new(req["n"].as_u64().ok_or("w3 needs n")? as usize)),
