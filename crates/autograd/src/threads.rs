@@ -179,7 +179,8 @@ pub(crate) fn sum<T: crate::Float>(x: &[T]) -> T {
         return add(x);
     }
     let mut partial = vec![T::zero(); x.len().div_ceil(SUM_BLOCK)];
-    for_each_chunk_mut(&mut partial, |start, part| {
+    // Split by the elements read, not by the (short) list of the blocks' sums.
+    for_each_unit_chunk(&mut partial, 1, x.len(), |start, part| {
         for (k, p) in part.iter_mut().enumerate() {
             let b = (start + k) * SUM_BLOCK;
             *p = add(&x[b..(b + SUM_BLOCK).min(x.len())]);
