@@ -16,8 +16,10 @@
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Elements below which an elementwise kernel or a reduction runs on the calling thread: under
-/// about 10 us of work a split costs more than it saves (measured on W2's 128 x 256 layers).
+/// Elements below which an elementwise kernel or a reduction runs on the calling thread: a
+/// split costs a hand-off to another worker, which only a few microseconds of work repay. Set so
+/// that W2's 128 x 256 layers split and the digits' 32 x 64 batches do not; not tuned by a
+/// sweep.
 pub(crate) const MIN_PARALLEL_ELEMENTS: usize = 1 << 14;
 
 /// The block of a sum over all elements: each block is added in order, then the blocks' sums
@@ -30,18 +32,23 @@ static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 /// The largest count asked for so far: the pool starts with at least this many threads.
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+/// The most threads the engine takes: each reserves a stack, and a pool of 100,000 threads spends
+/// minutes starting before any work (a count from the environment or a user is bounded here).
+pub const MAX_THREADS: usize = 1024;
+
 /// The variable that sets the default number of threads (as `OMP_NUM_THREADS` does PyTorch's).
 pub const NUM_THREADS_VAR: &str = "CHAINRULE_NUM_THREADS";
 
 /// Sets the number of threads the engine's kernels (GEMM, elementwise ops, reductions) use, as
-/// `torch.set_num_threads` does. Results do not depend on it (see the module docs of
-/// `docs/performance.md`, "Threads"): only the time does.
+/// `torch.set_num_threads` does. Results do not depend on it (`docs/performance.md`,
+/// "Threads"): only the time does.
 ///
 /// The pool is started once, at the first split, with as many threads as the largest count asked
 /// for so far or the default count ([`get_num_threads`] before any call), whichever is more;
 /// later calls may lower the count (down to 1: every kernel on the calling thread) or raise it
-/// up to the pool's size, not beyond. An error for 0, for more than the pool's size once it has started, and for
-/// more than 1 in a build without the `threads` feature.
+/// up to the pool's size, not beyond. An error for 0, above [`MAX_THREADS`], for more than the
+/// pool's size once it has started, and for more than 1 in a build without the `threads`
+/// feature.
 ///
 /// ```
 /// use chainrule::{get_num_threads, try_set_num_threads};
@@ -53,6 +60,11 @@ pub fn try_set_num_threads(n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::Threads {
             message: "the number of threads must be at least 1".into(),
+        });
+    }
+    if n > MAX_THREADS {
+        return Err(Error::Threads {
+            message: format!("{n} threads asked for; at most {MAX_THREADS}"),
         });
     }
     if let Some(size) = pool::started_size() {
@@ -103,15 +115,16 @@ pub fn get_num_threads() -> usize {
     }
 }
 
-/// `CHAINRULE_NUM_THREADS` if it holds a positive count, else the usable cores; read once.
+/// `CHAINRULE_NUM_THREADS` if it holds a count of 1 to [`MAX_THREADS`], else the usable cores
+/// (at most [`MAX_THREADS`]); read once.
 fn default_threads() -> usize {
     static DEFAULT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *DEFAULT.get_or_init(|| {
         std::env::var(NUM_THREADS_VAR)
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
-            .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .filter(|&n| (1..=MAX_THREADS).contains(&n))
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)))
     })
 }
 

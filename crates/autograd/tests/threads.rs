@@ -144,5 +144,9 @@ fn results_are_the_same_bits_on_any_number_of_threads_and_right() {
         try_set_num_threads(0).unwrap_err().to_string(),
         "set_num_threads: the number of threads must be at least 1"
     );
+    let err = try_set_num_threads(chainrule::MAX_THREADS + 1)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "set_num_threads: 1025 threads asked for; at most 1024");
     assert_eq!(get_num_threads(), 4);
 }

@@ -40,15 +40,11 @@ fn number(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("expected a number, got {s:?}"))
 }
 
-/// The most threads `--threads` takes (each thread reserves a stack; a pool of a million would
-/// exhaust the address space before doing any work).
-pub const MAX_THREADS: usize = 1024;
-
-/// A thread count: 1 to [`MAX_THREADS`].
+/// A thread count: 1 to the engine's [`MAX_THREADS`](autograd::MAX_THREADS).
 pub fn threads(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
-        Ok(n @ 1..=MAX_THREADS) => Ok(n),
-        Ok(n) => Err(format!("must be 1 to {MAX_THREADS}, got {n}")),
+        Ok(n @ 1..=autograd::MAX_THREADS) => Ok(n),
+        Ok(n) => Err(format!("must be 1 to {}, got {n}", autograd::MAX_THREADS)),
         Err(_) => Err(format!("expected a whole number of threads, got {s:?}")),
     }
 }

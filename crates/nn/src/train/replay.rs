@@ -9,7 +9,7 @@ use super::scores::batch_loss_parts;
 use super::TrainConfig;
 use crate::data::Dataset;
 use crate::module::Module;
-use crate::param::ParamStore;
+use crate::param::{ParamId, ParamStore};
 use autograd::{Float, Plan, PlanSpec, Tape, Tensor};
 
 /// One step's loss, gradients (store order, `None` for frozen parameters) and outputs.
@@ -21,8 +21,8 @@ pub(super) struct Replayer<T: Float> {
     plan: Option<Plan<T>>,
     /// The rows of the captured batch.
     rows: usize,
-    /// Store positions of the plan's parameters (the trainable ones), in order.
-    trainable: Vec<usize>,
+    /// The plan's parameters (the trainable ones), in store order.
+    trainable: Vec<ParamId>,
 }
 
 impl<T: Float> Replayer<T> {
@@ -57,7 +57,7 @@ impl<T: Float> Replayer<T> {
                 self.trainable = params
                     .iter()
                     .filter(|(_, _, p)| !p.frozen())
-                    .map(|(id, _, _)| id.index())
+                    .map(|(id, _, _)| id)
                     .collect();
                 let trainable = &self.trainable;
                 let captured = Tape::try_capture(|tape| {
@@ -65,7 +65,7 @@ impl<T: Float> Replayer<T> {
                     let x = tape.constant_from(&batch.x);
                     let outputs = model.forward(&bound, x);
                     let (loss, target) = batch_loss_parts(outputs, batch)?;
-                    let vars: Vec<_> = trainable.iter().map(|&i| bound.vars()[i]).collect();
+                    let vars: Vec<_> = trainable.iter().map(|id| bound.vars()[id.index()]).collect();
                     let spec = match target {
                         Some(y) => PlanSpec::new().input(x).input(y),
                         None => PlanSpec::new().input(x).indices(loss),
@@ -86,9 +86,9 @@ impl<T: Float> Replayer<T> {
                 if batch.len() != self.rows {
                     return None;
                 }
-                for (k, &i) in self.trainable.iter().enumerate() {
-                    let (_, _, p) = params.iter().nth(i)?;
-                    plan.param_mut(k).copy_from_slice(p.value().as_slice());
+                for (k, &id) in self.trainable.iter().enumerate() {
+                    plan.param_mut(k)
+                        .copy_from_slice(params.get(id).value().as_slice());
                 }
                 let ran = match &batch.values {
                     Some(y) => plan.try_run(&[&batch.x, y], &[]),
@@ -100,9 +100,9 @@ impl<T: Float> Replayer<T> {
         let plan = self.plan.as_ref()?;
         let outputs = Tensor::from_vec(plan.output(1).to_vec(), plan.output_shape(1)).ok()?;
         let mut grads = vec![None; params.len()];
-        for (k, &i) in self.trainable.iter().enumerate() {
-            let (_, _, p) = params.iter().nth(i)?;
-            grads[i] = Some(Tensor::from_vec(plan.grad(k).to_vec(), p.value().shape()).ok()?);
+        for (k, &id) in self.trainable.iter().enumerate() {
+            let shape = params.get(id).value().shape();
+            grads[id.index()] = Some(Tensor::from_vec(plan.grad(k).to_vec(), shape).ok()?);
         }
         Some((plan.output(0)[0].as_f64(), grads, outputs))
     }
