@@ -232,11 +232,16 @@ mod pool {
             };
             // The building thread joins as worker 0; inside another rayon pool it cannot, and
             // then the pool has `n` threads of its own.
-            builder()
+            let pool = builder()
                 .use_current_thread()
                 .build()
                 .or_else(|_| builder().build())
-                .ok()
+                .ok()?;
+            // The building thread's first steal registers it with crossbeam's epoch, a one-time
+            // allocation: do it now, so that it never lands inside a step (a replayed step
+            // allocates nothing, `tests/recording_alloc.rs`).
+            pool.yield_local();
+            Some(pool)
         })
         .as_ref()
     }
