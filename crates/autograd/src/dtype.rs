@@ -27,6 +27,30 @@ pub trait Float:
 
     /// Converts to `f64` (exact for both types).
     fn as_f64(self) -> f64;
+
+    /// The slice as what it is, `f32` or `f64`: for code that must hand a buffer to a library
+    /// with one entry point per type (a communication library's all-reduce), without `unsafe`.
+    ///
+    /// ```
+    /// use chainrule::{Float, FloatSliceMut};
+    /// fn name<T: Float>(x: &mut [T]) -> &'static str {
+    ///     match T::typed_mut(x) {
+    ///         FloatSliceMut::F32(_) => "f32",
+    ///         FloatSliceMut::F64(_) => "f64",
+    ///     }
+    /// }
+    /// assert_eq!((name(&mut [1.0f32]), name(&mut [1.0f64])), ("f32", "f64"));
+    /// ```
+    fn typed_mut(x: &mut [Self]) -> FloatSliceMut<'_>;
+}
+
+/// A mutable slice of one of the two element types, as [`Float::typed_mut`] gives it.
+#[derive(Debug)]
+pub enum FloatSliceMut<'a> {
+    /// `f32` elements.
+    F32(&'a mut [f32]),
+    /// `f64` elements.
+    F64(&'a mut [f64]),
 }
 
 mod sealed {
@@ -160,9 +184,13 @@ fn parallelism(mkn: usize) -> gemmkit::Parallelism {
 
 /// `Float` for one primitive type: its PyTorch dtype name and the conversions.
 macro_rules! float_impl {
-    ($t:ty, $name:literal) => {
+    ($t:ty, $name:literal, $variant:ident) => {
         impl Float for $t {
             const NAME: &'static str = $name;
+            #[inline]
+            fn typed_mut(x: &mut [Self]) -> FloatSliceMut<'_> {
+                FloatSliceMut::$variant(x)
+            }
             #[inline]
             #[allow(clippy::unnecessary_cast)] // `f64 as f64` in the `f64` impl
             fn from_f64(x: f64) -> Self {
@@ -178,5 +206,5 @@ macro_rules! float_impl {
     };
 }
 
-float_impl!(f64, "float64");
-float_impl!(f32, "float32");
+float_impl!(f64, "float64", F64);
+float_impl!(f32, "float32", F32);

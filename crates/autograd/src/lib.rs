@@ -105,7 +105,7 @@ mod view;
 pub use anomaly::{Anomaly, InputSummary, Phase};
 pub use backward::{grad, grad_with, vjp, Gradients};
 pub use check::{gradcheck, gradgradcheck, hessian, jacobian, GradcheckOptions, GradcheckReport, Mismatch};
-pub use dtype::{gemm, try_gemm, Float};
+pub use dtype::{gemm, try_gemm, Float, FloatSliceMut};
 pub use error::{Error, Result};
 pub use functional::{hessians, hvp, jacobians, jvp};
 pub use ops::movement::{concat, stack};

@@ -121,7 +121,14 @@ impl Confusion {
 
     /// Counts one example of class `truth` predicted as `predicted`.
     pub fn add(&mut self, truth: usize, predicted: usize) {
-        *self.counts.entry((truth, predicted)).or_insert(0) += 1;
+        self.add_count(truth, predicted, 1);
+    }
+
+    /// Counts `n` more examples of class `truth` predicted as `predicted`.
+    pub(crate) fn add_count(&mut self, truth: usize, predicted: usize, n: usize) {
+        if n > 0 {
+            *self.counts.entry((truth, predicted)).or_insert(0) += n;
+        }
     }
 
     /// How many examples of class `truth` were predicted as `predicted`.

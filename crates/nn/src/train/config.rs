@@ -1,5 +1,6 @@
 //! The settings of a run, what it reports, and why it stops.
 
+use super::comm::CommError;
 use crate::optim::{LrSchedule, OptimError};
 
 /// Settings of [`fit`](super::fit).
@@ -76,6 +77,20 @@ pub enum TrainError {
     /// Anomaly mode found a NaN or an infinity.
     #[error(transparent)]
     Anomaly(#[from] Box<AnomalyError>),
+    /// Another process of a data-parallel run failed (every process stops with its message),
+    /// or the processes do not hold the same data or model.
+    #[error("process {rank} of {size} failed: {message}")]
+    Process {
+        /// The process (its rank, from 0).
+        rank: usize,
+        /// The number of processes.
+        size: usize,
+        /// What it reported.
+        message: String,
+    },
+    /// A collective refused its buffers.
+    #[error(transparent)]
+    Comm(#[from] CommError),
 }
 
 /// Training stopped because anomaly mode found a NaN or an infinity.

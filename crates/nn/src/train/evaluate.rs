@@ -1,5 +1,7 @@
 //! Evaluation of a model on a dataset, and predictions, without recording gradients.
 
+use super::comm::Communicator;
+use super::distributed::{exchange, shard};
 use super::scores::{batch_loss, Tally};
 use super::TrainError;
 use crate::data::{Dataset, Task};
@@ -108,6 +110,71 @@ pub fn try_evaluate<T: Float, M: Module<T>>(
     data: &Dataset<T>,
     batch_size: usize,
 ) -> Result<Evaluation, TrainError> {
+    let (loss_sum, tally) = tally(model, params, data, batch_size)?;
+    Ok(tally.into_evaluation(loss_sum / data.len().max(1) as f64))
+}
+
+/// [`try_evaluate`] over the processes of a data-parallel run: each process evaluates its
+/// [`shard`] of the rows, and every process gets the evaluation of all of them (the same
+/// counts, targets and predictions as one process; the loss is the same sum taken in another
+/// order). Every process must call it, with the same data. On one process it is
+/// [`try_evaluate`].
+///
+/// ```
+/// use chainrule::nn::train::{try_evaluate, try_evaluate_distributed, SingleProcess};
+/// use chainrule::nn::{Activation, Mlp, ParamStore};
+/// let data = chainrule::nn::data::two_moons::<f64>(20, 0.1, 0);
+/// let mut ps = ParamStore::new();
+/// let mlp = Mlp::new(&mut ps, "layers", &[2, 4, 2], &[Activation::Tanh, Activation::Identity], 0).unwrap();
+/// let one = try_evaluate(&mlp, &ps, &data, 8).unwrap();
+/// assert_eq!(try_evaluate_distributed(&SingleProcess, &mlp, &ps, &data, 8).unwrap(), one);
+/// ```
+pub fn try_evaluate_distributed<T: Float, M: Module<T>, C: Communicator>(
+    comm: &C,
+    model: &M,
+    params: &ParamStore<T>,
+    data: &Dataset<T>,
+    batch_size: usize,
+) -> Result<Evaluation, TrainError> {
+    if comm.size() <= 1 {
+        return try_evaluate(model, params, data, batch_size);
+    }
+    let rows: Vec<usize> = shard(data.len(), comm.rank(), comm.size()).collect();
+    let mine = tally(model, params, &data.select(&rows), batch_size);
+    let record = match &mine {
+        Ok((loss_sum, tally)) => Ok([loss_sum.to_le_bytes().as_slice(), &tally.to_bytes()].concat()),
+        Err(e) => Err(e.to_string()),
+    };
+    let all = match exchange(comm, record)? {
+        Ok(all) => all,
+        Err((rank, message)) => {
+            return Err(match mine {
+                Err(e) if rank == comm.rank() => e,
+                _ => TrainError::Process {
+                    rank,
+                    size: comm.size(),
+                    message,
+                },
+            })
+        }
+    };
+    let mut merged = Tally::new(data, true);
+    let mut loss_sum = 0.0;
+    for record in &all {
+        let (loss, tally) = record.split_at(8);
+        loss_sum += f64::from_le_bytes(loss.try_into().expect("8 bytes"));
+        merged.merge_bytes(tally);
+    }
+    Ok(merged.into_evaluation(loss_sum / data.len().max(1) as f64))
+}
+
+/// The loss summed over the rows of `data` and the tally of its predictions, batch by batch.
+pub(super) fn tally<T: Float, M: Module<T>>(
+    model: &M,
+    params: &ParamStore<T>,
+    data: &Dataset<T>,
+    batch_size: usize,
+) -> Result<(f64, Tally), TrainError> {
     if batch_size == 0 {
         return Err(TrainError::BatchSize);
     }
@@ -128,7 +195,7 @@ pub fn try_evaluate<T: Float, M: Module<T>>(
         loss_sum += loss * batch.len() as f64;
         tally.add(&batch, &outputs);
     }
-    Ok(tally.into_evaluation(loss_sum / data.len().max(1) as f64))
+    Ok((loss_sum, tally))
 }
 
 /// The rows per forward pass of [`predict`], so that memory does not grow with the input.

@@ -23,13 +23,21 @@
 //! ```
 
 mod callback;
+mod comm;
 mod config;
+mod distributed;
 mod evaluate;
 mod fit;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod replay;
 mod scores;
 
 pub use callback::{on_batch, on_epoch, stop_when, Callback, EarlyStopping, OnBatch, OnEpoch, StopWhen};
+pub use comm::{CommError, Communicator, SingleProcess};
 pub use config::{AnomalyError, BatchInfo, EpochMetrics, TrainConfig, TrainError};
-pub use evaluate::{argmax_rows, evaluate, predict, try_evaluate, Evaluation};
-pub use fit::{fit, fit_with, try_fit_with};
+pub use distributed::{all_ok, shard};
+pub use evaluate::{argmax_rows, evaluate, predict, try_evaluate, try_evaluate_distributed, Evaluation};
+pub use fit::{fit, fit_with, try_fit_distributed, try_fit_with};
+#[cfg(feature = "mpi")]
+pub use mpi::MpiWorld;

@@ -98,6 +98,61 @@ impl Tally {
         }
     }
 
+    /// The tally as bytes, for [`Tally::merge_bytes`] on another process: classes as `seen`,
+    /// `correct` and the confusion's `(true, predicted, count)` triples, values as the targets
+    /// and then the predictions (little-endian `u64` and `f64`).
+    pub(super) fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut put = |x: u64| out.extend_from_slice(&x.to_le_bytes());
+        match self {
+            Tally::Classes {
+                seen,
+                correct,
+                confusion,
+            } => {
+                put(*seen as u64);
+                put(*correct as u64);
+                for ((t, p), c) in confusion.iter().flat_map(Confusion::iter) {
+                    [t, p, c].into_iter().for_each(|x| put(x as u64));
+                }
+            }
+            Tally::Values { truth, predicted } => {
+                truth.iter().chain(predicted).for_each(|x| put(x.to_bits()));
+            }
+        }
+        out
+    }
+
+    /// Adds another process's tally ([`Tally::to_bytes`] of a tally of the same task) after
+    /// this one's: the result is the tally of both processes' rows, in that order.
+    pub(super) fn merge_bytes(&mut self, bytes: &[u8]) {
+        let mut words = bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        match self {
+            Tally::Classes {
+                seen,
+                correct,
+                confusion,
+            } => {
+                *seen += words.next().unwrap_or(0) as usize;
+                *correct += words.next().unwrap_or(0) as usize;
+                let rest: Vec<u64> = words.collect();
+                if let Some(confusion) = confusion {
+                    for t in rest.chunks_exact(3) {
+                        confusion.add_count(t[0] as usize, t[1] as usize, t[2] as usize);
+                    }
+                }
+            }
+            Tally::Values { truth, predicted } => {
+                let values: Vec<f64> = words.map(f64::from_bits).collect();
+                let (t, p) = values.split_at(values.len() / 2);
+                truth.extend_from_slice(t);
+                predicted.extend_from_slice(p);
+            }
+        }
+    }
+
     /// The fraction classified correctly (classification).
     pub(super) fn accuracy(&self) -> Option<f64> {
         match self {
