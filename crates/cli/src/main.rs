@@ -35,14 +35,20 @@ mod train;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Prints a line to stdout; a closed stdout (`chainrule train | head`) is not an error worth a
-/// panic, so write errors are ignored.
+/// Prints a line to stdout, unless this process is not the one that reports (a process other
+/// than 0 of an MPI run: [`QUIET`]); a closed stdout (`chainrule train | head`) is not an error
+/// worth a panic, so write errors are ignored.
 macro_rules! outln {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
+        if !$crate::QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = writeln!(std::io::stdout(), $($t)*);
+        }
     }};
 }
+
+/// Set in the processes of a `train` run that do not report (all but process 0).
+pub(crate) static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 pub(crate) use outln;
 
 #[derive(Parser, Debug)]
@@ -86,12 +92,12 @@ fn main() -> ExitCode {
     };
     if let Some(n) = cli.threads {
         if let Err(e) = autograd::try_set_num_threads(n) {
-            eprintln!("error: {e}");
+            report(&e.to_string());
             return ExitCode::from(1);
         }
     }
     let result = match cli.command {
-        Command::Train(a) => train::run(a),
+        Command::Train(a) => train::run(a, cli.threads.is_some()),
         Command::Eval(a) => eval::run(a),
         Command::Predict(a) => predict::run(a),
         Command::Check(a) => check::run(a),
@@ -107,7 +113,7 @@ fn main() -> ExitCode {
         Err(e) => match e.downcast_ref::<clap::Error>() {
             Some(ce) => usage_error(ce),
             None => {
-                eprintln!("error: {}", one_line(&chain(&e)));
+                report(&message(&e));
                 ExitCode::from(1)
             }
         },
@@ -126,6 +132,27 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
     }
+    report(&format!("{} (see --help)", usage_message(e)));
+    ExitCode::from(2)
+}
+
+/// `error: ` and the message, in one write: the processes of an MPI run share a stderr, and
+/// their lines must not interleave.
+fn report(message: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(format!("error: {message}\n").as_bytes());
+}
+
+/// An error as one line, as `chainrule` reports it (without `error: `).
+pub(crate) fn message(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<clap::Error>() {
+        Some(ce) => usage_message(ce),
+        None => one_line(&chain(e)),
+    }
+}
+
+/// A usage error's message as one line, without `error: `.
+fn usage_message(e: &clap::Error) -> String {
     // clap renders "error: ...", indented details, a tip, a usage block and a pointer to
     // --help, in blocks separated by blank lines; keep the message, the details and the tip.
     let text = e.render().to_string();
@@ -142,9 +169,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         })
         .collect();
     let msg = parts.join("; ");
-    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
-    eprintln!("error: {} (see --help)", one_line(msg));
-    ExitCode::from(2)
+    one_line(msg.strip_prefix("error: ").unwrap_or(&msg))
 }
 
 /// The error and its causes, `: `-separated, leaving out causes that an error's message

@@ -2,22 +2,23 @@
 //! written as CSV and SVG, its weights as a safetensors checkpoint.
 
 mod load;
+mod processes;
 mod progress;
+mod setup;
 
-use load::{load_images, load_table};
 use progress::Progress;
 pub use progress::{curve_csv, significant};
+use setup::{setup, Setup};
 
-use crate::outputs::Outputs;
 use crate::tabular::Prep;
-use crate::{args, data, memory, outln, plot, usage};
+use crate::{args, memory, outln, plot, usage};
 use anyhow::Result;
-use autograd::{Float, Tensor};
+use autograd::Float;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nn::checkpoint::{self, Metadata, MlpSpec};
-use nn::optim::{Adam, LrSchedule, OptimError, Optimizer, Sgd};
-use nn::train::{try_evaluate, try_fit_with, EarlyStopping, EpochMetrics, TrainConfig, TrainError};
+use nn::train::{try_evaluate_distributed, try_fit_distributed, Communicator, SingleProcess};
+use nn::train::{EarlyStopping, EpochMetrics, TrainConfig, TrainError};
 use nn::{Activation, ParamStore};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -157,177 +158,45 @@ pub enum DType {
     F64,
 }
 
-/// The chosen optimiser (`fit` is generic over one).
-enum AnyOptimizer<T: Float> {
-    Sgd(Sgd<T>),
-    Adam(Adam<T>),
+/// Runs `chainrule train`: as one of the processes `mpirun` started (with the `mpi` feature),
+/// or alone. `threads_given`: whether `--threads` was.
+pub fn run(args: Args, threads_given: bool) -> Result<()> {
+    #[cfg(feature = "mpi")]
+    if processes::launched_by_mpirun() {
+        let world = nn::train::MpiWorld::init()?;
+        processes::share_cores(&world, threads_given);
+        return run_on(&world, &args);
+    }
+    let _ = threads_given;
+    run_on(&SingleProcess, &args)
 }
 
-impl<T: Float> Optimizer<T> for AnyOptimizer<T> {
-    fn try_step(
-        &mut self,
-        params: &mut ParamStore<T>,
-        grads: &[Option<Tensor<T>>],
-    ) -> Result<(), OptimError> {
-        match self {
-            AnyOptimizer::Sgd(o) => o.try_step(params, grads),
-            AnyOptimizer::Adam(o) => o.try_step(params, grads),
-        }
+fn run_on<C: Communicator>(comm: &C, args: &Args) -> Result<()> {
+    if comm.rank() > 0 {
+        crate::QUIET.store(true, std::sync::atomic::Ordering::Relaxed);
     }
-    fn lr(&self) -> f64 {
-        match self {
-            AnyOptimizer::Sgd(o) => o.lr(),
-            AnyOptimizer::Adam(o) => o.lr(),
-        }
-    }
-    fn set_lr(&mut self, lr: f64) {
-        match self {
-            AnyOptimizer::Sgd(o) => o.set_lr(lr),
-            AnyOptimizer::Adam(o) => o.set_lr(lr),
-        }
-    }
+    let result = match args.dtype {
+        DType::F32 => run_typed::<f32, C>(comm, args),
+        DType::F64 => run_typed::<f64, C>(comm, args),
+    };
+    processes::name_process(comm, result)
 }
 
-/// Runs `chainrule train`.
-pub fn run(args: Args) -> Result<()> {
-    match args.dtype {
-        DType::F32 => run_typed::<f32>(&args),
-        DType::F64 => run_typed::<f64>(&args),
-    }
-}
-
-/// The optimiser and a description of it, from the options (checked to fit together).
-fn optimizer<T: Float>(args: &Args, table: bool) -> Result<(AnyOptimizer<T>, String)> {
-    // Small tables overfit: there the default is AdamW with a strong decoupled decay
-    // (measured against scikit-learn in docs/cli.md).
-    let kind = args.optimizer.unwrap_or(if table {
-        OptimizerKind::Adamw
-    } else {
-        OptimizerKind::Adam
-    });
-    if args.momentum.is_some() && kind != OptimizerKind::Sgd {
-        return Err(usage(
-            "--momentum applies to --optimizer sgd only (adam and adamw keep their own moments)",
-        ));
-    }
-    Ok(match kind {
-        OptimizerKind::Sgd => {
-            let (lr, mu, wd) = (
-                args.lr.unwrap_or(0.05),
-                args.momentum.unwrap_or(0.9),
-                args.weight_decay.unwrap_or(0.0),
-            );
-            let o = Sgd::new(lr).momentum(mu).weight_decay(wd);
-            (
-                AnyOptimizer::Sgd(o),
-                format!("sgd (lr {lr}, momentum {mu}, weight decay {wd})"),
-            )
-        }
-        OptimizerKind::Adam => {
-            let (lr, wd) = (args.lr.unwrap_or(0.003), args.weight_decay.unwrap_or(0.0));
-            (
-                AnyOptimizer::Adam(Adam::new(lr).weight_decay(wd)),
-                format!("adam (lr {lr}, weight decay {wd})"),
-            )
-        }
-        OptimizerKind::Adamw => {
-            let (lr, wd) = (
-                args.lr.unwrap_or(0.003),
-                args.weight_decay.unwrap_or(if table { 0.3 } else { 0.01 }),
-            );
-            (
-                AnyOptimizer::Adam(Adam::adamw(lr).weight_decay(wd)),
-                format!("adamw (lr {lr}, weight decay {wd})"),
-            )
-        }
-    })
-}
-
-fn schedule(args: &Args, epochs: usize) -> Result<(LrSchedule, String)> {
-    if args.schedule != ScheduleKind::Step && (args.step_size.is_some() || args.gamma.is_some()) {
-        return Err(usage("--step-size and --gamma apply to --schedule step only"));
-    }
-    Ok(match args.schedule {
-        ScheduleKind::Constant => (LrSchedule::Constant, "constant".into()),
-        ScheduleKind::Step => {
-            let step_size = args.step_size.unwrap_or(epochs.div_ceil(3).max(1));
-            let gamma = args.gamma.unwrap_or(0.1);
-            (
-                LrSchedule::Step { step_size, gamma },
-                format!("step (x{gamma} every {step_size} epochs)"),
-            )
-        }
-        ScheduleKind::Cosine => (
-            LrSchedule::Cosine {
-                t_max: epochs,
-                eta_min: 0.0,
-            },
-            format!("cosine (towards 0 over {epochs} epochs)"),
-        ),
-    })
-}
-
-fn run_typed<T: Float>(args: &Args) -> Result<()> {
+fn run_typed<T: Float, C: Communicator>(comm: &C, args: &Args) -> Result<()> {
     let start = Instant::now();
-    let dir = args.data.as_deref();
-    let csv = match (dir, &args.target) {
-        (Some(d), Some(t)) if !d.is_dir() => Some((d, t.as_str())),
-        (Some(d), Some(_)) => {
-            return Err(usage(format!(
-                "--target applies to a CSV file, but --data {} is a directory",
-                d.display()
-            )))
-        }
-        (_, None)
-            if args.test.is_some() || args.split.is_some() || args.task.is_some() || args.drop_missing =>
-        {
-            return Err(usage(
-                "--test, --split, --task and --drop-missing apply to a CSV file with --target",
-            ))
-        }
-        (None, Some(_)) => return Err(usage("--target needs --data FILE.csv")),
-        _ => None,
-    };
-    let epochs = args.epochs.unwrap_or(if csv.is_some() { 200 } else { 20 });
-    let hidden = args
-        .hidden
-        .clone()
-        .unwrap_or_else(|| args::Hidden(vec![if csv.is_some() { 16 } else { 64 }]));
-    let (mut opt, opt_desc) = optimizer::<T>(args, csv.is_some())?;
-    let (sched, sched_desc) = schedule(args, epochs)?;
-    // The hidden layers alone may already be too many parameters.
-    let between_hidden = MlpSpec::new(
-        hidden.0.clone(),
-        vec![Activation::Identity; hidden.0.len().saturating_sub(1)],
-    )
-    .map_or(Some(0), |s| s.num_params());
-    if between_hidden.is_none_or(|n| n > MAX_PARAMS) {
-        return Err(too_big(&hidden));
-    }
-    if csv.is_none() {
-        data::check_source(dir)?;
-    }
-    // Every output path is checked (and --out locked) before any work.
-    let outputs = Outputs::prepare(&args.out, args.save.as_deref())?;
-    let loaded = match csv {
-        Some((file, target)) => load_table::<T>(args, file, target)?,
-        None => load_images::<T>(args, dir)?,
-    };
+    let Setup {
+        epochs,
+        mut opt,
+        opt_desc,
+        sched,
+        sched_desc,
+        outputs,
+        loaded,
+        spec,
+        mut params,
+        mlp,
+    } = processes::agree(comm, setup::<T>(args, comm.rank()))?;
     let (train, test) = (&loaded.train, &loaded.test);
-    let regression = train.is_regression();
-
-    let mut sizes = vec![train.features()];
-    sizes.extend(&hidden.0);
-    sizes.push(if regression { 1 } else { train.classes });
-    let mut activations = vec![args.activation; hidden.0.len()];
-    activations.push(Activation::Identity);
-    let spec = MlpSpec::new(sizes, activations)?;
-    let Some(count) = spec.num_params().filter(|&n| n <= MAX_PARAMS) else {
-        return Err(too_big(&hidden));
-    };
-    check_memory::<T>(args, &spec, count, test.len())?;
-    let mut params = ParamStore::<T>::new();
-    let mlp = spec.build(&mut params, PREFIX, args.seed)?;
 
     outln!("{}", loaded.line);
     outln!(
@@ -339,7 +208,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     outln!(
         "training: {opt_desc}, {sched_desc} schedule, {}, batch size {}, seed {}{}",
         plural(epochs, "epoch"),
-        args.batch_size,
+        processes::describe_batch(comm, args.batch_size),
         args.seed,
         args.early_stop.map_or(String::new(), |p| format!(
             ", early stopping (patience {p}, on a tenth of the training rows)"
@@ -360,10 +229,15 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         }
         None => (train.clone(), None),
     };
-    let batches = fit_set.len().div_ceil(args.batch_size);
+    let batches = fit_set
+        .len()
+        .div_ceil(args.batch_size.saturating_mul(comm.size()));
     let bar = ProgressBar::with_draw_target(
         Some(epochs.saturating_mul(batches) as u64),
-        ProgressDrawTarget::stderr(),
+        match comm.rank() {
+            0 => ProgressDrawTarget::stderr(),
+            _ => ProgressDrawTarget::hidden(),
+        },
     );
     if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} batches, {msg}") {
         bar.set_style(style.progress_chars("=> "));
@@ -386,7 +260,8 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
     // With --early-stop the per-epoch figures are the validation split's: it drives the
     // stopping, and the test set stays unseen until the end.
     let history = match &val {
-        Some(val) => try_fit_with(
+        Some(val) => try_fit_distributed(
+            comm,
             &mlp,
             &mut params,
             &mut opt,
@@ -395,7 +270,8 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
             &config,
             &mut (&mut progress, &mut stop),
         ),
-        None => try_fit_with(
+        None => try_fit_distributed(
+            comm,
             &mlp,
             &mut params,
             &mut opt,
@@ -426,7 +302,7 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
              try a smaller --lr or --weight-decay"
         ));
     }
-    let eval = try_evaluate(&mlp, &params, test, EVAL_BATCH)?;
+    let eval = try_evaluate_distributed(comm, &mlp, &params, test, EVAL_BATCH)?;
     let scale = loaded.prep.as_ref().map_or(1.0, Prep::target_scale);
     let eval = eval.in_units(scale);
     let sizes: Vec<String> = spec.sizes().iter().map(|s| s.to_string()).collect();
@@ -451,7 +327,11 @@ fn run_typed<T: Float>(args: &Args) -> Result<()> {
         ),
     };
     meta.insert("chainrule.command".into(), command_line());
-    let written = outputs.write(&checkpoint::to_bytes(&params, &meta)?, curves)?;
+    let model = checkpoint::to_bytes(&params, &meta)?;
+    // Every process has trained to the end before the one that writes does, and every process
+    // learns whether it could.
+    processes::agree(comm, Ok(()))?;
+    let written = processes::agree(comm, outputs.map_or(Ok(Vec::new()), |o| o.write(&model, curves)))?;
 
     match (eval.accuracy, eval.confusion.as_ref()) {
         (Some(a), Some(c)) => outln!(
