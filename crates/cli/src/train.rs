@@ -167,6 +167,8 @@ pub fn run(args: Args, threads_given: bool) -> Result<()> {
         processes::share_cores(&world, threads_given);
         return run_on(&world, &args);
     }
+    #[cfg(not(feature = "mpi"))]
+    processes::refuse_mpirun()?;
     let _ = threads_given;
     run_on(&SingleProcess, &args)
 }

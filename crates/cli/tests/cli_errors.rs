@@ -831,3 +831,31 @@ fn a_huge_epoch_count_starts_training_instead_of_failing() {
         assert!(still_running, "--epochs {epochs}: the run ended after one epoch");
     }
 }
+
+/// A build without the `mpi` feature, started by `mpirun` as one of several processes, refuses
+/// rather than train alone on every row in each process (and write over the others' outputs).
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn a_build_without_mpi_refuses_to_be_one_of_several_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    for var in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+            .args(["train", "--epochs", "1"])
+            .current_dir(dir.path())
+            .env(var, "2")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(err.starts_with("error: mpirun started this chainrule as one of 2 processes, but it was built without the mpi feature"), "{err}");
+        assert!(!dir.path().join("runs").exists());
+    }
+    // One process under mpirun is a plain run.
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(["train", "--epochs", "1"])
+        .current_dir(dir.path())
+        .env("OMPI_COMM_WORLD_SIZE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

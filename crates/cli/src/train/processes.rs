@@ -13,6 +13,23 @@ pub(super) fn launched_by_mpirun() -> bool {
         .any(|v| std::env::var_os(v).is_some())
 }
 
+/// A build without the `mpi` feature started by `mpirun` as one of several processes: each
+/// would train alone on every row, so it refuses (a usage error) rather than run.
+#[cfg(not(feature = "mpi"))]
+pub(super) fn refuse_mpirun() -> Result<()> {
+    let size = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.parse::<usize>().ok());
+    match size {
+        Some(n) if n > 1 => Err(crate::usage(format!(
+            "mpirun started this chainrule as one of {n} processes, but it was built without the \
+             mpi feature, so each would train alone: build it with `cargo build --release -p \
+             chainrule-cli --features mpi` (docs/scale.md)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Unless `--threads` or `CHAINRULE_NUM_THREADS` says otherwise, the cores are shared between
 /// the processes on this machine (as `torchrun` sets one thread per process), not taken by each.
 #[cfg(feature = "mpi")]

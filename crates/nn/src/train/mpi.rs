@@ -5,7 +5,8 @@ use super::comm::{check_gather, check_root, CommError, Communicator};
 use autograd::{Float, FloatSliceMut};
 use mpi::collective::SystemOperation;
 use mpi::topology::SimpleCommunicator;
-use mpi::traits::{Communicator as _, CommunicatorCollectives as _, Root as _};
+use mpi::traits::{Communicator as _, CommunicatorCollectives as _, Equivalence, Root as _};
+use std::cell::RefCell;
 
 /// The most elements one MPI message carries (its counts are C `int`s).
 const MAX_COUNT: usize = i32::MAX as usize;
@@ -21,8 +22,12 @@ const MAX_COUNT: usize = i32::MAX as usize;
 /// assert_eq!(x[0], (1..=world.size()).sum::<usize>() as f64);
 /// ```
 pub struct MpiWorld {
-    // Dropped after `world` (fields drop in order): it finalises MPI.
     world: SimpleCommunicator,
+    // The send buffers of the all-reduce (rsmpi has no `MPI_IN_PLACE`), kept so that a step
+    // allocates nothing.
+    send32: RefCell<Vec<f32>>,
+    send64: RefCell<Vec<f64>>,
+    // Dropped after `world` (fields drop in order): it finalises MPI.
     _universe: mpi::environment::Universe,
 }
 
@@ -43,6 +48,8 @@ impl MpiWorld {
             .ok_or_else(|| CommError::Init("MPI was initialised already in this process".into()))?;
         Ok(Self {
             world: universe.world(),
+            send32: RefCell::default(),
+            send64: RefCell::default(),
             _universe: universe,
         })
     }
@@ -51,6 +58,16 @@ impl MpiWorld {
     /// others cannot learn of at a collective.
     pub fn abort(&self, code: i32) -> ! {
         self.world.abort(code)
+    }
+}
+
+impl MpiWorld {
+    /// `MPI_Allreduce` of `buf` into itself, through the kept send buffer `send`.
+    fn sum_into<T: Equivalence + Copy>(&self, send: &RefCell<Vec<T>>, buf: &mut [T]) {
+        let mut send = send.borrow_mut();
+        send.clear();
+        send.extend_from_slice(buf);
+        self.world.all_reduce_into(&send[..], buf, SystemOperation::sum());
     }
 }
 
@@ -78,14 +95,8 @@ impl Communicator for MpiWorld {
     fn all_reduce_sum<T: Float>(&self, buf: &mut [T]) -> Result<(), CommError> {
         check_len("all_reduce", buf.len())?;
         match T::typed_mut(buf) {
-            FloatSliceMut::F32(b) => {
-                let send = b.to_vec();
-                self.world.all_reduce_into(&send[..], b, SystemOperation::sum());
-            }
-            FloatSliceMut::F64(b) => {
-                let send = b.to_vec();
-                self.world.all_reduce_into(&send[..], b, SystemOperation::sum());
-            }
+            FloatSliceMut::F32(b) => self.sum_into(&self.send32, b),
+            FloatSliceMut::F64(b) => self.sum_into(&self.send64, b),
         }
         Ok(())
     }
