@@ -6,7 +6,6 @@
 //! after a barrier (so that the time is the all-reduce's, not a wait for the slower process).
 //! Process 0 prints the medians of both parts over 200 steps.
 
-#[allow(dead_code)]
 mod common;
 
 use chainrule::nn::train::{Communicator, MpiWorld};
