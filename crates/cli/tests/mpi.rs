@@ -128,6 +128,28 @@ fn check_equivalence(n: usize, b: usize, extra: &[&str], dir: &Path) {
 fn two_processes_reach_the_accuracy_and_weights_of_one_with_the_doubled_batch() {
     let dir = tempfile::tempdir().unwrap();
     check_equivalence(2, 32, &[], dir.path());
+    // A second run with the same processes gives the same bits.
+    let args = [
+        "train",
+        "--dtype",
+        "f64",
+        "--epochs",
+        "4",
+        "--seed",
+        "3",
+        "--batch-size",
+        "32",
+        "--out",
+        "again",
+    ];
+    ok(mpirun(&[(2, &[&[BIN][..], &args[..]].concat())], dir.path()));
+    let bits = |p: &str| {
+        weights(&dir.path().join(p).join("model.safetensors"))
+            .iter()
+            .map(|w| w.to_bits())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits("again"), bits("many"));
 }
 
 #[test]

@@ -245,9 +245,10 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>, C: Communicator>(
         let order = Some(config.seed.wrapping_add(epoch as u64));
         replayer.new_epoch();
         for (b, batch) in train.batches(global_batch, order).take(batches).enumerate() {
+            let rows = batch.len();
             let local = match size {
-                1 => batch.clone(),
-                _ => batch.select(&shard(batch.len(), rank, size).collect::<Vec<_>>()),
+                1 => batch,
+                _ => batch.select(&shard(rows, rank, size).collect::<Vec<_>>()),
             };
             let step = local_step(model, params, &mut tape, &mut replayer, &local, (epoch, b));
             let ((loss, mut grads, pred), updates) = match (&mut sync, step) {
@@ -262,7 +263,7 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>, C: Communicator>(
                         Ok(s) => Ok(s.as_ref().map(|(s, _)| s)),
                         Err(e) => Err(e.to_string()),
                     };
-                    match sync.combine(comm, params.len(), mine, local.len(), batch.len())? {
+                    match sync.combine(comm, params.len(), mine, local.len(), rows)? {
                         Combined::Step(loss, grads) => {
                             let (pred, updates) = match step {
                                 Ok(Some(((_, _, pred), updates))) => (Some(pred), updates),
@@ -301,8 +302,8 @@ fn run_epochs<T: Float, M: Module<T>, O: Optimizer<T>, C: Communicator>(
             if size > 1 && has_buffers {
                 broadcast_buffers(comm, params)?;
             }
-            loss_sum += loss * batch.len() as f64;
-            seen += batch.len();
+            loss_sum += loss * rows as f64;
+            seen += rows;
             if let Some(pred) = &pred {
                 tally.add(&local, pred);
             }
