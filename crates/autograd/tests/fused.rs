@@ -5,7 +5,8 @@
 //! the step again, for `f32` and `f64`, random shapes on both sides of the GEMM's parallel
 //! threshold (48 * 48 * 256 = 589,824 `m k n`), on 1 and 2 threads; NaN, infinities and
 //! signed zeros pass through as in the unfused ops (relu keeps NaN, where gemmkit's own fused
-//! relu would give 0).
+//! relu would give 0). Layers of fewer than 64 outputs are not fused (their plain kernels are
+//! faster): the random shapes have both.
 
 use chainrule::{set_num_threads, Float, Plan, PlanSpec, Tape, Tensor, Var};
 use proptest::prelude::*;
@@ -94,7 +95,9 @@ fn assert_fused_equals_unfused<T: Float>(form: Form, act: Act, data: &[Tensor<T>
             .output(loss)
             .grads(loss, &v[..3])
     });
-    assert_eq!(plan.num_fused_linears(), 1, "{form:?} {act:?}");
+    let n = data[1].shape()[0];
+    let fused = usize::from(n >= 64);
+    assert_eq!(plan.num_fused_linears(), fused, "{form:?} {act:?}, {n} columns");
     let captured = of_plan(&plan);
     assert_eq!(captured, recorded(form, act, data), "capture records unfused");
     for threads in [1, 2] {
@@ -187,8 +190,8 @@ fn fused_linear_gives_the_unfused_bits_on_random_shapes() {
 #[test]
 fn nan_infinities_and_signed_zeros_pass_through_as_unfused() {
     set_num_threads(2);
-    // Row 0 holds a NaN, rows 1 and 2 an infinity, row 3 only zeros; W is all ones, the bias
-    // -0.0 in column 0 and 1 in column 1.
+    // Row 0 holds a NaN, rows 1 and 2 an infinity, row 3 only zeros; W is all ones (64
+    // outputs, so that the layer is fused), the bias -0.0 in even columns and 1 in odd ones.
     let x: Vec<f32> = vec![
         f32::NAN,
         1.0,
@@ -200,9 +203,13 @@ fn nan_infinities_and_signed_zeros_pass_through_as_unfused() {
         0.0,
     ];
     let x = Tensor::from_vec(x, &[4, 2]).unwrap();
-    let w = Tensor::<f32>::ones(&[2, 2]);
-    let b = Tensor::from(vec![-0.0f32, 1.0]);
-    let c = Tensor::<f32>::ones(&[4, 2]);
+    let w = Tensor::<f32>::ones(&[64, 2]);
+    let b = Tensor::from(
+        (0..64)
+            .map(|j| if j % 2 == 0 { -0.0f32 } else { 1.0 })
+            .collect::<Vec<_>>(),
+    );
+    let c = Tensor::<f32>::ones(&[4, 64]);
     for act in [Act::Identity, Act::Relu, Act::Tanh, Act::Sigmoid] {
         let d = [x.clone(), w.clone(), b.clone(), c.clone()];
         assert_fused_equals_unfused(Form::Linear, act, &d, &d);
@@ -217,22 +224,31 @@ fn nan_infinities_and_signed_zeros_pass_through_as_unfused() {
         let (y, loss) = layer(Form::Linear, Act::Relu, &v);
         PlanSpec::new().output(y).grads(loss, &v[..3])
     });
+    assert_eq!(plan.num_fused_linears(), 1);
     plan.replay();
     let y = plan.output(0);
+    let row = |i: usize| &y[i * 64..(i + 1) * 64];
     // relu(NaN) is NaN (PyTorch's); relu(+inf) = +inf, relu(-inf) = +0; 0 + -0 = +0.
-    assert!(y[0].is_nan() && y[1].is_nan(), "{y:?}");
-    assert_eq!(&y[2..4], &[f32::INFINITY; 2]);
-    assert_eq!(bits(&y[4..]), bits(&[0.0f32, 0.0, 0.0, 1.0]));
-    assert!(y[4..7].iter().all(|v| v.is_sign_positive()));
+    assert!(row(0).iter().all(|v| v.is_nan()), "{:?}", row(0));
+    assert!(row(1).iter().all(|&v| v == f32::INFINITY));
+    assert!(row(2).iter().all(|&v| v.to_bits() == 0));
+    let zeros = row(3).iter().step_by(2).all(|&v| v.to_bits() == 0);
+    assert!(zeros && row(3).iter().skip(1).step_by(2).all(|&v| v == 1.0));
+    // relu's recorded rule masks with `z > 0`, false for NaN: of the 4 rows only row 1 (+inf)
+    // passes the cotangent 1 to the bias of column 0 (rows 1 and 3 to column 1's).
+    assert_eq!(&plan.grad(2)[..2], &[1.0, 2.0]);
     // Products of -0.0 and a bias of -0.0 and +0.0: the signs of the unfused sums.
-    let plan = Tape::<f32>::capture(|tape| {
+    let mut plan = Tape::<f32>::capture(|tape| {
         let x = tape.constant(Tensor::from_vec(vec![-0.0f32, -0.0], &[1, 2]).unwrap());
-        let w = tape.var(Tensor::from_vec(vec![1.0f32, 1.0, 1.0, 1.0], &[2, 2]).unwrap());
-        let b = tape.var(Tensor::from(vec![-0.0f32, 0.0]));
+        let w = tape.var(Tensor::ones(&[64, 2]));
+        let b = tape.var(Tensor::from(
+            (0..64)
+                .map(|j| if j % 2 == 0 { -0.0f32 } else { 0.0 })
+                .collect::<Vec<_>>(),
+        ));
         let y = x.linear(w, Some(b));
         PlanSpec::new().output(y).grads(y.sum(), &[w, b])
     });
-    let mut plan = plan;
     let unfused = bits(plan.output(0));
     plan.replay();
     assert_eq!(plan.num_fused_linears(), 1);
@@ -241,9 +257,9 @@ fn nan_infinities_and_signed_zeros_pass_through_as_unfused() {
 
 #[test]
 fn a_product_read_elsewhere_is_not_fused_and_still_right() {
-    let x = Tensor::<f64>::rand_normal(&[5, 3], 0.0, 1.0, 1);
-    let w = Tensor::<f64>::rand_normal(&[4, 3], 0.0, 1.0, 2);
-    let b = Tensor::<f64>::rand_normal(&[4], 0.0, 1.0, 3);
+    let x = Tensor::<f64>::rand_normal(&[5, 64], 0.0, 1.0, 1);
+    let w = Tensor::<f64>::rand_normal(&[64, 64], 0.0, 1.0, 2);
+    let b = Tensor::<f64>::rand_normal(&[64], 0.0, 1.0, 3);
     // The product is an output of the plan; then the bias is added first (`b + xW^T`: the
     // `add` reads the broadcast bias first); then both layers of a two-layer net, fused.
     type Pair = for<'t> fn(Var<'t, f64>, Var<'t, f64>, Var<'t, f64>) -> [Var<'t, f64>; 2];

@@ -17,6 +17,12 @@ use crate::op::{BinaryOp, MovementOp, Op};
 use crate::ops::matmul::matmul_dims;
 use crate::tape::Inner;
 
+/// Columns below which a group is not fused: on narrower outputs gemmkit's fused store took
+/// about 3 us longer than the plain GEMM, broadcast and add together (a probe of W2's and the
+/// digits' shapes on 2 cores, docs/performance.md, "Fused linear"); from 64 it took as long or
+/// less. Not tuned by a sweep.
+pub(super) const MIN_FUSED_COLUMNS: usize = 64;
+
 /// One fused `op(a) op(b) + bias` of a plan: offsets of its operands and output in the value
 /// buffer, and its sizes.
 #[derive(Clone, Copy, Debug)]
@@ -69,7 +75,7 @@ fn group<T: Float>(g: &Inner<T>, i: u32, readers: &[u32]) -> Option<Linear> {
     }
     let [_, m, k, n] = matmul_dims(sx, sw, ta, tb);
     let sb = g.shape(bias);
-    if m * k * n == 0 || !(sb == [n] || sb == [1, n]) {
+    if m * k == 0 || n < MIN_FUSED_COLUMNS || !(sb == [n] || sb == [1, n]) {
         return None;
     }
     let data = |j: u32| g.nodes[j as usize].data as usize;
@@ -127,19 +133,21 @@ impl<T: Float> Plan<T> {
     /// The number of linear layers (`x W^T + b`: `matmul`, broadcast bias, `add`) a run
     /// computes as one GEMM with the bias added in its store, with the same results bit for bit
     /// (docs/design.md, "Fusion"). A group is fused where the product and the broadcast bias
-    /// are read by nothing else (and not outputs).
+    /// are read by nothing else (and not outputs), and the layer has at least 64 outputs
+    /// (below that the plain kernels are faster).
     ///
     /// ```
     /// use chainrule::{PlanSpec, Tape, Tensor};
     /// let plan = Tape::<f32>::capture(|tape| {
     ///     let x = tape.constant(Tensor::ones(&[4, 3]));
-    ///     let w = tape.var(Tensor::ones(&[2, 3]));
-    ///     let b = tape.var(Tensor::from(vec![0.5, -4.0]));
-    ///     let y = x.linear(w, Some(b)).relu().sum();
+    ///     let w = tape.var(Tensor::ones(&[64, 3]));
+    ///     let b = tape.var(Tensor::from(vec![-4.0; 64]));
+    ///     let h = x.linear(w, Some(b.add_scalar(4.5))).relu(); // 64 outputs: fused
+    ///     let y = h.linear(w.t(), None).sum(); // no bias: not fused
     ///     PlanSpec::new().input(x).output(y).grads(y, &[w, b])
     /// });
     /// assert_eq!(plan.num_fused_linears(), 1);
-    /// assert_eq!(plan.output(0), &[14.0]); // 4 rows of relu(3.5) + relu(-1)
+    /// assert_eq!(plan.output(0), &[4.0 * 3.0 * 3.5 * 64.0]); // 4 rows of 3 columns of 64 * 3.5
     /// ```
     pub fn num_fused_linears(&self) -> usize {
         self.linears.len()
