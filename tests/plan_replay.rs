@@ -1,7 +1,8 @@
 //! A captured step replayed (`Tape::capture`, `Plan`) gives bit for bit what recording the
-//! step again gives: W1's scalar graph over several SGD steps, W2's MLP step, and an MLP
-//! trained on a new batch with new labels every step (`nn::loss::cross_entropy`'s targets
-//! rebound as the plan's index input), the parameters updated in place inside the plan.
+//! step again gives: W1's scalar graph over several SGD steps, W2's MLP step (its hidden
+//! linear layers fused, `plan/fuse.rs`), and an MLP trained on a new batch with new labels
+//! every step (`nn::loss::cross_entropy`'s targets rebound as the plan's index input), the
+//! parameters updated in place inside the plan.
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -39,6 +40,8 @@ fn w1_scalar_graph_replays_bit_for_bit() {
 #[test]
 fn w2_step_replays_bit_for_bit() {
     let (mut recorded, mut replayed) = (W2Engine::<f32>::new(), W2EngineReplay::<f32>::new());
+    // Its two hidden layers (256 outputs) replay fused, the 10-output one unfused.
+    assert_eq!(replayed.plan.num_fused_linears(), 2, "{:?}", replayed.plan);
     for step in 0..3 {
         let (a, b) = (recorded.step(), replayed.step());
         assert_eq!(a.to_bits(), b.to_bits(), "loss at step {step}: {a} vs {b}");

@@ -57,7 +57,7 @@ mod sealed {
     /// The supertrait that keeps [`Float`](super::Float) to `f32` and `f64` (it cannot be
     /// named outside this crate), and through which [`try_gemm`](super::try_gemm) reaches
     /// gemmkit's GEMM, generic over both, without gemmkit's trait in the public API.
-    pub trait Sealed: gemmkit::GemmScalar {}
+    pub trait Sealed: gemmkit::GemmScalar + gemmkit::FusedScalar {}
 }
 
 /// `C = op(A) op(B) + beta C` for contiguous row-major buffers, `C` being `m x n`, where `op` is
@@ -110,10 +110,8 @@ pub fn try_gemm<T: Float>(
         }
         return Ok(());
     }
-    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
-    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
-    let par = parallelism(m.saturating_mul(k).saturating_mul(n));
-    let mut run = || {
+    let (rsa, csa, rsb, csb) = strides(ta, tb, m, k, n);
+    on_pool(m, k, n, |par| {
         // SAFETY: `a`, `b` and `c` hold exactly m*k, k*n and m*n elements (checked above), and
         // the strides (row-major, or its transpose) address only elements inside them; `c` is a
         // distinct mutable borrow, so nothing overlaps.
@@ -136,14 +134,75 @@ pub fn try_gemm<T: Float>(
                 par,
             )
         }
-    };
-    match par {
-        gemmkit::Parallelism::Serial => run(),
-        // On the pool, so that the GEMM's split runs on its workers with the calling thread as
-        // one of them.
-        _ => crate::threads::install(run),
-    }
+    });
     Ok(())
+}
+
+/// `(rsa, csa, rsb, csb)`: the strides of row-major `A` (`[m, k]`, or `[k, m]` read transposed)
+/// and `B` (`[k, n]`, or `[n, k]` read transposed).
+fn strides(ta: bool, tb: bool, m: usize, k: usize, n: usize) -> (isize, isize, isize, isize) {
+    let (rsa, csa) = if ta { (1, m as isize) } else { (k as isize, 1) };
+    let (rsb, csb) = if tb { (1, k as isize) } else { (n as isize, 1) };
+    (rsa, csa, rsb, csb)
+}
+
+/// Runs a GEMM of `m k n` (`run`, given how to split): on the pool when it splits, so that its
+/// split runs on the pool's workers with the calling thread as one of them.
+fn on_pool(m: usize, k: usize, n: usize, run: impl FnOnce(gemmkit::Parallelism) + Send) {
+    match parallelism(m.saturating_mul(k).saturating_mul(n)) {
+        gemmkit::Parallelism::Serial => run(gemmkit::Parallelism::Serial),
+        par => crate::threads::install(move || run(par)),
+    }
+}
+
+/// `C = op(A) op(B) + bias` (`bias[j]` added to column `j`) in one pass: the bias is added in
+/// the GEMM's store (gemmkit's epilogue), to the value [`gemm`] with `beta = 0` would store, so
+/// `C` is bit for bit [`gemm`]'s followed by `C[i][j] + bias[j]` (gemmkit documents this for
+/// `f32` and `f64`, `tests/fused.rs` checks it), on any number of threads. The replayed
+/// `linear` (`plan/fuse.rs`). Lengths are the caller's to check (`m k n > 0`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_bias<T: Float>(
+    ta: bool,
+    tb: bool,
+    [m, k, n]: [usize; 3],
+    a: &[T],
+    b: &[T],
+    bias: &[T],
+    c: &mut [T],
+) {
+    assert!(
+        a.len() == m * k && b.len() == k * n && bias.len() == n && c.len() == m * n && m * k * n > 0,
+        "gemm_bias: buffer lengths do not match [{m}, {k}] x [{k}, {n}]"
+    );
+    let (rsa, csa, rsb, csb) = strides(ta, tb, m, k, n);
+    on_pool(m, k, n, |par| {
+        // SAFETY: `a`, `b`, `c` and `bias` hold exactly m*k, k*n, m*n and n elements (asserted
+        // above); the strides address only elements inside them; `c` is a distinct mutable
+        // borrow, so it overlaps none of the others.
+        unsafe {
+            gemmkit::gemm_fused_unchecked(
+                m,
+                k,
+                n,
+                T::one(),
+                a.as_ptr(),
+                rsa,
+                csa,
+                b.as_ptr(),
+                rsb,
+                csb,
+                T::zero(),
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+                bias.as_ptr(),
+                gemmkit::BiasDim::PerCol,
+                true,
+                None,
+                par,
+            )
+        }
+    });
 }
 
 /// Panicking form of [`try_gemm`].

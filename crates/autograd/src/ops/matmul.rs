@@ -169,7 +169,7 @@ impl<'t, T: Float> Var<'t, T> {
 }
 
 /// `[batch, m, k, n]` of `op(a) @ op(b)` for operands of shapes `sa`, `sb` (rank 2 or 3).
-fn matmul_dims(sa: &[usize], sb: &[usize], ta: bool, tb: bool) -> [usize; 4] {
+pub(crate) fn matmul_dims(sa: &[usize], sb: &[usize], ta: bool, tb: bool) -> [usize; 4] {
     let r = sa.len();
     let batch = if r == 3 { sa[0] } else { 1 };
     let (m, k) = if ta {

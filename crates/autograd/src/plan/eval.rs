@@ -2,6 +2,7 @@
 //! recorded shapes and arguments, with the forward kernels the recording path calls. Every
 //! match over the ops is exhaustive, so a new op family makes the compiler ask for its replay.
 
+use super::fuse::Linear;
 use crate::dtype::Float;
 use crate::op::{BinaryOp, Cmp, IndexOp, MovementOp, Op, UnaryOp};
 use crate::ops::{binary, compare, index, matmul, movement, reduce, unary};
@@ -28,6 +29,8 @@ pub(super) enum Step {
     Compare { cmp: Cmp, a: u32, b: u32, y: u32 },
     /// Any other node, with its inputs at `edges[edges..edges + n]`.
     Node { node: u32, edges: u32, n: u32 },
+    /// The fused linear group `k` of the plan (`fuse.rs`): three recorded nodes in one GEMM.
+    Linear { k: u32 },
 }
 
 /// The step that recomputes node `i` (inputs `ins`), or `None` if it has nothing to compute:
@@ -75,8 +78,8 @@ pub(super) fn step_for<T: Float>(g: &Inner<T>, i: u32, edges: u32, ins: &[u32]) 
     })
 }
 
-/// Runs `steps` in order over `g`'s value buffer.
-pub(super) fn run<T: Float>(g: &mut Inner<T>, steps: &[Step]) {
+/// Runs `steps` in order over `g`'s value buffer (`linears`: the plan's fused groups).
+pub(super) fn run<T: Float>(g: &mut Inner<T>, steps: &[Step], linears: &[Linear]) {
     let Inner {
         nodes,
         edges,
@@ -118,6 +121,7 @@ pub(super) fn run<T: Float>(g: &mut Inner<T>, steps: &[Step]) {
                 let ins = &edges[e as usize..(e + n) as usize];
                 eval_node(nodes, dims, aux, consts, data, node, ins);
             }
+            Step::Linear { k } => linears[k as usize].run(data),
         }
     }
 }

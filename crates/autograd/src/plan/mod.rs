@@ -17,6 +17,7 @@
 //! the index list of a `gather` or `index_select`.
 
 mod eval;
+mod fuse;
 
 use crate::backward::{seed_for, sweep, Ct};
 use crate::dtype::Float;
@@ -151,6 +152,7 @@ struct IndexSlot {
 pub struct Plan<T: Float = f64> {
     g: Inner<T>,
     steps: Vec<Step>,
+    linears: Vec<fuse::Linear>,
     inputs: Vec<Slot>,
     indices: Vec<IndexSlot>,
     outputs: Vec<Slot>,
@@ -342,9 +344,12 @@ impl<T: Float> Plan<T> {
             steps.extend(eval::step_for(&g, i, edges, ins));
         }
         steps.reverse();
+        let kept: Vec<u32> = spec.outputs.iter().chain(&grads).copied().collect();
+        let (steps, linears) = fuse::linears(&g, steps, &kept);
         Ok(Plan {
             g,
             steps,
+            linears,
             inputs,
             indices,
             outputs,
@@ -506,7 +511,7 @@ impl<T: Float> Plan<T> {
     /// assert_eq!(plan.output(0), &[1.0]);
     /// ```
     pub fn replay(&mut self) {
-        eval::run(&mut self.g, &self.steps);
+        eval::run(&mut self.g, &self.steps, &self.linears);
     }
 
     /// The elements of value input `k`, to write the next step's values in place.
