@@ -69,4 +69,6 @@ pub mod doc_pages {
     pub struct Performance;
     #[doc = include_str!("../docs/reliability.md")]
     pub struct Reliability;
+    #[doc = include_str!("../docs/scale.md")]
+    pub struct Scale;
 }
