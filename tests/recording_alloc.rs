@@ -225,4 +225,34 @@ fn replaying_a_plan_does_not_allocate() {
     recorded.step();
     let (allocs, _) = allocations_in(|| recorded.step());
     assert!(allocs > 0);
+
+    replaying_a_sum_over_many_blocks_does_not_allocate();
+}
+
+/// Part of [`replaying_a_plan_does_not_allocate`]: one test thread does every measurement that
+/// splits work, so that it is the pool's own worker (a thread outside the pool hands work over
+/// through rayon's shared queue, which allocates a block per 63 hand-offs).
+fn replaying_a_sum_over_many_blocks_does_not_allocate() {
+    // An L2 penalty over a 256 x 392 weight: 100,352 elements, 25 blocks of the full sum, on
+    // one thread and split.
+    let w = chainrule::Tensor::<f64>::rand_normal(&[256, 392], 0.0, 1.0, 1);
+    let x = chainrule::Tensor::<f64>::ones(&[256, 392]);
+    let mut plan = Tape::capture(|tape| {
+        let x = tape.constant_from(&x);
+        let v = tape.var_from(&w);
+        let loss = (v * v * x).sum();
+        chainrule::PlanSpec::new().input(x).output(loss).grads(loss, &[v])
+    });
+    plan.run(&[&x], &[]);
+    let (allocs, ()) = allocations_in(|| plan.run(&[&x], &[]));
+    assert_eq!(
+        allocs, 0,
+        "a replayed sum of 25 blocks made {allocs} heap allocations"
+    );
+    let expected: f64 = w.as_slice().iter().map(|v| v * v).sum();
+    assert!(
+        (plan.output(0)[0] - expected).abs() < 1e-9 * expected,
+        "{} against {expected}",
+        plan.output(0)[0]
+    );
 }

@@ -191,7 +191,10 @@ pub(crate) fn sum<T: crate::Float>(x: &[T]) -> T {
     if x.len() <= SUM_BLOCK {
         return add(x);
     }
-    let mut partial = vec![T::zero(); x.len().div_ceil(SUM_BLOCK)];
+    // On the stack up to 64 blocks (262,144 elements), so that a replayed step with such a sum
+    // (an L2 penalty over a layer) allocates nothing.
+    let mut partial: smallvec::SmallVec<[T; 64]> =
+        smallvec::smallvec![T::zero(); x.len().div_ceil(SUM_BLOCK)];
     // Split by the elements read, not by the (short) list of the blocks' sums.
     for_each_unit_chunk(&mut partial, 1, x.len(), |start, part| {
         for (k, p) in part.iter_mut().enumerate() {
