@@ -160,7 +160,6 @@ fn on_pool(m: usize, k: usize, n: usize, run: impl FnOnce(gemmkit::Parallelism) 
 /// `C` is bit for bit [`gemm`]'s followed by `C[i][j] + bias[j]` (gemmkit documents this for
 /// `f32` and `f64`, `tests/fused.rs` checks it), on any number of threads. The replayed
 /// `linear` (`plan/fuse.rs`). Lengths are the caller's to check (`m k n > 0`).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_bias<T: Float>(
     ta: bool,
     tb: bool,
