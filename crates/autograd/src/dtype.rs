@@ -228,6 +228,11 @@ pub fn gemm<T: Float>(
     crate::ops::binary::ok(try_gemm(ta, tb, m, k, n, a, b, beta, c))
 }
 
+/// Whether a GEMM of `m k n` splits on the current number of threads.
+pub(crate) fn gemm_splits(mkn: usize) -> bool {
+    parallelism(mkn) != gemmkit::Parallelism::Serial
+}
+
 /// How the GEMM runs: on the calling thread, or on [`get_num_threads`](crate::get_num_threads)
 /// workers of the engine's pool (gemmkit's blocking does not depend on the count, so neither
 /// does the result).

@@ -11,16 +11,17 @@
 //! workers (`use_current_thread`): that thread runs its share of every split itself, and a
 //! split whose other half no worker has taken yet is run by it too, so a second thread can
 //! never make a step much slower than one. Idle workers sleep (rayon's), and nothing starts a
-//! thread per op.
+//! thread per op; while a plan replays a step they stay awake ([`awake`]).
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Elements below which an elementwise kernel or a reduction runs on the calling thread: a
-/// split costs a hand-off to another worker, which only a few microseconds of work repay. Set so
-/// that W2's 128 x 256 layers split and the digits' 32 x 64 batches do not; not tuned by a
-/// sweep.
-pub(crate) const MIN_PARALLEL_ELEMENTS: usize = 1 << 14;
+/// split costs a hand-off to another worker and leaves half the result in that worker's cache
+/// for the next op, which only tens of microseconds of work repay. On W2's 128 x 256 layers
+/// (32,768 elements, 5 to 10 us an op) two threads took 14 to 20 us where one took 5 to 13
+/// (docs/performance.md), so those stay on one thread.
+pub(crate) const MIN_PARALLEL_ELEMENTS: usize = 1 << 16;
 
 /// The block of a sum over all elements: each block is added in order, then the blocks' sums
 /// in order, whatever the number of threads.
@@ -138,8 +139,14 @@ fn parts(len: usize) -> usize {
     }
 }
 
+/// Whether an elementwise kernel or a reduction over `len` elements splits on the current
+/// number of threads.
+pub(crate) fn splits(len: usize) -> bool {
+    parts(len) > 1
+}
+
 /// Calls `f(start, chunk)` on disjoint chunks that cover `out` (`start`: the chunk's offset in
-/// `out`), on as many of the engine's threads as the length warrants (one below 16,384
+/// `out`), on as many of the engine's threads as the length warrants (one below 65,536
 /// elements): the split of its elementwise kernels, for elementwise work outside the tape,
 /// such as an optimiser's update. Where `f` computes each element from its position alone, the
 /// result cannot depend on the number of threads.
@@ -216,6 +223,19 @@ pub(crate) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// Runs `op` with the pool's other workers kept awake, looking for work, until it returns (a
+/// replayed step), as OpenMP's workers spin between parallel regions; on one thread, `op`
+/// alone. A worker that has gone to sleep is woken per split, and on a virtual machine waking a
+/// halted core can take longer than the split's work: W2's first GEMM gained nothing from the
+/// second core until its worker was kept awake (docs/performance.md).
+pub(crate) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    if get_num_threads() <= 1 {
+        op()
+    } else {
+        pool::awake(op)
+    }
+}
+
 #[cfg(feature = "threads")]
 mod pool {
     use rayon::prelude::*;
@@ -263,6 +283,45 @@ mod pool {
         }
     }
 
+    pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        /// Tells the spinners to stop when `op` returns or unwinds.
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
+        let done = AtomicBool::new(false);
+        // Nothing to run: give the core to any other thread that wants it (more threads than
+        // cores) but do not halt it, which is what makes waking slow.
+        let spin = || {
+            while !done.load(Ordering::Acquire) {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::yield_now();
+                }
+            }
+        };
+        // One spinner per other worker, each a `join` (on the stack: a replayed step allocates
+        // nothing); a spinner no worker took is run by its owner after `done`, a no-op.
+        fn spinners(k: usize, spin: &(impl Fn() + Sync)) {
+            if k > 0 {
+                rayon::join(spin, || spinners(k - 1, spin));
+            }
+        }
+        let others = super::get_num_threads() - 1;
+        install(|| {
+            rayon::join(
+                || {
+                    let _done = Done(&done);
+                    op()
+                },
+                || spinners(others, &spin),
+            )
+            .0
+        })
+    }
+
     pub(super) fn split<T: Send>(out: &mut [T], chunk: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {
         install(|| {
             out.par_chunks_mut(chunk)
@@ -279,6 +338,10 @@ mod pool {
     }
 
     pub(super) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+        op()
+    }
+
+    pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
         op()
     }
 

@@ -78,8 +78,56 @@ pub(super) fn step_for<T: Float>(g: &Inner<T>, i: u32, edges: u32, ins: &[u32]) 
     })
 }
 
+/// A plan's instructions: its steps in tape order, its fused groups, and the most work one step
+/// does, which decides whether a replay keeps the pool's workers awake.
+#[derive(Clone, Debug)]
+pub(super) struct Program {
+    pub(super) steps: Vec<Step>,
+    pub(super) linears: Vec<Linear>,
+    /// The most elements one step writes or reads.
+    elements: usize,
+    /// The largest `m k n` of one GEMM.
+    mkn: usize,
+}
+
+impl Program {
+    /// The program of `steps` with `kept` (the nodes the plan gives back) and its fused groups.
+    pub(super) fn new<T: Float>(g: &Inner<T>, steps: Vec<Step>, kept: &[u32]) -> Self {
+        let (steps, linears) = super::fuse::linears(g, steps, kept);
+        let (mut elements, mut mkn) = (1, linears.iter().map(Linear::mkn).max().unwrap_or(0));
+        for s in &steps {
+            if let Step::Node { node, edges, n } = *s {
+                let ins = &g.edges[edges as usize..(edges + n) as usize];
+                let most = ins.iter().map(|&j| g.numel(j)).max().unwrap_or(0);
+                elements = elements.max(most).max(g.numel(node));
+                if let Op::Matmul { ta, tb } = g.nodes[node as usize].op {
+                    let [_, m, k, n] = matmul::matmul_dims(g.shape(ins[0]), g.shape(ins[1]), ta, tb);
+                    mkn = mkn.max(m.saturating_mul(k).saturating_mul(n));
+                }
+            }
+        }
+        Program {
+            steps,
+            linears,
+            elements,
+            mkn,
+        }
+    }
+
+    /// Runs the steps over `g`'s value buffer, with the pool's workers kept awake for the whole
+    /// step if any of its kernels splits on the current number of threads (a step of small
+    /// kernels never touches the pool).
+    pub(super) fn run<T: Float>(&self, g: &mut Inner<T>) {
+        if crate::threads::splits(self.elements) || crate::dtype::gemm_splits(self.mkn) {
+            crate::threads::awake(|| run(g, &self.steps, &self.linears))
+        } else {
+            run(g, &self.steps, &self.linears)
+        }
+    }
+}
+
 /// Runs `steps` in order over `g`'s value buffer (`linears`: the plan's fused groups).
-pub(super) fn run<T: Float>(g: &mut Inner<T>, steps: &[Step], linears: &[Linear]) {
+fn run<T: Float>(g: &mut Inner<T>, steps: &[Step], linears: &[Linear]) {
     let Inner {
         nodes,
         edges,

@@ -38,6 +38,12 @@ pub(super) struct Linear {
 }
 
 impl Linear {
+    /// The GEMM's `m k n`.
+    pub(super) fn mkn(&self) -> usize {
+        let [m, k, n] = self.dims;
+        m * k * n
+    }
+
     /// Computes the group into the `add` node's slot.
     pub(super) fn run<T: Float>(&self, data: &mut [T]) {
         let [m, k, n] = self.dims;
@@ -150,6 +156,6 @@ impl<T: Float> Plan<T> {
     /// assert_eq!(plan.output(0), &[4.0 * 3.0 * 3.5 * 64.0]); // 4 rows of 3 columns of 64 * 3.5
     /// ```
     pub fn num_fused_linears(&self) -> usize {
-        self.linears.len()
+        self.program.linears.len()
     }
 }

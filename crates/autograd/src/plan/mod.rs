@@ -27,7 +27,6 @@ use crate::shape::{numel, Shape};
 use crate::tape::{Inner, Tape};
 use crate::tensor::Tensor;
 use crate::var::Var;
-use eval::Step;
 
 /// What a [`Plan`] takes and gives: its inputs (leaves rewritten by each run, and index lists),
 /// its outputs, and the loss whose gradients with respect to the parameters it computes.
@@ -151,8 +150,7 @@ struct IndexSlot {
 /// ```
 pub struct Plan<T: Float = f64> {
     g: Inner<T>,
-    steps: Vec<Step>,
-    linears: Vec<fuse::Linear>,
+    program: eval::Program,
     inputs: Vec<Slot>,
     indices: Vec<IndexSlot>,
     outputs: Vec<Slot>,
@@ -345,11 +343,9 @@ impl<T: Float> Plan<T> {
         }
         steps.reverse();
         let kept: Vec<u32> = spec.outputs.iter().chain(&grads).copied().collect();
-        let (steps, linears) = fuse::linears(&g, steps, &kept);
         Ok(Plan {
+            program: eval::Program::new(&g, steps, &kept),
             g,
-            steps,
-            linears,
             inputs,
             indices,
             outputs,
@@ -511,7 +507,7 @@ impl<T: Float> Plan<T> {
     /// assert_eq!(plan.output(0), &[1.0]);
     /// ```
     pub fn replay(&mut self) {
-        eval::run(&mut self.g, &self.steps, &self.linears);
+        self.program.run(&mut self.g);
     }
 
     /// The elements of value input `k`, to write the next step's values in place.
@@ -574,12 +570,12 @@ impl<T: Float> Plan<T> {
     /// The number of nodes a run recomputes (leaves and values that share their input's
     /// elements are not recomputed).
     pub fn len(&self) -> usize {
-        self.steps.len()
+        self.program.steps.len()
     }
 
     /// Whether a run recomputes nothing.
     pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
+        self.program.steps.is_empty()
     }
 }
 
@@ -588,7 +584,7 @@ impl<T: Float> std::fmt::Debug for Plan<T> {
         write!(
             f,
             "Plan {{ steps: {}, inputs: {}, index inputs: {}, outputs: {}, params: {} }}",
-            self.steps.len(),
+            self.program.steps.len(),
             self.inputs.len(),
             self.indices.len(),
             self.outputs.len(),
