@@ -13,6 +13,7 @@
 //! - `w1_scalar_replay`: the same step captured once (`Tape::capture`) and replayed;
 //! - `w1_tensor`: the same step through `nn::Mlp` on a batch of 100 (f64);
 //! - `w2`: 784-256-256-10 relu MLP, softmax cross-entropy, batch 128, f32, SGD 0.01;
+//! - `w2_replay`: the same step captured once and replayed (as `nn::train::fit` runs it);
 //! - `w3`: f32 `n x n` matmul (`"n": 128..1024`), forward only;
 //! - `w4_scalar`, `w4_vec16`: 500 x (x = x * 1.0001 + 0.5; x = tanh(x)), then backward of the sum;
 //! - `digits`: a whole training run to 97% test accuracy on the embedded digits (the criterion
@@ -334,6 +335,48 @@ impl Workload for W2 {
     }
 }
 
+/// W2 captured once (`Tape::capture`) and replayed, as `nn::train::fit` and the CLI train: the
+/// batch and labels written in, the step replayed, SGD in place on the plan's parameters (bit
+/// for bit `W2`'s step, `tests/plan_replay.rs`).
+struct W2Replay {
+    x: Tensor<f32>,
+    labels: Vec<usize>,
+    plan: Plan<f32>,
+}
+
+impl W2Replay {
+    fn new() -> Self {
+        let W2 {
+            x,
+            labels,
+            model,
+            params,
+            ..
+        } = W2::new();
+        let plan = Tape::capture(|tape| {
+            let bound = params.bind(tape);
+            let input = tape.constant_from(&x);
+            let loss = loss::cross_entropy(model.forward(&bound, input), &labels).unwrap();
+            PlanSpec::new()
+                .input(input)
+                .indices(loss)
+                .output(loss)
+                .grads(loss, bound.vars())
+        });
+        Self { x, labels, plan }
+    }
+}
+
+impl Workload for W2Replay {
+    fn step(&mut self) -> f64 {
+        self.plan.run(&[&self.x], &[&self.labels]);
+        let loss = self.plan.output(0)[0] as f64;
+        self.plan
+            .update_params(|_, w, g| w.iter_mut().zip(g).for_each(|(w, &g)| *w -= 0.01 * g));
+        loss
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // W3: GEMM through the engine's matmul op (values only: no gradient is recorded).
 
@@ -432,6 +475,7 @@ fn make(req: &Value) -> Result<Box<dyn Workload>, String> {
         "w1_scalar_replay" => Box::new(W1ScalarReplay::new(data()?)),
         "w1_tensor" => Box::new(W1Tensor::new(data()?)),
         "w2" => Box::new(W2::new()),
+        "w2_replay" => Box::new(W2Replay::new()),
         "w3" => Box::new(W3::new(req["n"].as_u64().ok_or("w3 needs n")? as usize)),
         "w4_scalar" => Box::new(W4 {
             x0: Tensor::scalar(0.1),
