@@ -11,7 +11,9 @@
 //! workers (`use_current_thread`): that thread runs its share of every split itself, and a
 //! split whose other half no worker has taken yet is run by it too, so a second thread can
 //! never make a step much slower than one. Idle workers sleep (rayon's), and nothing starts a
-//! thread per op; while a plan replays a step they stay awake ([`awake`]).
+//! thread per op. After a split they keep looking for work for 200 us before they sleep, and
+//! while a plan replays a step they stay awake ([`awake`]): waking a sleeping worker can take
+//! longer than its share of a split.
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -239,7 +241,9 @@ pub(crate) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
 #[cfg(feature = "threads")]
 mod pool {
     use rayon::prelude::*;
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::sync::OnceLock;
+    use std::time::Instant;
 
     static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
 
@@ -247,7 +251,7 @@ mod pool {
     /// threads on this platform): then everything runs on the calling thread.
     fn pool() -> Option<&'static rayon::ThreadPool> {
         POOL.get_or_init(|| {
-            let n = super::default_threads().max(super::PEAK.load(super::Ordering::Relaxed));
+            let n = super::default_threads().max(super::PEAK.load(Ordering::Relaxed));
             let builder = || {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(n)
@@ -278,13 +282,71 @@ mod pool {
 
     pub(super) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
         match pool() {
-            Some(p) => p.install(op),
+            Some(p) => {
+                let r = p.install(op);
+                linger(p);
+                r
+            }
             None => op(),
         }
     }
 
+    /// How long the pool's other workers keep looking for work after a split before they go to
+    /// sleep, as OpenMP's keep spinning after a parallel region (GCC's for about 300,000 spins,
+    /// Intel's for 200 ms): the next op's split usually comes sooner, and finds them awake.
+    const LINGER_NANOS: u64 = 200_000;
+
+    /// How many callers are inside [`awake`] (whose workers are awake already).
+    static AWAKE: AtomicUsize = AtomicUsize::new(0);
+    /// How many workers are lingering.
+    static LINGERING: AtomicUsize = AtomicUsize::new(0);
+    /// When the last split ended, in nanoseconds since [`EPOCH`].
+    static LAST_SPLIT: AtomicU64 = AtomicU64::new(0);
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+    fn now() -> u64 {
+        EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    }
+
+    /// After a split outside [`awake`]: unless they linger already, the pool's other workers
+    /// look for work until no split has ended for [`LINGER_NANOS`], then sleep (rayon's). A
+    /// recorded step's ops split one after another, each finding the workers awake, as a
+    /// replayed step's do inside [`awake`]. One broadcast job (an allocation) per idle spell.
+    fn linger(p: &'static rayon::ThreadPool) {
+        LAST_SPLIT.store(now(), Ordering::Relaxed);
+        if AWAKE.load(Ordering::Relaxed) > 0 || LINGERING.load(Ordering::Relaxed) > 0 {
+            return;
+        }
+        let me = p.current_thread_index();
+        let others = p.current_num_threads() - usize::from(me.is_some());
+        if others == 0
+            || LINGERING
+                .compare_exchange(0, others, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        p.spawn_broadcast(move |ctx| {
+            if Some(ctx.index()) == me {
+                return;
+            }
+            while now().saturating_sub(LAST_SPLIT.load(Ordering::Relaxed)) < LINGER_NANOS {
+                look_for_work();
+            }
+            LINGERING.fetch_sub(1, Ordering::Release);
+        });
+    }
+
+    /// Runs one job of the pool's if there is one; else gives the core to any other thread
+    /// that wants it (more threads than cores) without halting it, which is what makes waking
+    /// it slow.
+    fn look_for_work() {
+        if rayon::yield_now() != Some(rayon::Yield::Executed) {
+            std::thread::yield_now();
+        }
+    }
+
     pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-        use std::sync::atomic::{AtomicBool, Ordering};
         /// Tells the spinners to stop when `op` returns or unwinds.
         struct Done<'a>(&'a AtomicBool);
         impl Drop for Done<'_> {
@@ -292,14 +354,19 @@ mod pool {
                 self.0.store(true, Ordering::Release);
             }
         }
+        /// Counts a caller in [`AWAKE`] until it leaves (or unwinds).
+        struct Inside;
+        impl Drop for Inside {
+            fn drop(&mut self) {
+                AWAKE.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        AWAKE.fetch_add(1, Ordering::Relaxed);
+        let _inside = Inside;
         let done = AtomicBool::new(false);
-        // Nothing to run: give the core to any other thread that wants it (more threads than
-        // cores) but do not halt it, which is what makes waking slow.
         let spin = || {
             while !done.load(Ordering::Acquire) {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::thread::yield_now();
-                }
+                look_for_work();
             }
         };
         // One spinner per other worker, each a `join` (on the stack: a replayed step allocates
