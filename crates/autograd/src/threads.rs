@@ -12,7 +12,7 @@
 //! split whose other half no worker has taken yet is run by it too, so a second thread can
 //! never make a step much slower than one. Idle workers sleep (rayon's), and nothing starts a
 //! thread per op. After a split they keep looking for work for 200 us before they sleep, and
-//! while a plan replays a step they stay awake ([`awake`]): waking a sleeping worker can take
+//! while a plan replays a step one of them stays awake ([`awake`]): waking a sleeping worker can take
 //! longer than its share of a split.
 
 use crate::error::{Error, Result};
@@ -225,9 +225,9 @@ pub(crate) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     }
 }
 
-/// Runs `op` with the pool's other workers kept awake, looking for work, until it returns (a
-/// replayed step), as OpenMP's workers spin between parallel regions; on one thread, `op`
-/// alone. A worker that has gone to sleep is woken per split, and on a virtual machine waking a
+/// Runs `op` with another of the pool's workers kept awake, looking for work, until it returns
+/// (a replayed step), as OpenMP's workers spin between parallel regions; on one thread, `op`
+/// alone. Any further workers are woken by the splits as before. A worker that has gone to sleep is woken per split, and on a virtual machine waking a
 /// halted core can take longer than the split's work: W2's first GEMM gained nothing from the
 /// second core until its worker was kept awake (docs/performance.md).
 pub(crate) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
@@ -330,19 +330,27 @@ mod pool {
             if Some(ctx.index()) == me {
                 return;
             }
-            while now().saturating_sub(LAST_SPLIT.load(Ordering::Relaxed)) < LINGER_NANOS {
-                look_for_work();
-            }
+            look_for_work_until(|| false);
             LINGERING.fetch_sub(1, Ordering::Release);
         });
     }
 
-    /// Runs one job of the pool's if there is one; else gives the core to any other thread
+    /// Runs the pool's jobs as they come until `stop()`, or until it has found none for
+    /// [`LINGER_NANOS`] since its last job or the last split. So a worker that took this while
+    /// waiting inside other work (rayon runs queued jobs then) hands that work back within
+    /// 200 us, even if `stop` waits on it. Between looks it gives the core to any other thread
     /// that wants it (more threads than cores) without halting it, which is what makes waking
     /// it slow.
-    fn look_for_work() {
-        if rayon::yield_now() != Some(rayon::Yield::Executed) {
-            std::thread::yield_now();
+    fn look_for_work_until(stop: impl Fn() -> bool) {
+        let mut worked = now();
+        while !stop() {
+            if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                worked = now();
+            } else if now().saturating_sub(worked.max(LAST_SPLIT.load(Ordering::Relaxed))) >= LINGER_NANOS {
+                return;
+            } else {
+                std::thread::yield_now();
+            }
         }
     }
 
@@ -363,27 +371,26 @@ mod pool {
         }
         AWAKE.fetch_add(1, Ordering::Relaxed);
         let _inside = Inside;
+        // The spinner's idle clock starts with the step.
+        LAST_SPLIT.store(now(), Ordering::Relaxed);
         let done = AtomicBool::new(false);
-        let spin = || {
-            while !done.load(Ordering::Acquire) {
-                look_for_work();
-            }
-        };
-        // One spinner per other worker, each a `join` (on the stack: a replayed step allocates
-        // nothing); a spinner no worker took is run by its owner after `done`, a no-op.
-        fn spinners(k: usize, spin: &(impl Fn() + Sync)) {
-            if k > 0 {
-                rayon::join(spin, || spinners(k - 1, spin));
-            }
-        }
-        let others = super::get_num_threads() - 1;
+        // One spinner, a `join` on the stack (a replayed step allocates nothing): one other
+        // worker is kept awake. Not one per worker: a spinner queued on a worker's deque can be
+        // taken by a thread waiting inside the step (rayon runs queued jobs then), which would
+        // hold the step up until it gave up. Run by the caller itself (no worker took it), it
+        // returns at once.
         install(|| {
+            let me = rayon::current_thread_index();
             rayon::join(
                 || {
                     let _done = Done(&done);
                     op()
                 },
-                || spinners(others, &spin),
+                || {
+                    if rayon::current_thread_index() != me {
+                        look_for_work_until(|| done.load(Ordering::Acquire));
+                    }
+                },
             )
             .0
         })
