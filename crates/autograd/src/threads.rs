@@ -12,8 +12,8 @@
 //! split whose other half no worker has taken yet is run by it too, so a second thread can
 //! never make a step much slower than one. Idle workers sleep (rayon's), and nothing starts a
 //! thread per op. After a split they keep looking for work for 200 us before they sleep, and
-//! while a plan replays a step one of them stays awake ([`awake`]): waking a sleeping worker can take
-//! longer than its share of a split.
+//! while a plan replays a step one of them stays awake ([`awake`]): waking a sleeping worker
+//! can take longer than its share of a split.
 
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -227,9 +227,10 @@ pub(crate) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
 
 /// Runs `op` with another of the pool's workers kept awake, looking for work, until it returns
 /// (a replayed step), as OpenMP's workers spin between parallel regions; on one thread, `op`
-/// alone. Any further workers are woken by the splits as before. A worker that has gone to sleep is woken per split, and on a virtual machine waking a
-/// halted core can take longer than the split's work: W2's first GEMM gained nothing from the
-/// second core until its worker was kept awake (docs/performance.md).
+/// alone; any further workers are woken by the splits, as before. A sleeping worker is woken
+/// per split, and on a virtual machine waking a halted core can take longer than the split's
+/// work: W2's first GEMM gained nothing from the second core until its worker was kept awake
+/// (docs/performance.md).
 pub(crate) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     if get_num_threads() <= 1 {
         op()
