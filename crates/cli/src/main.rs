@@ -107,21 +107,30 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.downcast_ref::<Reported>().is_some() => {
-            ExitCode::from(e.downcast_ref::<Reported>().map_or(1, |r| r.0))
-        }
-        Err(e) => match e.downcast_ref::<clap::Error>() {
-            Some(ce) => usage_error(ce),
-            None => {
-                report(&message(&e));
-                ExitCode::from(1)
-            }
-        },
+        Err(e) => ExitCode::from(report_now(e).0),
     }
+}
+
+/// Prints `e` now as one `error:` line (unless it was printed already) and returns the exit
+/// code it calls for: 2 for a usage error, else 1.
+pub(crate) fn report_now(e: anyhow::Error) -> Reported {
+    if let Some(r) = e.downcast_ref::<Reported>() {
+        return Reported(r.0);
+    }
+    if let Some(ce) = e.downcast_ref::<clap::Error>() {
+        return Reported(usage_error_code(ce));
+    }
+    report(&message(&e));
+    Reported(1)
 }
 
 /// Help and version go out as clap prints them; real usage errors become one line.
 fn usage_error(e: &clap::Error) -> ExitCode {
+    ExitCode::from(usage_error_code(e))
+}
+
+/// [`usage_error`]'s printing, returning the exit code.
+fn usage_error_code(e: &clap::Error) -> u8 {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
@@ -130,10 +139,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
         let _ = e.print();
-        return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        return e.exit_code().clamp(0, 255) as u8;
     }
     report(&format!("{} (see --help)", usage_message(e)));
-    ExitCode::from(2)
+    2
 }
 
 /// `error: ` and the message, in one write: the processes of an MPI run share a stderr, and

@@ -165,7 +165,9 @@ pub fn run(args: Args, threads_given: bool) -> Result<()> {
     if processes::launched_by_mpirun() {
         let world = nn::train::MpiWorld::init()?;
         processes::share_cores(&world, threads_given);
-        return run_on(&world, &args);
+        // Reported while MPI runs: MPI_Finalize (the world's drop) waits for every process, so
+        // none exits (and has mpirun stop the rest) before each has said why it stops.
+        return run_on(&world, &args).map_err(|e| crate::report_now(e).into());
     }
     #[cfg(not(feature = "mpi"))]
     processes::refuse_mpirun()?;
