@@ -1,4 +1,4 @@
-# Reference literals for crates/autograd/tests/functional.rs (float64 JAX).
+# Reference literals for crates/autograd/tests/suite/functional.rs (float64 JAX).
 import jax, jax.numpy as jnp
 jax.config.update("jax_enable_x64", True)
 a = jnp.array([[0.3, -1.2, 0.5], [0.8, 0.1, -0.4]])

@@ -20,7 +20,7 @@ and the parameters after the fifth.
 
 CASES = [
     # ----------------------------------------------------------------------------------------
-    # Optimisers (crates/nn/tests/optim_reference.rs)
+    # Optimisers (crates/nn/tests/suite/optim_reference.rs)
     # ----------------------------------------------------------------------------------------
     (
         "sgd_plain",
@@ -354,7 +354,7 @@ print("g2 =", p2.grad.tolist())
 """,
     ),
     # ----------------------------------------------------------------------------------------
-    # Losses (crates/nn/tests/loss_reference.rs)
+    # Losses (crates/nn/tests/suite/loss_reference.rs)
     # ----------------------------------------------------------------------------------------
     (
         "mse_half",
@@ -485,7 +485,7 @@ print("dc =", c.grad.item())
 """,
     ),
     # ----------------------------------------------------------------------------------------
-    # Initialisation gains (crates/nn/tests/init_variance.rs)
+    # Initialisation gains (crates/nn/tests/suite/init_variance.rs)
     # ----------------------------------------------------------------------------------------
     (
         "calculate_gain",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for crates/autograd/tests/pytorch_reference.rs, computed by PyTorch in float64.
+"""Reference values for crates/autograd/tests/suite/pytorch_reference.rs, computed by PyTorch in float64.
 
 Run:  python3 tools/pytorch_reference.py [CASE ...]   (a Python with any PyTorch >= 2.0, float64)
 

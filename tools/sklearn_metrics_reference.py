@@ -1,4 +1,4 @@
-"""Generates the scikit-learn literals of crates/nn/tests/metrics.rs and prep.rs.
+"""Generates the scikit-learn literals of crates/nn/tests/suite/metrics.rs and prep.rs.
 
 Run with any Python that has scikit-learn, in a venv outside the repository:
 python3 -m venv ~/sk && ~/sk/bin/pip install scikit-learn && ~/sk/bin/python tools/sklearn_metrics_reference.py

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch references for chainrule's modules (crates/nn/tests/modules_torch.rs), float64.
+"""PyTorch references for chainrule's modules (crates/nn/tests/suite/modules_torch.rs), float64.
 
 Run from anywhere:  python3 tools/torch_sequential_reference.py   (any PyTorch >= 2.0)
 

@@ -1,5 +1,5 @@
 //! The workloads of issue 5, shared by the benchmarks in `benches/` and by
-//! `tests/bench_limits.rs` (which checks the hand-written limits and the scalar graph against
+//! `tests/suite/bench_limits.rs` (which checks the hand-written limits and the scalar graph against
 //! the engine's gradients). Everything here uses public APIs only.
 //!
 //! - W1, micrograd's demo step: 100 two-moons points (noise 0.1, labels -1/+1), an MLP

@@ -1,7 +1,7 @@
 //! W1 and W2 replayed: each step captured once as a `Plan` (`Tape::capture`) and run again
 //! with the parameters updated in place by the same SGD as the recorded workloads, so each
 //! gives bit for bit the losses and parameters of [`W1Scalar`](super::W1Scalar) and
-//! [`W2Engine`](super::W2Engine) (checked by `tests/plan_replay.rs`).
+//! [`W2Engine`](super::W2Engine) (checked by `tests/suite/plan_replay.rs`).
 
 use super::{mlp, w2_batch, W1Scalar, LR, W1_MODEL_SEED, W1_SIZES, W2_MODEL_SEED, W2_SIZES};
 use autograd::{Float, Plan, PlanSpec, Tape, Tensor};

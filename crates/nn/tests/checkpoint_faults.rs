@@ -4,7 +4,7 @@
 //! and loading truncated or corrupted files gives errors that name the tensor and the problem.
 //!
 //! The full-disk and read-only cases mount a small tmpfs, which needs root (as in the CI
-//! container); elsewhere they print why they are skipped and pass. `tests/checkpoint.rs` has
+//! container); elsewhere they print why they are skipped and pass. `tests/suite/checkpoint.rs` has
 //! the mismatch cases and the read-only directory case for ordinary users.
 
 use autograd::Tensor;

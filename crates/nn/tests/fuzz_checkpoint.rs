@@ -15,7 +15,7 @@
 //! inserted or deleted), with the header length fixed up or not.
 //!
 //! 256 cases per property by default; `CHAINRULE_FUZZ_CASES=100000` for the long run (see
-//! `docs/reliability.md`). `tests/checkpoint.rs` has the fixed corruption cases.
+//! `docs/reliability.md`). `tests/suite/checkpoint.rs` has the fixed corruption cases.
 
 use autograd::{Float, Tensor};
 use nn::checkpoint::{self, CheckpointError, Metadata, MlpSpec};

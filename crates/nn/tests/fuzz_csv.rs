@@ -12,7 +12,7 @@
 //! insertions).
 //!
 //! 256 cases per property by default; `CHAINRULE_FUZZ_CASES` for the long run (see
-//! `docs/reliability.md`). `tests/csv.rs` has the reader's example-based tests.
+//! `docs/reliability.md`). `tests/suite/csv.rs` has the reader's example-based tests.
 
 use autograd::{Float, Tensor};
 use nn::data::{CsvError, CsvOptions, StandardScaler, Table, Target, Task};

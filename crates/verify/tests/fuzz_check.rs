@@ -12,7 +12,7 @@
 //! two definitions, and replace a number with an extreme one.
 //!
 //! 256 cases per property by default; `CHAINRULE_FUZZ_CASES=100000` for the long run (see
-//! `docs/reliability.md`). `tests/expr_props.rs` has the random-bytes, random-token and
+//! `docs/reliability.md`). `tests/suite/expr_props.rs` has the random-bytes, random-token and
 //! nesting properties.
 
 use proptest::prelude::*;

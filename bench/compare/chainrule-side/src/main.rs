@@ -337,7 +337,7 @@ impl Workload for W2 {
 
 /// W2 captured once (`Tape::capture`) and replayed, as `nn::train::fit` and the CLI train: the
 /// batch and labels written in, the step replayed, SGD in place on the plan's parameters (bit
-/// for bit `W2`'s step, `tests/plan_replay.rs`).
+/// for bit `W2`'s step, `tests/suite/plan_replay.rs`).
 struct W2Replay {
     x: Tensor<f32>,
     labels: Vec<usize>,

@@ -1,4 +1,4 @@
-//! Shared by `crates/autograd/tests/numerics.rs` and `crates/nn/tests/loss_numerics.rs` (which
+//! Shared by `crates/autograd/tests/suite/numerics.rs` and `crates/nn/tests/suite/loss_numerics.rs` (which
 //! includes this file by path): stable f64 references of the activations and the softmax
 //! family, and comparing floats in units in the last place.
 

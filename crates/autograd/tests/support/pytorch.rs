@@ -1,5 +1,5 @@
 //! Comparing with PyTorch's printed float64 literals, shared by
-//! `crates/autograd/tests/pytorch_reference.rs` and `crates/nn/tests/{loss,optim}_reference.rs`
+//! `crates/autograd/tests/suite/pytorch_reference.rs` and `crates/nn/tests/suite/{loss,optim}_reference.rs`
 //! (which include this file by path).
 
 use autograd::Tensor;

@@ -6,7 +6,7 @@
 //! exit code 1. Syntax errors in definitions show the line and a caret under the column
 //! (three lines, exit code 2) by design.
 //!
-//! `tests/cli.rs` has the first cases of each kind; this file goes through every option.
+//! `tests/suite/cli.rs` has the first cases of each kind; this file goes through every option.
 
 use nn::checkpoint::{self, Metadata};
 use std::ffi::OsStr;
@@ -419,7 +419,7 @@ fn out_of_range_numbers_are_usage_errors() {
             &["check", "y = x", "--wrt", "z", "--claim", "1"],
             "'z' is not an input",
         ),
-        // (With no --claim at all, check derives: tests/derive_cli.rs.)
+        // (With no --claim at all, check derives: tests/suite/derive_cli.rs.)
         (
             &["check", "y = x + z", "--wrt", "x,z", "--claim", "1"],
             "need as many --claim, got 1",

@@ -10,8 +10,7 @@
 use autograd::{Float, Gradients, Tape, Tensor, Var};
 use nn::loss;
 
-#[path = "../../autograd/tests/support/pytorch.rs"]
-mod pytorch;
+use crate::pytorch;
 use pytorch::{assert_close, t};
 
 /// Checks a loss value.

@@ -4,8 +4,7 @@
 //! every step (`nn::loss::cross_entropy`'s targets rebound as the plan's index input), the
 //! parameters updated in place inside the plan.
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+use crate::common;
 
 use chainrule::nn::optim::{Optimizer, Sgd};
 use chainrule::nn::{loss, Module};

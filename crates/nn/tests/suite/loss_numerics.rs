@@ -2,12 +2,12 @@
 //! `nn::loss::bce_with_logits` with logits of +-1e4 (and mixtures with ordinary values), in f32
 //! and f64. Values and gradients must be finite and within a few ulps of the exact result
 //! rounded to the type. The references are computed independently in f64 with the stable
-//! formulas. `crates/autograd/tests/numerics.rs` covers the activations and softmax family.
+//! formulas. `crates/autograd/tests/suite/numerics.rs` covers the activations and softmax family.
 
 use autograd::{Float, Tape, Tensor};
 use nn::loss;
 
-#[path = "../../autograd/tests/support/numerics.rs"]
+#[path = "../../../autograd/tests/support/numerics.rs"]
 mod numerics;
 use numerics::{assert_close, shifted_logsumexp, sigmoid, softmax, softplus};
 

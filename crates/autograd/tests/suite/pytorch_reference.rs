@@ -16,7 +16,7 @@
 
 use autograd::{concat, grad, stack, Gradients, Tape, Tensor, Var};
 
-#[path = "support/pytorch.rs"]
+#[path = "../support/pytorch.rs"]
 mod pytorch;
 use pytorch::{assert_close, t};
 

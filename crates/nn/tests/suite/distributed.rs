@@ -5,7 +5,7 @@
 //! stops every process with a message naming it. The same run over Open MPI is
 //! `tests/mpi_equivalence.rs` (feature `mpi`, run by `.ci/run` under `mpirun`).
 
-#[path = "common/threads_group.rs"]
+#[path = "../common/threads_group.rs"]
 mod threads_group;
 
 use chainrule::nn::data::{self, Dataset};

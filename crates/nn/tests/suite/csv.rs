@@ -1,10 +1,7 @@
 //! The CSV reader (`nn::data::Table`): every error with its file, row (header = 1) and column,
 //! generated malformed tables, bounded memory on hostile files, and label order and task choice.
 
-mod common;
-
-#[global_allocator]
-static ALLOCATOR: common::LargestAllocation = common::LargestAllocation;
+use crate::common;
 
 use autograd::Tensor;
 use nn::data::{CsvError, CsvOptions, StandardScaler, Table, Target, Task, MAX_COLUMNS, MAX_LINE_BYTES};

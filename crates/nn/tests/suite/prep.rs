@@ -1,7 +1,7 @@
 //! Preparing tabular data: the stratified split (seeded, disjoint, proportions kept) and the
 //! standard scaler (moments after fitting, the inverse round trip, the metadata round trip).
 
-mod common;
+use crate::common;
 
 use autograd::Tensor;
 use nn::checkpoint::Metadata;
@@ -198,7 +198,7 @@ fn docs_quote_the_csv_snippet() {
     let this = include_str!("prep.rs");
     let begin = this.find("// docs/nn.md: begin csv\n").unwrap() + "// docs/nn.md: begin csv\n".len();
     let end = begin + this[begin..].find("    // docs/nn.md: end").unwrap();
-    let docs = include_str!("../../../docs/nn.md");
+    let docs = include_str!("../../../../docs/nn.md");
     // The page quotes the body without the test's indentation.
     let body: String = this[begin..end]
         .lines()

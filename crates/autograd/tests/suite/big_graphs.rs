@@ -7,7 +7,7 @@
 //! - a value used 10^6 times (a million gradient contributions to accumulate), and a tensor
 //!   chain with broadcasting 10^5 deep.
 //!
-//! `tests/deep_chain.rs` at the workspace root has the first million-op chain (backward and
+//! `tests/suite/deep_chain.rs` at the workspace root has the first million-op chain (backward and
 //! drop) and grad of grad on 10^5 ops; this file goes further.
 
 use autograd::{grad, Tape, Tensor};

@@ -5,7 +5,7 @@
 //!
 //! The references are written independently of the engine, in f64 with the stable formulas
 //! (for f32 the f64 reference is rounded once, which is within half an ulp of the exact
-//! value). `crates/nn/tests/loss_numerics.rs` does the same for cross-entropy and BCE with
+//! value). `crates/nn/tests/suite/loss_numerics.rs` does the same for cross-entropy and BCE with
 //! logits.
 //!
 //! A second group pins down what is *not* promised: in the saturated tails, sigmoid' and tanh'
@@ -14,7 +14,7 @@
 
 use autograd::{Float, Tape, Tensor};
 
-mod support;
+use crate::support;
 use support::numerics::{assert_close, shifted_logsumexp, sigmoid, softmax, softplus, ulps};
 
 // ---------------------------------------------------------------------------------------------

@@ -8,8 +8,7 @@
 //!
 //! So a benchmark compares equal computations.
 
-#[path = "../benches/common/mod.rs"]
-mod common;
+use crate::common;
 
 use common::{W1Limit, W1Scalar, W1Tensor, W2Engine, W2Limit};
 

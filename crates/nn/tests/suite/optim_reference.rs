@@ -17,8 +17,7 @@ use autograd::{Tape, Tensor};
 use nn::optim::{clip_grad_norm, Adam, LrSchedule, Optimizer, Sgd};
 use nn::ParamStore;
 
-#[path = "../../autograd/tests/support/pytorch.rs"]
-mod pytorch;
+use crate::pytorch;
 use pytorch::{assert_close, t};
 
 /// What five steps of an optimiser produced.
