@@ -198,7 +198,7 @@ fn moons_accuracy(m: &Moons, data_seed: u64) -> f64 {
         .as_slice()
         .iter()
         .zip(&moons.labels)
-        .filter(|(s, &l)| (**s > 0.0) == (l == 1))
+        .filter(|(s, l)| (**s > 0.0) == (**l == 1))
         .count();
     right as f64 / moons.len() as f64
 }

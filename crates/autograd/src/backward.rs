@@ -130,11 +130,12 @@ pub(crate) fn sweep<'t, T: Float>(
                     continue;
                 }
                 // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
-                if values_only && node.rank == 0 {
-                    if let Some(rule) = value_rule(node.op) {
-                        scalar_rule(&g, i, rule, gi, &relevant, &mut grads);
-                        continue;
-                    }
+                if values_only
+                    && node.rank == 0
+                    && let Some(rule) = value_rule(node.op)
+                {
+                    scalar_rule(&g, i, rule, gi, &relevant, &mut grads);
+                    continue;
                 }
                 node.op
             };

@@ -70,15 +70,15 @@ pub fn try_set_num_threads(n: usize) -> Result<()> {
             message: format!("{n} threads asked for; at most {MAX_THREADS}"),
         });
     }
-    if let Some(size) = pool::started_size() {
-        if n > size {
-            return Err(Error::Threads {
-                message: format!(
-                    "{n} threads asked for, but the pool started with {size}; call \
+    if let Some(size) = pool::started_size()
+        && n > size
+    {
+        return Err(Error::Threads {
+            message: format!(
+                "{n} threads asked for, but the pool started with {size}; call \
                      set_num_threads before the first op, or set {NUM_THREADS_VAR}"
-                ),
-            });
-        }
+            ),
+        });
     }
     if n > 1 && !cfg!(feature = "threads") {
         return Err(Error::Threads {

@@ -181,12 +181,11 @@ fn run_typed<T: Float>(args: &Args, model: &Model) -> Result<()> {
                 .metadata
                 .get("chainrule.pixel_max")
                 .and_then(|p| p.parse::<f64>().ok())
+                && trained != pixel_max
             {
-                if trained != pixel_max {
-                    outln!(
+                outln!(
                         "note: the model was trained with pixels / {trained}, evaluating with pixels / {pixel_max}"
                     );
-                }
             }
             outln!(
                 "data: {} test set, {} examples, pixels / {pixel_max}",

@@ -90,11 +90,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
-    if let Some(n) = cli.threads {
-        if let Err(e) = autograd::try_set_num_threads(n) {
-            report(&e.to_string());
-            return ExitCode::from(1);
-        }
+    if let Some(n) = cli.threads
+        && let Err(e) = autograd::try_set_num_threads(n)
+    {
+        report(&e.to_string());
+        return ExitCode::from(1);
     }
     let result = match cli.command {
         Command::Train(a) => train::run(a, cli.threads.is_some()),

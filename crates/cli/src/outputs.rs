@@ -171,13 +171,13 @@ impl Outputs {
 /// Takes `OUT/.chainrule.lock`, failing at once if another run holds it.
 fn lock(out: &Path) -> Result<fs::File> {
     let path = out.join(LOCK);
-    if let Ok(m) = fs::symlink_metadata(&path) {
-        if !m.is_file() {
-            return Err(usage(format!(
-                "{} is not a regular file; remove it (it is chainrule's lock for --out)",
-                path.display()
-            )));
-        }
+    if let Ok(m) = fs::symlink_metadata(&path)
+        && !m.is_file()
+    {
+        return Err(usage(format!(
+            "{} is not a regular file; remove it (it is chainrule's lock for --out)",
+            path.display()
+        )));
     }
     let file = fs::OpenOptions::new()
         .create(true)

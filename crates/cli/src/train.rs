@@ -290,14 +290,14 @@ fn run_typed<T: Float, C: Communicator>(comm: &C, args: &Args) -> Result<()> {
         TrainError::Anomaly(e) => anyhow::anyhow!("anomaly detected: {e}"),
         e => anyhow::anyhow!(e),
     })?;
-    if val.is_some() {
-        if let Some((best, _)) = stop.best() {
-            stop.restore_best(&mut params);
-            outln!(
-                "early stopping: {} epochs run, the weights of epoch {best} (lowest validation loss) kept",
-                history.len()
-            );
-        }
+    if val.is_some()
+        && let Some((best, _)) = stop.best()
+    {
+        stop.restore_best(&mut params);
+        outln!(
+            "early stopping: {} epochs run, the weights of epoch {best} (lowest validation loss) kept",
+            history.len()
+        );
     }
     let train_seconds = train_start.elapsed().as_secs_f64();
     if let Some(why) = diverged(&history, &params) {

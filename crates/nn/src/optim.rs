@@ -62,14 +62,14 @@ pub fn check_grads<T: Float>(params: &ParamStore<T>, grads: &[Option<Tensor<T>>]
         });
     }
     for ((_, name, p), g) in params.iter().zip(grads) {
-        if let Some(g) = g {
-            if g.shape() != p.value().shape() {
-                return Err(OptimError::Shape {
-                    name: name.to_string(),
-                    expected: p.value().shape().to_vec(),
-                    got: g.shape().to_vec(),
-                });
-            }
+        if let Some(g) = g
+            && g.shape() != p.value().shape()
+        {
+            return Err(OptimError::Shape {
+                name: name.to_string(),
+                expected: p.value().shape().to_vec(),
+                got: g.shape().to_vec(),
+            });
         }
     }
     Ok(())

@@ -299,11 +299,11 @@ fn apply(bytes: &mut Vec<u8>, e: &Edit, fix: bool) {
             }
         }
         Edit::Entry(entry) => {
-            if let Some((n, mut text)) = header() {
-                if text.starts_with('{') {
-                    text.insert_str(1, entry);
-                    rebuild(bytes, n, text);
-                }
+            if let Some((n, mut text)) = header()
+                && text.starts_with('{')
+            {
+                text.insert_str(1, entry);
+                rebuild(bytes, n, text);
             }
         }
     }

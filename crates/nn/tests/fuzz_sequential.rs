@@ -182,14 +182,14 @@ fn apply(text: &str, m: &Mutation) -> String {
     const FIELDS: [&str; 5] = ["version", "prefix", "modules", "type", "args"];
     match m {
         Mutation::Arg(i, a, value) => {
-            if let Some(list) = args(&mut v, *i) {
-                if !list.is_empty() {
-                    let n = list.len();
-                    if let Some(pair) = list[a % n].as_array_mut() {
-                        if pair.len() == 2 {
-                            pair[1] = json!(value);
-                        }
-                    }
+            if let Some(list) = args(&mut v, *i)
+                && !list.is_empty()
+            {
+                let n = list.len();
+                if let Some(pair) = list[a % n].as_array_mut()
+                    && pair.len() == 2
+                {
+                    pair[1] = json!(value);
                 }
             }
         }
@@ -199,11 +199,11 @@ fn apply(text: &str, m: &Mutation) -> String {
             }
         }
         Mutation::DropArg(i, a) => {
-            if let Some(list) = args(&mut v, *i) {
-                if !list.is_empty() {
-                    let n = list.len();
-                    list.remove(a % n);
-                }
+            if let Some(list) = args(&mut v, *i)
+                && !list.is_empty()
+            {
+                let n = list.len();
+                list.remove(a % n);
             }
         }
         Mutation::AddArg(i, k, value) => {
@@ -212,19 +212,19 @@ fn apply(text: &str, m: &Mutation) -> String {
             }
         }
         Mutation::DropModule(i) | Mutation::RepeatModule(i) | Mutation::SwapModules(i, _) => {
-            if let Some(mut list) = modules(&mut v) {
-                if !list.is_empty() {
-                    let n = list.len();
-                    match m {
-                        Mutation::DropModule(_) => {
-                            list.remove(i % n);
-                        }
-                        Mutation::RepeatModule(_) => list.insert(i % n, list[i % n].clone()),
-                        Mutation::SwapModules(_, j) => list.swap(i % n, j % n),
-                        _ => unreachable!(),
+            if let Some(mut list) = modules(&mut v)
+                && !list.is_empty()
+            {
+                let n = list.len();
+                match m {
+                    Mutation::DropModule(_) => {
+                        list.remove(i % n);
                     }
-                    v["modules"] = Value::Array(list);
+                    Mutation::RepeatModule(_) => list.insert(i % n, list[i % n].clone()),
+                    Mutation::SwapModules(_, j) => list.swap(i % n, j % n),
+                    _ => unreachable!(),
                 }
+                v["modules"] = Value::Array(list);
             }
         }
         Mutation::Field(f, at, value) => {

@@ -49,10 +49,10 @@ fn layers(n: usize, edges: &[(usize, usize)]) -> Vec<usize> {
         layer[v] = preds[v].iter().map(|&u| layer[u] + 1).max().unwrap_or(0);
     }
     for v in 0..n {
-        if preds[v].is_empty() {
-            if let Some(first) = succs[v].iter().map(|&s| layer[s]).min() {
-                layer[v] = first - 1;
-            }
+        if preds[v].is_empty()
+            && let Some(first) = succs[v].iter().map(|&s| layer[s]).min()
+        {
+            layer[v] = first - 1;
         }
     }
     layer

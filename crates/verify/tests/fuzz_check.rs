@@ -307,10 +307,10 @@ fn exercise(src: &str, seed_claims: &[&str], o: &Options) -> Result<(), TestCase
     }
     // Each right-hand side on its own, as the claims are parsed.
     for part in src.split([';', '\n']) {
-        if let Some((_, rhs)) = part.split_once('=') {
-            if let Err(err) = expr::parse(rhs) {
-                check_error(&err, rhs)?;
-            }
+        if let Some((_, rhs)) = part.split_once('=')
+            && let Err(err) = expr::parse(rhs)
+        {
+            check_error(&err, rhs)?;
         }
     }
     let system = match System::parse(src) {

@@ -119,15 +119,15 @@ pub(super) fn linears<T: Float>(g: &Inner<T>, steps: Vec<Step>, kept: &[u32]) ->
         if let Some(i) = node(Some(&s)) {
             let n = out.len();
             let before = (n >= 2).then(|| (node(out.get(n - 2)), node(out.get(n - 1))));
-            if before == Some((i.checked_sub(2), i.checked_sub(1))) {
-                if let Some(linear) = group(g, i, &readers) {
-                    out.truncate(n - 2);
-                    out.push(Step::Linear {
-                        k: groups.len() as u32,
-                    });
-                    groups.push(linear);
-                    continue;
-                }
+            if before == Some((i.checked_sub(2), i.checked_sub(1)))
+                && let Some(linear) = group(g, i, &readers)
+            {
+                out.truncate(n - 2);
+                out.push(Step::Linear {
+                    k: groups.len() as u32,
+                });
+                groups.push(linear);
+                continue;
             }
         }
         out.push(s);

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Symlinks followed in a chain before giving up (Linux's `MAXSYMLINKS`).
 const MAX_LINKS: usize = 40;
 
-fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> CheckpointError {
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> CheckpointError + use<> {
     let path = path.to_path_buf();
     move |source| CheckpointError::Io { action, path, source }
 }

@@ -152,15 +152,15 @@ fn check_widths(specs: &[ModuleSpec]) -> Result<u128, RebuildError> {
             }
             _ => (None, None, 0),
         };
-        if let (Some(takes), Some(gives)) = (takes, width) {
-            if takes != gives {
-                return Err(RebuildError::Width {
-                    index,
-                    kind: spec.kind().to_string(),
-                    takes,
-                    gives,
-                });
-            }
+        if let (Some(takes), Some(gives)) = (takes, width)
+            && takes != gives
+        {
+            return Err(RebuildError::Width {
+                index,
+                kind: spec.kind().to_string(),
+                takes,
+                gives,
+            });
         }
         width = gives;
         elements = elements.saturating_add(held);

@@ -68,10 +68,10 @@ pub fn largest_allocation<R>(f: impl FnOnce() -> R) -> (R, usize) {
 /// there is one, as writing a file per case to a disk costs milliseconds.
 pub fn scratch_dir() -> tempfile::TempDir {
     let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(d) = tempfile::tempdir_in(shm) {
-            return d;
-        }
+    if shm.is_dir()
+        && let Ok(d) = tempfile::tempdir_in(shm)
+    {
+        return d;
     }
     tempfile::tempdir().unwrap()
 }

@@ -215,10 +215,10 @@ impl Sym {
         let mut out: Vec<&str> = Vec::new();
         let mut stack = vec![self];
         while let Some(s) = stack.pop() {
-            if let Sym::Name(n) | Sym::Def(n) = s {
-                if !out.contains(&n.as_str()) {
-                    out.push(n);
-                }
+            if let Sym::Name(n) | Sym::Def(n) = s
+                && !out.contains(&n.as_str())
+            {
+                out.push(n);
             }
             stack.extend(s.children().into_iter().rev());
         }

@@ -62,15 +62,14 @@ fn tracked_files() -> Vec<PathBuf> {
         .args(["ls-files", "-z"])
         .current_dir(&root)
         .output()
+        && out.status.success()
     {
-        if out.status.success() {
-            return out
-                .stdout
-                .split(|&b| b == 0)
-                .filter(|p| !p.is_empty())
-                .map(|p| root.join(String::from_utf8_lossy(p).as_ref()))
-                .collect();
-        }
+        return out
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| root.join(String::from_utf8_lossy(p).as_ref()))
+            .collect();
     }
     let mut files = Vec::new();
     let mut dirs = vec![root];
