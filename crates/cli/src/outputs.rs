@@ -7,7 +7,8 @@
 //!    `nn::checkpoint::atomic`, which writes every output.
 //! 2. **One run per `--out` at a time**: `OUT/.chainrule.lock` is locked (`flock`) for the
 //!    whole run; a second run on the same directory fails at once (exit 1). The lock goes with
-//!    the process, so a killed run never leaves a stale lock.
+//!    the process, so a killed run never leaves a stale lock. A run that fails before saving
+//!    a model removes `--out` again if it created it and it holds nothing but the lock.
 //! 3. **Never mixed, the model first**: after training, the model and both curve files are
 //!    staged (written in full and synced beside their targets), then renamed into place. If
 //!    the model cannot be staged, nothing is replaced. If only the curves cannot, the model is
@@ -86,6 +87,21 @@ pub struct Outputs {
     pub svg: PathBuf,
     /// Held (locked) until the run ends.
     _lock: fs::File,
+    /// `out`, if this run created it: removed again (with the lock file) if the run ends
+    /// without saving a model, so that a failed run leaves no empty directory behind.
+    created: Option<PathBuf>,
+    /// Whether the model was saved.
+    saved: std::cell::Cell<bool>,
+}
+
+impl Drop for Outputs {
+    fn drop(&mut self) {
+        if let Some(out) = self.created.as_ref().filter(|_| !self.saved.get()) {
+            // `remove_dir` removes only an empty directory: anything else put there stays.
+            let _ = fs::remove_file(out.join(LOCK));
+            let _ = fs::remove_dir(out);
+        }
+    }
 }
 
 impl Outputs {
@@ -102,25 +118,35 @@ impl Outputs {
             check_output(curve).map_err(|e| usage(format!("--out: {e}")))?;
         }
         // The paths can serve: create the directories, and see that they take files.
+        let created = (!out.exists()).then(|| out.to_path_buf());
         fs::create_dir_all(out)
             .map_err(|e| usage(format!("cannot create --out directory {}: {e}", out.display())))?;
-        let lock = lock(out)?;
-        create_parent(&target, flag)?;
-        for curve in [&csv, &svg] {
-            if same_file(curve, &target) {
-                return Err(usage(format!(
-                    "--save {} is the learning curve's file {}: give the model another name",
-                    model.display(),
-                    curve.display()
-                )));
+        let lock = lock(out).inspect_err(|_| {
+            // Not locked by this run: remove only what it created, if still empty.
+            if created.is_some() {
+                let _ = fs::remove_dir(out);
             }
-        }
-        Ok(Self {
+        })?;
+        // From here an error drops `outputs`, which removes what this run created.
+        let outputs = Self {
             model,
             csv,
             svg,
             _lock: lock,
-        })
+            created,
+            saved: std::cell::Cell::new(false),
+        };
+        create_parent(&target, flag)?;
+        for curve in [&outputs.csv, &outputs.svg] {
+            if same_file(curve, &target) {
+                return Err(usage(format!(
+                    "--save {} is the learning curve's file {}: give the model another name",
+                    outputs.model.display(),
+                    curve.display()
+                )));
+            }
+        }
+        Ok(outputs)
     }
 
     /// Writes the run's outputs under the contract above: `model` the checkpoint's bytes,
@@ -137,6 +163,7 @@ impl Outputs {
         staged_model
             .commit()
             .context("cannot save the model; nothing was replaced")?;
+        self.saved.set(true);
         let committed = staged_curves.and_then(|staged| {
             staged
                 .into_iter()

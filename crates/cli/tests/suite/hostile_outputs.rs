@@ -337,6 +337,40 @@ fn a_second_run_on_a_locked_out_fails_at_once() {
     assert_ok(&run(d, &[QUICK.as_slice(), &["--out", "o"]].concat()), "unlocked");
 }
 
+#[test]
+fn a_failed_run_leaves_no_out_directory_it_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let missing = ["--data", "missing.csv", "--target", "y"];
+    // Unreadable data (after --out was prepared), and a diverged run (after training).
+    for (extra, code, want) in [
+        (&missing[..], 2, "cannot read missing.csv"),
+        (&["--lr", "1e30", "--epochs", "3"][..], 1, "not finite"),
+    ] {
+        let args = [&QUICK[..], &["--out", "new"], extra].concat();
+        assert_fails(&run(d, &args), code, &[want], want);
+        assert!(!d.join("new").exists(), "{want}: left new/ behind");
+        // A directory that was there stays, with what it held (the lock file included).
+        fs::create_dir(d.join("old")).unwrap();
+        fs::write(d.join("old/notes.txt"), "mine").unwrap();
+        let args = [&QUICK[..], &["--out", "old"], extra].concat();
+        assert_fails(&run(d, &args), code, &[want], want);
+        assert_eq!(fs::read_to_string(d.join("old/notes.txt")).unwrap(), "mine");
+        assert!(d.join("old").join(".chainrule.lock").exists());
+        fs::remove_dir_all(d.join("old")).unwrap();
+    }
+    // Nested: only the directory the run created goes, not its parents that it created too.
+    let args = [&QUICK[..], &["--out", "a/b"], &missing[..]].concat();
+    assert_fails(&run(d, &args), 2, &["cannot read missing.csv"], "nested");
+    assert!(d.join("a").is_dir() && !d.join("a/b").exists());
+    // A run that saves keeps its directory.
+    assert_ok(
+        &run(d, &[&QUICK[..], &["--out", "new", "--epochs", "1"]].concat()),
+        "saves",
+    );
+    assert!(d.join("new/model.safetensors").is_file());
+}
+
 fn bytes_of(p: &Path) -> Vec<u8> {
     fs::read(p).unwrap()
 }
