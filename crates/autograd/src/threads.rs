@@ -76,7 +76,7 @@ pub fn try_set_num_threads(n: usize) -> Result<()> {
         return Err(Error::Threads {
             message: format!(
                 "{n} threads asked for, but the pool started with {size}; call \
-                     set_num_threads before the first op, or set {NUM_THREADS_VAR}"
+                 set_num_threads before the first op, or set {NUM_THREADS_VAR}"
             ),
         });
     }

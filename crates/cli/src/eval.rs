@@ -184,8 +184,8 @@ fn run_typed<T: Float>(args: &Args, model: &Model) -> Result<()> {
                 && trained != pixel_max
             {
                 outln!(
-                        "note: the model was trained with pixels / {trained}, evaluating with pixels / {pixel_max}"
-                    );
+                    "note: the model was trained with pixels / {trained}, evaluating with pixels / {pixel_max}"
+                );
             }
             outln!(
                 "data: {} test set, {} examples, pixels / {pixel_max}",

@@ -88,7 +88,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => return usage_error(&e),
+        Err(e) => return ExitCode::from(usage_error(&e)),
     };
     if let Some(n) = cli.threads
         && let Err(e) = autograd::try_set_num_threads(n)
@@ -118,19 +118,15 @@ pub(crate) fn report_now(e: anyhow::Error) -> Reported {
         return Reported(r.0);
     }
     if let Some(ce) = e.downcast_ref::<clap::Error>() {
-        return Reported(usage_error_code(ce));
+        return Reported(usage_error(ce));
     }
     report(&message(&e));
     Reported(1)
 }
 
-/// Help and version go out as clap prints them; real usage errors become one line.
-fn usage_error(e: &clap::Error) -> ExitCode {
-    ExitCode::from(usage_error_code(e))
-}
-
-/// [`usage_error`]'s printing, returning the exit code.
-fn usage_error_code(e: &clap::Error) -> u8 {
+/// Prints a clap error and returns its exit code: help and version go out as clap prints them
+/// (exit 0); real usage errors become one line (exit 2).
+fn usage_error(e: &clap::Error) -> u8 {
     use clap::error::ErrorKind;
     if matches!(
         e.kind(),
