@@ -111,24 +111,27 @@ pub fn try_gemm<T: Float>(
         return Ok(());
     }
     let (rsa, csa, rsb, csb) = strides(ta, tb, m, k, n);
-    on_pool(m, k, n, |par| {
+    let out = Out(c.as_mut_ptr());
+    on_pool(ta, tb, [m, k, n], |cols, par| {
         // SAFETY: `a`, `b` and `c` hold exactly m*k, k*n and m*n elements (checked above), and
-        // the strides (row-major, or its transpose) address only elements inside them; `c` is a
-        // distinct mutable borrow, so nothing overlaps.
+        // the strides (row-major, or its transpose) address only elements inside them; the
+        // part reads B from column `cols.start` (`b_offset`) and writes columns `cols` of C
+        // (row stride `n`), inside the buffers; parts write disjoint columns of `c`, a distinct
+        // mutable borrow, so nothing overlaps.
         unsafe {
             gemmkit::gemm_unchecked(
                 m,
                 k,
-                n,
+                cols.len(),
                 T::one(),
                 a.as_ptr(),
                 rsa,
                 csa,
-                b.as_ptr(),
+                b.as_ptr().add(b_offset(tb, k, cols.start)),
                 rsb,
                 csb,
                 beta,
-                c.as_mut_ptr(),
+                out.ptr().add(cols.start),
                 n as isize,
                 1,
                 par,
@@ -146,12 +149,91 @@ fn strides(ta: bool, tb: bool, m: usize, k: usize, n: usize) -> (isize, isize, i
     (rsa, csa, rsb, csb)
 }
 
-/// Runs a GEMM of `m k n` (`run`, given how to split): on the pool when it splits, so that its
-/// split runs on the pool's workers with the calling thread as one of them.
-fn on_pool(m: usize, k: usize, n: usize, run: impl FnOnce(gemmkit::Parallelism) + Send) {
-    match parallelism(m.saturating_mul(k).saturating_mul(n)) {
-        gemmkit::Parallelism::Serial => run(gemmkit::Parallelism::Serial),
-        par => crate::threads::install(move || run(par)),
+/// Where part of a GEMM reading columns from `j` of `op(B)` starts in `B`'s buffer.
+fn b_offset(tb: bool, k: usize, j: usize) -> usize {
+    if tb {
+        j * k
+    } else {
+        j
+    }
+}
+
+/// `C`'s first element, shared by the parts of a split GEMM, which write disjoint columns.
+#[derive(Clone, Copy)]
+struct Out<T>(*mut T);
+
+// SAFETY: the parts of one GEMM write disjoint columns of `C` through this pointer, while the
+// mutable borrow it came from is held by the caller (`on_pool` returns when every part has).
+unsafe impl<T: Send> Send for Out<T> {}
+// SAFETY: as for `Send`: no two parts touch one element.
+unsafe impl<T: Send> Sync for Out<T> {}
+
+impl<T> Out<T> {
+    /// The pointer (a method, so that a closure captures the whole `Out`, not its field).
+    fn ptr(self) -> *mut T {
+        self.0
+    }
+}
+
+/// The columns of `C` a part of a split GEMM takes at least (and the multiple its boundaries
+/// fall on): a multiple of every microtile height gemmkit uses, so each part's tiles are the
+/// whole product's tiles.
+const COLUMN_BLOCK: usize = 64;
+
+/// How a GEMM of `m k n` runs on the current threads: as `parts` gemmkit calls on disjoint
+/// columns of `C` side by side, each splitting further with `par`.
+///
+/// gemmkit splits a product itself, with a fork-join per depth slice. For `x W^T` (`W` read
+/// transposed: a linear layer's forward) one call per block of columns did better: in W2's
+/// replayed step on 2 threads, measured against gemmkit's split step by step in one process,
+/// 332 against 383 us for `[128, 784] x [784, 256]` and 111 against 139 us for the second
+/// layer (docs/performance.md). The gradients' shapes did as well or better with gemmkit's
+/// split, so they keep it. The bits are the same either way: every part takes gemmkit's general
+/// route with the whole product's depth blocking (which depends on `k` alone once `m` is above
+/// gemmkit's small-matrix sizes, checked here) and its microtiles (the boundaries fall on
+/// [`COLUMN_BLOCK`]s), so each element is accumulated in the same order (`tests/threads.rs`
+/// checks it on random shapes).
+fn split(ta: bool, tb: bool, [m, k, n]: [usize; 3]) -> (usize, gemmkit::Parallelism) {
+    let par = parallelism(m.saturating_mul(k).saturating_mul(n));
+    let small = gemmkit::tuning::tiny_block_dim().max(gemmkit::tuning::small_mn_dim());
+    if par == gemmkit::Parallelism::Serial || ta || !tb || m <= small {
+        return (1, par);
+    }
+    let threads = crate::threads::get_num_threads();
+    let parts = threads.min(n / COLUMN_BLOCK);
+    match threads / parts.max(1) {
+        _ if parts <= 1 => (1, par),
+        1 => (parts, gemmkit::Parallelism::Serial),
+        each => (parts, gemmkit::Parallelism::Rayon(each)),
+    }
+}
+
+/// The columns of part `p` of `parts`: whole [`COLUMN_BLOCK`]s shared out evenly, the last
+/// part also taking the columns after the last whole block.
+fn part_columns(n: usize, parts: usize, p: usize) -> std::ops::Range<usize> {
+    let blocks = n / COLUMN_BLOCK;
+    let start = p * blocks / parts * COLUMN_BLOCK;
+    let end = if p + 1 == parts {
+        n
+    } else {
+        (p + 1) * blocks / parts * COLUMN_BLOCK
+    };
+    start..end
+}
+
+/// Runs a GEMM of `m k n` as `run(columns of C, how that part splits)`: on the calling thread
+/// when it does not split, else on the pool, with the calling thread as one of its workers.
+fn on_pool(
+    ta: bool,
+    tb: bool,
+    mkn: [usize; 3],
+    run: impl Fn(std::ops::Range<usize>, gemmkit::Parallelism) + Sync,
+) {
+    let n = mkn[2];
+    match split(ta, tb, mkn) {
+        (1, gemmkit::Parallelism::Serial) => run(0..n, gemmkit::Parallelism::Serial),
+        (1, par) => crate::threads::install(|| run(0..n, par)),
+        (parts, par) => crate::threads::for_each_part(parts, |p| run(part_columns(n, parts, p), par)),
     }
 }
 
@@ -174,27 +256,29 @@ pub(crate) fn gemm_bias<T: Float>(
         "gemm_bias: buffer lengths do not match [{m}, {k}] x [{k}, {n}]"
     );
     let (rsa, csa, rsb, csb) = strides(ta, tb, m, k, n);
-    on_pool(m, k, n, |par| {
+    let out = Out(c.as_mut_ptr());
+    on_pool(ta, tb, [m, k, n], |cols, par| {
         // SAFETY: `a`, `b`, `c` and `bias` hold exactly m*k, k*n, m*n and n elements (asserted
-        // above); the strides address only elements inside them; `c` is a distinct mutable
-        // borrow, so it overlaps none of the others.
+        // above); the strides address only elements inside them, from column `cols.start` of
+        // B, C and the bias on; parts write disjoint columns of `c`, a distinct mutable borrow,
+        // so it overlaps none of the others and no part another.
         unsafe {
             gemmkit::gemm_fused_unchecked(
                 m,
                 k,
-                n,
+                cols.len(),
                 T::one(),
                 a.as_ptr(),
                 rsa,
                 csa,
-                b.as_ptr(),
+                b.as_ptr().add(b_offset(tb, k, cols.start)),
                 rsb,
                 csb,
                 T::zero(),
-                c.as_mut_ptr(),
+                out.ptr().add(cols.start),
                 n as isize,
                 1,
-                bias.as_ptr(),
+                bias.as_ptr().add(cols.start),
                 gemmkit::BiasDim::PerCol,
                 true,
                 None,

@@ -214,6 +214,12 @@ pub(crate) fn sum<T: crate::Float>(x: &[T]) -> T {
     add(&partial)
 }
 
+/// Calls `f(p)` for each part `p` of `parts`, side by side on the pool (the calling thread one
+/// of its workers): the parts of a split GEMM.
+pub(crate) fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
+    pool::for_each_part(parts, &f)
+}
+
 /// Runs `op` on the pool when more than one thread is in use (so that the GEMM's split lands on
 /// it, with the calling thread as a worker), else on the calling thread.
 #[inline]
@@ -397,6 +403,40 @@ mod pool {
         })
     }
 
+    pub(super) fn for_each_part(parts: usize, f: &(impl Fn(usize) + Sync)) {
+        install(|| halves(0..parts, f))
+    }
+
+    /// Runs `f` on parts `range`, the second half offered to the pool's other workers: when
+    /// another worker has started it, this thread waits for it awake (yielding its core, never
+    /// halting it) instead of in rayon's join, where a wait of more than a few tens of
+    /// microseconds puts the thread to sleep and the other worker's end has to wake it, which
+    /// on a virtual machine takes about as long again (docs/performance.md).
+    fn halves(range: std::ops::Range<usize>, f: &(impl Fn(usize) + Sync)) {
+        if range.len() <= 1 {
+            range.for_each(f);
+            return;
+        }
+        let mid = range.start + range.len() / 2;
+        let (started, done) = (AtomicBool::new(false), AtomicBool::new(false));
+        rayon::join(
+            || {
+                halves(range.start..mid, f);
+                // Not started: still queued here, and the join runs it on this thread.
+                if started.load(Ordering::Acquire) {
+                    while !done.load(Ordering::Acquire) {
+                        std::thread::yield_now();
+                    }
+                }
+            },
+            || {
+                started.store(true, Ordering::Release);
+                halves(mid..range.end, f);
+                done.store(true, Ordering::Release);
+            },
+        );
+    }
+
     pub(super) fn split<T: Send>(out: &mut [T], chunk: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {
         install(|| {
             out.par_chunks_mut(chunk)
@@ -418,6 +458,10 @@ mod pool {
 
     pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
         op()
+    }
+
+    pub(super) fn for_each_part(parts: usize, f: &(impl Fn(usize) + Sync)) {
+        (0..parts).for_each(f)
     }
 
     pub(super) fn split<T: Send>(out: &mut [T], chunk: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {

@@ -48,6 +48,39 @@ fn replayed(seed: u64) -> Vec<u32> {
     bits
 }
 
+/// `chainrule::gemm` on 1 to 4 threads: the same bits, and right at a few elements.
+fn gemm_case(
+    (m, k, n, (ta, tb), seed): (usize, usize, usize, (bool, bool), u64),
+) -> Result<(), TestCaseError> {
+    let a = Tensor::<f32>::rand_normal(&[m * k], 0.0, 1.0, seed).to_vec();
+    let b = Tensor::<f32>::rand_normal(&[k * n], 0.0, 1.0, seed + 1).to_vec();
+    let product = |threads| {
+        set_num_threads(threads);
+        let mut c = vec![f32::NAN; m * n];
+        chainrule::gemm(ta, tb, m, k, n, &a, &b, 0.0, &mut c);
+        c.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    let serial = product(1);
+    for threads in [2, 3, 4] {
+        prop_assert!(
+            product(threads) == serial,
+            "{m} {k} {n} ta {ta} tb {tb}: {threads} threads"
+        );
+    }
+    let at = |i: usize, p: usize| f64::from(if ta { a[p * m + i] } else { a[i * k + p] });
+    let bt = |p: usize, j: usize| f64::from(if tb { b[j * k + p] } else { b[p * n + j] });
+    for (i, j) in [(0, 0), (m - 1, n - 1), (m / 2, n / 3), (m - 1, 0), (0, n - 1)] {
+        let want: f64 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
+        let got = f64::from(f32::from_bits(serial[i * n + j]));
+        let tol = 1e-5 * (k as f64) * (1.0 + want.abs());
+        prop_assert!(
+            (got - want).abs() <= tol,
+            "[{i}, {j}] of {m} {k} {n}: {got} against {want}"
+        );
+    }
+    Ok(())
+}
+
 /// A graph over the inputs.
 type Build = for<'t, 'v> fn(&'v [Var<'t, f32>]) -> Var<'t, f32>;
 
@@ -133,6 +166,35 @@ fn results_are_the_same_bits_on_any_number_of_threads_and_right() {
             prop_assert!(run(&shapes, seed, build) == serial, "[{r}, {c}] seed {seed}");
             Ok(())
         })
+        .unwrap();
+
+    // The GEMM, split by gemmkit or by columns of C (`x W^T` from 65 rows on: dtype.rs): the
+    // same bits on any number of threads, and right (against a plain loop in f64). Any shape
+    // and transposes, and then shapes of the column split, around the parallel threshold
+    // (589,824 m k n), the column blocks (64) and gemmkit's small-matrix sizes.
+    runner
+        .run(
+            &(
+                1usize..260,
+                1usize..700,
+                1usize..520,
+                any::<(bool, bool)>(),
+                0u64..1000,
+            ),
+            gemm_case,
+        )
+        .unwrap();
+    runner
+        .run(
+            &(
+                60usize..260,
+                20usize..700,
+                120usize..520,
+                Just((false, true)),
+                0u64..1000,
+            ),
+            gemm_case,
+        )
         .unwrap();
 
     // The split kernels are right, not only repeatable: against plain loops in f64.
