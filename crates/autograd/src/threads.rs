@@ -361,14 +361,16 @@ mod pool {
         }
     }
 
-    pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-        /// Tells the spinners to stop when `op` returns or unwinds.
-        struct Done<'a>(&'a AtomicBool);
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Release);
-            }
+    /// Sets its flag when dropped, so that whoever waits on it is released when the work it
+    /// waits for returns or unwinds (a panicking part must not leave its waiter spinning).
+    struct Done<'a>(&'a AtomicBool);
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
         }
+    }
+
+    pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
         /// Counts a caller in [`AWAKE`] until it leaves (or unwinds).
         struct Inside;
         impl Drop for Inside {
@@ -431,8 +433,8 @@ mod pool {
             },
             || {
                 started.store(true, Ordering::Release);
+                let _done = Done(&done);
                 halves(mid..range.end, f);
-                done.store(true, Ordering::Release);
             },
         );
     }
@@ -468,5 +470,28 @@ mod pool {
         for (k, c) in out.chunks_mut(chunk).enumerate() {
             f(k * chunk, c)
         }
+    }
+}
+
+#[cfg(all(test, feature = "threads"))]
+mod tests {
+    /// A part that panics on another worker releases the thread waiting for it, and the panic
+    /// reaches the caller (as rayon's join passes it on), instead of leaving it spinning.
+    #[test]
+    fn a_panicking_part_releases_its_waiter_and_the_panic_reaches_the_caller() {
+        let ran = std::sync::atomic::AtomicUsize::new(0);
+        for _ in 0..20 {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                super::pool::for_each_part(2, &|p| {
+                    ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if p == 1 {
+                        panic!("part 1 fails");
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                })
+            }));
+            assert!(r.is_err());
+        }
+        assert_eq!(ran.load(std::sync::atomic::Ordering::Relaxed), 40);
     }
 }
