@@ -195,17 +195,25 @@ const COLUMN_BLOCK: usize = 64;
 /// checks it on random shapes).
 fn split(ta: bool, tb: bool, [m, k, n]: [usize; 3]) -> (usize, gemmkit::Parallelism) {
     let par = parallelism(m.saturating_mul(k).saturating_mul(n));
-    let small = gemmkit::tuning::tiny_block_dim().max(gemmkit::tuning::small_mn_dim());
-    if par == gemmkit::Parallelism::Serial || ta || !tb || m <= small {
+    // A product that does not split (every small one) returns before the tuning is read.
+    if par == gemmkit::Parallelism::Serial || ta || !tb {
         return (1, par);
     }
+    let small = gemmkit::tuning::tiny_block_dim().max(gemmkit::tuning::small_mn_dim());
     let threads = crate::threads::get_num_threads();
     let parts = threads.min(n / COLUMN_BLOCK);
-    match threads / parts.max(1) {
-        _ if parts <= 1 => (1, par),
-        1 => (parts, gemmkit::Parallelism::Serial),
-        each => (parts, gemmkit::Parallelism::Rayon(each)),
+    if m <= small || parts <= 1 {
+        return (1, par);
     }
+    let each = threads / parts;
+    (
+        parts,
+        if each > 1 {
+            gemmkit::Parallelism::Rayon(each)
+        } else {
+            gemmkit::Parallelism::Serial
+        },
+    )
 }
 
 /// The columns of part `p` of `parts`: whole [`COLUMN_BLOCK`]s shared out evenly, the last
@@ -232,7 +240,7 @@ fn on_pool(
     let n = mkn[2];
     match split(ta, tb, mkn) {
         (1, gemmkit::Parallelism::Serial) => run(0..n, gemmkit::Parallelism::Serial),
-        (1, par) => crate::threads::install(|| run(0..n, par)),
+        // One part (`0..n`) is gemmkit's own split, run on the pool.
         (parts, par) => crate::threads::for_each_part(parts, |p| run(part_columns(n, parts, p), par)),
     }
 }

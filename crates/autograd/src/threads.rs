@@ -215,20 +215,9 @@ pub(crate) fn sum<T: crate::Float>(x: &[T]) -> T {
 }
 
 /// Calls `f(p)` for each part `p` of `parts`, side by side on the pool (the calling thread one
-/// of its workers): the parts of a split GEMM.
+/// of its workers, so that a GEMM's own split lands on the pool too): the parts of a GEMM.
 pub(crate) fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
     pool::for_each_part(parts, &f)
-}
-
-/// Runs `op` on the pool when more than one thread is in use (so that the GEMM's split lands on
-/// it, with the calling thread as a worker), else on the calling thread.
-#[inline]
-pub(crate) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-    if get_num_threads() <= 1 {
-        op()
-    } else {
-        pool::install(op)
-    }
 }
 
 /// Runs `op` with another of the pool's workers kept awake, looking for work, until it returns
