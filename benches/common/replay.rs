@@ -7,9 +7,15 @@ use super::{mlp, w2_batch, W1Scalar, LR, W1_MODEL_SEED, W1_SIZES, W2_MODEL_SEED,
 use autograd::{Float, Plan, PlanSpec, Tape, Tensor};
 use nn::{loss, Module};
 
-/// Plain SGD in place, as `nn::optim::Sgd` without momentum or weight decay.
+/// Plain SGD in place, as `nn::optim::Sgd` without momentum or weight decay: split over the
+/// engine's threads as it splits, so each thread updates the rows of a weight it computed the
+/// gradient of (`Plan::update_params`).
 fn sgd<T: Float>(plan: &mut Plan<T>, lr: T) {
-    plan.update_params(|_, w, g| w.iter_mut().zip(g).for_each(|(w, &g)| *w -= lr * g));
+    plan.update_params(|_, w, g| {
+        autograd::for_each_chunk_mut(w, |start, w| {
+            w.iter_mut().zip(&g[start..]).for_each(|(w, &g)| *w -= lr * g)
+        })
+    });
 }
 
 /// W1(a) replayed: micrograd's scalar graph captured once; each step replays it (the data is

@@ -112,26 +112,27 @@ pub fn try_gemm<T: Float>(
     }
     let (rsa, csa, rsb, csb) = strides(ta, tb, m, k, n);
     let out = Out(c.as_mut_ptr());
-    on_pool(ta, tb, [m, k, n], |cols, par| {
+    on_pool(ta, tb, [m, k, n], |rows, cols, par| {
         // SAFETY: `a`, `b` and `c` hold exactly m*k, k*n and m*n elements (checked above), and
         // the strides (row-major, or its transpose) address only elements inside them; the
-        // part reads B from column `cols.start` (`b_offset`) and writes columns `cols` of C
-        // (row stride `n`), inside the buffers; parts write disjoint columns of `c`, a distinct
-        // mutable borrow, so nothing overlaps.
+        // part reads A from row `rows.start` (`a_offset`) and B from column `cols.start`
+        // (`b_offset`) and writes the block `rows` x `cols` of C (row stride `n`), inside the
+        // buffers; parts write disjoint blocks of `c`, a distinct mutable borrow, so nothing
+        // overlaps.
         unsafe {
             gemmkit::gemm_unchecked(
-                m,
+                rows.len(),
                 k,
                 cols.len(),
                 T::one(),
-                a.as_ptr(),
+                a.as_ptr().add(a_offset(ta, k, rows.start)),
                 rsa,
                 csa,
                 b.as_ptr().add(b_offset(tb, k, cols.start)),
                 rsb,
                 csb,
                 beta,
-                out.ptr().add(cols.start),
+                out.ptr().add(rows.start * n + cols.start),
                 n as isize,
                 1,
                 par,
@@ -149,6 +150,15 @@ fn strides(ta: bool, tb: bool, m: usize, k: usize, n: usize) -> (isize, isize, i
     (rsa, csa, rsb, csb)
 }
 
+/// Where part of a GEMM reading rows from `i` of `op(A)` starts in `A`'s buffer.
+fn a_offset(ta: bool, k: usize, i: usize) -> usize {
+    if ta {
+        i
+    } else {
+        i * k
+    }
+}
+
 /// Where part of a GEMM reading columns from `j` of `op(B)` starts in `B`'s buffer.
 fn b_offset(tb: bool, k: usize, j: usize) -> usize {
     if tb {
@@ -158,12 +168,13 @@ fn b_offset(tb: bool, k: usize, j: usize) -> usize {
     }
 }
 
-/// `C`'s first element, shared by the parts of a split GEMM, which write disjoint columns.
+/// `C`'s first element, shared by the parts of a split GEMM, which write disjoint blocks.
 #[derive(Clone, Copy)]
 struct Out<T>(*mut T);
 
-// SAFETY: the parts of one GEMM write disjoint columns of `C` through this pointer, while the
-// mutable borrow it came from is held by the caller (`on_pool` returns when every part has).
+// SAFETY: the parts of one GEMM write disjoint rows or columns of `C` through this pointer,
+// while the mutable borrow it came from is held by the caller (`on_pool` returns when every
+// part has).
 unsafe impl<T: Send> Send for Out<T> {}
 // SAFETY: as for `Send`: no two parts touch one element.
 unsafe impl<T: Send> Sync for Out<T> {}
@@ -175,38 +186,58 @@ impl<T> Out<T> {
     }
 }
 
-/// The columns of `C` a part of a split GEMM takes at least (and the multiple its boundaries
-/// fall on): a multiple of every microtile height gemmkit uses, so each part's tiles are the
-/// whole product's tiles.
-const COLUMN_BLOCK: usize = 64;
+/// The rows or columns of `C` a part of a split GEMM takes at least (and the multiple its
+/// boundaries fall on): a multiple of every microtile size gemmkit uses, so each part's tiles
+/// are the whole product's tiles.
+const PART_BLOCK: usize = 64;
+
+/// Which way the parts of a split GEMM divide `C`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Axis {
+    Rows,
+    Columns,
+}
 
 /// How a GEMM of `m k n` runs on the current threads: as `parts` gemmkit calls on disjoint
-/// columns of `C` side by side, each splitting further with `par`.
+/// blocks of `C` along `axis` side by side, each splitting further with `par`.
 ///
-/// gemmkit splits a product itself, with a fork-join per depth slice. For `x W^T` (`W` read
-/// transposed: a linear layer's forward) one call per block of columns did better: in W2's
-/// replayed step on 2 threads, measured against gemmkit's split step by step in one process,
-/// 332 against 383 us for `[128, 784] x [784, 256]` and 111 against 139 us for the second
-/// layer (docs/performance.md). The gradients' shapes did as well or better with gemmkit's
-/// split, so they keep it. The bits are the same either way: every part takes gemmkit's general
-/// route with the whole product's depth blocking (which depends on `k` alone once `m` is above
+/// gemmkit splits a product itself, with a fork-join per depth slice. Two shapes do better as
+/// one call per block of [`PART_BLOCK`]s, each on its own thread, because then every thread
+/// keeps to the same rows of a weight all step:
+/// - `x W^T` (`W` read transposed: a linear layer's forward), by columns of `C`: the part on
+///   thread `t` reads rows `r` of `W`. In W2's replayed step on 2 threads, measured against
+///   gemmkit's split step by step in one process, 332 against 383 us for
+///   `[128, 784] x [784, 256]` and 111 against 139 us for the second layer.
+/// - `dY^T x` (`A` read transposed: a weight's gradient), by rows of `C`: the same thread
+///   writes rows `r` of `dW`, which the optimiser, split in the same halves
+///   ([`for_each_chunk_mut`](crate::for_each_chunk_mut)), then adds to rows `r` of `W` on that
+///   thread, so that neither crosses to the other core's cache. With both, W2's step took 7 to
+///   8% less than with gemmkit's split (docs/performance.md, "A thread keeps its rows").
+///
+/// The bits are the same either way: every part takes gemmkit's general route with the whole
+/// product's depth blocking (which depends on `k` alone once the dimension not split is above
 /// gemmkit's small-matrix sizes, checked here) and its microtiles (the boundaries fall on
-/// [`COLUMN_BLOCK`]s), so each element is accumulated in the same order (`tests/threads.rs`
+/// [`PART_BLOCK`]s), so each element is accumulated in the same order (`tests/threads.rs`
 /// checks it on random shapes).
-fn split(ta: bool, tb: bool, [m, k, n]: [usize; 3]) -> (usize, gemmkit::Parallelism) {
+fn split(ta: bool, tb: bool, [m, k, n]: [usize; 3]) -> (Axis, usize, gemmkit::Parallelism) {
     let par = parallelism(m.saturating_mul(k).saturating_mul(n));
     // A product that does not split (every small one) returns before the tuning is read.
-    if par == gemmkit::Parallelism::Serial || ta || !tb {
-        return (1, par);
-    }
+    let axis = match (ta, tb) {
+        _ if par == gemmkit::Parallelism::Serial => return (Axis::Columns, 1, par),
+        (true, _) => Axis::Rows,
+        (false, true) => Axis::Columns,
+        (false, false) => return (Axis::Columns, 1, par),
+    };
+    let (along, other) = if axis == Axis::Rows { (m, n) } else { (n, m) };
     let small = gemmkit::tuning::tiny_block_dim().max(gemmkit::tuning::small_mn_dim());
     let threads = crate::threads::get_num_threads();
-    let parts = threads.min(n / COLUMN_BLOCK);
-    if m <= small || parts <= 1 {
-        return (1, par);
+    let parts = threads.min(along / PART_BLOCK);
+    if other <= small || parts <= 1 {
+        return (Axis::Columns, 1, par);
     }
     let each = threads / parts;
     (
+        axis,
         parts,
         if each > 1 {
             gemmkit::Parallelism::Rayon(each)
@@ -216,32 +247,37 @@ fn split(ta: bool, tb: bool, [m, k, n]: [usize; 3]) -> (usize, gemmkit::Parallel
     )
 }
 
-/// The columns of part `p` of `parts`: whole [`COLUMN_BLOCK`]s shared out evenly, the last
-/// part also taking the columns after the last whole block.
-fn part_columns(n: usize, parts: usize, p: usize) -> std::ops::Range<usize> {
-    let blocks = n / COLUMN_BLOCK;
-    let start = p * blocks / parts * COLUMN_BLOCK;
+/// Part `p` of `parts` of `len` rows or columns: whole [`PART_BLOCK`]s shared out evenly, the
+/// last part also taking the rest after the last whole block.
+fn part_range(len: usize, parts: usize, p: usize) -> std::ops::Range<usize> {
+    let blocks = len / PART_BLOCK;
+    let start = p * blocks / parts * PART_BLOCK;
     let end = if p + 1 == parts {
-        n
+        len
     } else {
-        (p + 1) * blocks / parts * COLUMN_BLOCK
+        (p + 1) * blocks / parts * PART_BLOCK
     };
     start..end
 }
 
-/// Runs a GEMM of `m k n` as `run(columns of C, how that part splits)`: on the calling thread
-/// when it does not split, else on the pool, with the calling thread as one of its workers.
+/// Runs a GEMM of `m k n` as `run(rows of C, columns of C, how that part splits)`: on the
+/// calling thread when it does not split, else on the pool, with the calling thread as one of
+/// its workers.
 fn on_pool(
     ta: bool,
     tb: bool,
-    mkn: [usize; 3],
-    run: impl Fn(std::ops::Range<usize>, gemmkit::Parallelism) + Sync,
+    [m, k, n]: [usize; 3],
+    run: impl Fn(std::ops::Range<usize>, std::ops::Range<usize>, gemmkit::Parallelism) + Sync,
 ) {
-    let n = mkn[2];
-    match split(ta, tb, mkn) {
-        (1, gemmkit::Parallelism::Serial) => run(0..n, gemmkit::Parallelism::Serial),
+    match split(ta, tb, [m, k, n]) {
+        (_, 1, gemmkit::Parallelism::Serial) => run(0..m, 0..n, gemmkit::Parallelism::Serial),
+        (Axis::Rows, parts, par) => {
+            crate::threads::for_each_part(parts, |p| run(part_range(m, parts, p), 0..n, par))
+        }
         // One part (`0..n`) is gemmkit's own split, run on the pool.
-        (parts, par) => crate::threads::for_each_part(parts, |p| run(part_columns(n, parts, p), par)),
+        (Axis::Columns, parts, par) => {
+            crate::threads::for_each_part(parts, |p| run(0..m, part_range(n, parts, p), par))
+        }
     }
 }
 
@@ -265,25 +301,25 @@ pub(crate) fn gemm_bias<T: Float>(
     );
     let (rsa, csa, rsb, csb) = strides(ta, tb, m, k, n);
     let out = Out(c.as_mut_ptr());
-    on_pool(ta, tb, [m, k, n], |cols, par| {
+    on_pool(ta, tb, [m, k, n], |rows, cols, par| {
         // SAFETY: `a`, `b`, `c` and `bias` hold exactly m*k, k*n, m*n and n elements (asserted
-        // above); the strides address only elements inside them, from column `cols.start` of
-        // B, C and the bias on; parts write disjoint columns of `c`, a distinct mutable borrow,
-        // so it overlaps none of the others and no part another.
+        // above); the strides address only elements inside them, from row `rows.start` of A
+        // and column `cols.start` of B and the bias on; parts write disjoint blocks of `c`, a
+        // distinct mutable borrow, so it overlaps none of the others and no part another.
         unsafe {
             gemmkit::gemm_fused_unchecked(
-                m,
+                rows.len(),
                 k,
                 cols.len(),
                 T::one(),
-                a.as_ptr(),
+                a.as_ptr().add(a_offset(ta, k, rows.start)),
                 rsa,
                 csa,
                 b.as_ptr().add(b_offset(tb, k, cols.start)),
                 rsb,
                 csb,
                 T::zero(),
-                out.ptr().add(cols.start),
+                out.ptr().add(rows.start * n + cols.start),
                 n as isize,
                 1,
                 bias.as_ptr().add(cols.start),

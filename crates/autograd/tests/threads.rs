@@ -168,10 +168,11 @@ fn results_are_the_same_bits_on_any_number_of_threads_and_right() {
         })
         .unwrap();
 
-    // The GEMM, split by gemmkit or by columns of C (`x W^T` from 65 rows on: dtype.rs): the
-    // same bits on any number of threads, and right (against a plain loop in f64). Any shape
-    // and transposes, and then shapes of the column split, around the parallel threshold
-    // (589,824 m k n), the column blocks (64) and gemmkit's small-matrix sizes.
+    // The GEMM, split by gemmkit, by columns of C (`x W^T` from 65 rows on) or by rows of C
+    // (`dY^T x` from 65 columns on: dtype.rs): the same bits on any number of threads, and
+    // right (against a plain loop in f64). Any shape and transposes, and then shapes of the
+    // column and the row split, around the parallel threshold (589,824 m k n), the part blocks
+    // (64) and gemmkit's small-matrix sizes.
     runner
         .run(
             &(
@@ -191,6 +192,18 @@ fn results_are_the_same_bits_on_any_number_of_threads_and_right() {
                 20usize..700,
                 120usize..520,
                 Just((false, true)),
+                0u64..1000,
+            ),
+            gemm_case,
+        )
+        .unwrap();
+    runner
+        .run(
+            &(
+                120usize..520,
+                20usize..700,
+                60usize..260,
+                Just((true, false)),
                 0u64..1000,
             ),
             gemm_case,

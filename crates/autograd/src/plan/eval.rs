@@ -114,14 +114,24 @@ impl Program {
         }
     }
 
-    /// Runs the steps over `g`'s value buffer, with the pool's workers kept awake for the whole
-    /// step if any of its kernels splits on the current number of threads (a step of small
-    /// kernels never touches the pool).
-    pub(super) fn run<T: Float>(&self, g: &mut Inner<T>) {
-        if crate::threads::splits(self.elements) || crate::dtype::gemm_splits(self.mkn) {
-            crate::threads::awake(|| run(g, &self.steps, &self.linears))
-        } else {
+    /// Runs `write` (the new inputs written in), then the steps over `g`'s value buffer, with
+    /// the pool's workers kept awake for the whole step if any of its kernels splits on the
+    /// current number of threads (a step of small kernels never touches the pool).
+    pub(super) fn run<T: Float>(&self, g: &mut Inner<T>, write: impl FnOnce(&mut Inner<T>) + Send) {
+        self.while_threaded(|| {
+            write(g);
             run(g, &self.steps, &self.linears)
+        })
+    }
+
+    /// Runs `op` with the pool's workers kept awake if the step splits on the current number
+    /// of threads, so that work around a replay which splits too (an optimiser's update) finds
+    /// them awake, and never leaves one lingering on a job of its own (an allocation).
+    pub(super) fn while_threaded<R: Send>(&self, op: impl FnOnce() -> R + Send) -> R {
+        if crate::threads::splits(self.elements) || crate::dtype::gemm_splits(self.mkn) {
+            crate::threads::awake(op)
+        } else {
+            op()
         }
     }
 }

@@ -428,13 +428,22 @@ impl<T: Float> Plan<T> {
     /// ```
     pub fn try_run(&mut self, values: &[&Tensor<T>], indices: &[&[usize]]) -> Result<()> {
         self.check(values, indices)?;
-        for (s, v) in self.inputs.iter().zip(values) {
-            self.g.data[s.range()].copy_from_slice(v.as_slice());
-        }
-        for (s, idx) in self.indices.iter().zip(indices) {
-            self.g.aux[s.start..s.start + s.len].copy_from_slice(idx);
-        }
-        self.replay();
+        let (inputs, slots) = (&self.inputs, &self.indices);
+        self.program.run(&mut self.g, |g| {
+            for (s, v) in inputs.iter().zip(values) {
+                let v = v.as_slice();
+                // Split as the kernels split: each thread writes the part of the batch it then
+                // holds in its cache, instead of the calling thread writing all of it and every
+                // other thread reading it from there (docs/performance.md, "A thread keeps its
+                // rows").
+                crate::threads::for_each_chunk_mut(&mut g.data[s.range()], |start, part| {
+                    part.copy_from_slice(&v[start..start + part.len()])
+                });
+            }
+            for (s, idx) in slots.iter().zip(indices) {
+                g.aux[s.start..s.start + s.len].copy_from_slice(idx);
+            }
+        });
         Ok(())
     }
 
@@ -507,7 +516,7 @@ impl<T: Float> Plan<T> {
     /// assert_eq!(plan.output(0), &[1.0]);
     /// ```
     pub fn replay(&mut self) {
-        self.program.run(&mut self.g);
+        self.program.run(&mut self.g, |_| ());
     }
 
     /// The elements of value input `k`, to write the next step's values in place.
@@ -546,20 +555,48 @@ impl<T: Float> Plan<T> {
     }
 
     /// Calls `f(k, values, gradient)` for every parameter `k`, values mutable: an optimiser
-    /// step inside the plan, with no copies.
-    pub fn update_params(&mut self, mut f: impl FnMut(usize, &mut [T], &[T])) {
-        for (k, (p, d)) in self.params.iter().zip(&self.grads).enumerate() {
-            let (p, d) = (p.range(), d.range());
-            // Disjoint (checked when the plan was made).
-            let (values, grad) = if p.end <= d.start {
-                let (lo, hi) = self.g.data.split_at_mut(d.start);
-                (&mut lo[p], &hi[..d.len()])
-            } else {
-                let (lo, hi) = self.g.data.split_at_mut(p.start);
-                (&mut hi[..p.len()], &lo[d])
-            };
-            f(k, values, grad);
-        }
+    /// step inside the plan, with no copies. If the step splits over the engine's threads, so
+    /// may `f`: with [`for_each_chunk_mut`](crate::for_each_chunk_mut) it splits each
+    /// parameter as the step's GEMMs split its rows, so every thread updates the rows it
+    /// computed the gradient of and reads next step (docs/performance.md, "A thread keeps its
+    /// rows"); the pool's workers are kept awake for it as for a replay.
+    ///
+    /// ```
+    /// use chainrule::{for_each_chunk_mut, PlanSpec, Tape, Tensor};
+    /// let mut plan = Tape::<f32>::capture(|tape| {
+    ///     let w = tape.var(Tensor::ones(&[256, 300]));
+    ///     let loss = (w * w).sum(); // gradient 2 w
+    ///     PlanSpec::new().output(loss).grads(loss, &[w])
+    /// });
+    /// plan.update_params(|_, w, g| {
+    ///     for_each_chunk_mut(w, |start, w| {
+    ///         w.iter_mut().zip(&g[start..]).for_each(|(w, &g)| *w -= 0.25 * g)
+    ///     })
+    /// });
+    /// assert!(plan.param(0).iter().all(|&w| w == 0.5));
+    /// ```
+    pub fn update_params(&mut self, mut f: impl FnMut(usize, &mut [T], &[T]) + Send) {
+        let Self {
+            g,
+            params,
+            grads,
+            program,
+            ..
+        } = self;
+        program.while_threaded(|| {
+            for (k, (p, d)) in params.iter().zip(grads.iter()).enumerate() {
+                let (p, d) = (p.range(), d.range());
+                // Disjoint (checked when the plan was made).
+                let (values, grad) = if p.end <= d.start {
+                    let (lo, hi) = g.data.split_at_mut(d.start);
+                    (&mut lo[p], &hi[..d.len()])
+                } else {
+                    let (lo, hi) = g.data.split_at_mut(p.start);
+                    (&mut hi[..p.len()], &lo[d])
+                };
+                f(k, values, grad);
+            }
+        })
     }
 
     /// The number of parameters.
