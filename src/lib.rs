@@ -71,4 +71,6 @@ pub mod doc_pages {
     pub struct Reliability;
     #[doc = include_str!("../docs/scale.md")]
     pub struct Scale;
+    #[doc = include_str!("../docs/threads.md")]
+    pub struct Threads;
 }

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// split costs a hand-off to another worker and leaves half the result in that worker's cache
 /// for the next op, which only tens of microseconds of work repay. On W2's 128 x 256 layers
 /// (32,768 elements, 5 to 10 us an op) two threads took 14 to 20 us where one took 5 to 13
-/// (docs/performance.md), so those stay on one thread.
+/// (docs/threads.md), so those stay on one thread.
 pub(crate) const MIN_PARALLEL_ELEMENTS: usize = 1 << 16;
 
 /// The block of a sum over all elements: each block is added in order, then the blocks' sums
@@ -225,7 +225,7 @@ pub(crate) fn for_each_part(parts: usize, f: impl Fn(usize) + Sync) {
 /// alone; any further workers are woken by the splits, as before. A sleeping worker is woken
 /// per split, and on a virtual machine waking a halted core can take longer than the split's
 /// work: W2's first GEMM gained nothing from the second core until its worker was kept awake
-/// (docs/performance.md).
+/// (docs/threads.md, "Workers kept awake during a replayed step").
 pub(crate) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
     if get_num_threads() <= 1 {
         op()
@@ -402,7 +402,7 @@ mod pool {
     /// another worker has started it, this thread waits for it awake (yielding its core, never
     /// halting it) instead of in rayon's join, where a wait of more than a few tens of
     /// microseconds puts the thread to sleep and the other worker's end has to wake it, which
-    /// on a virtual machine takes about as long again (docs/performance.md).
+    /// on a virtual machine takes about as long again (docs/threads.md).
     fn halves(range: std::ops::Range<usize>, f: &(impl Fn(usize) + Sync)) {
         if range.len() <= 1 {
             range.for_each(f);

@@ -336,8 +336,8 @@ impl Workload for W2 {
 }
 
 /// W2 captured once (`Tape::capture`) and replayed, as `nn::train::fit` and the CLI train: the
-/// batch and labels written in, the step replayed, SGD in place on the plan's parameters (bit
-/// for bit `W2`'s step, `tests/suite/plan_replay.rs`).
+/// batch and labels written in, the step replayed, SGD in place on the plan's parameters, split
+/// over the threads as `nn`'s (bit for bit `W2`'s step, `tests/suite/plan_replay.rs`).
 struct W2Replay {
     x: Tensor<f32>,
     labels: Vec<usize>,
@@ -371,8 +371,13 @@ impl Workload for W2Replay {
     fn step(&mut self) -> f64 {
         self.plan.run(&[&self.x], &[&self.labels]);
         let loss = self.plan.output(0)[0] as f64;
-        self.plan
-            .update_params(|_, w, g| w.iter_mut().zip(g).for_each(|(w, &g)| *w -= 0.01 * g));
+        // Split over the threads as `nn::optim::Sgd` splits it (each thread updates the rows of
+        // a weight it computed the gradient of).
+        self.plan.update_params(|_, w, g| {
+            autograd::for_each_chunk_mut(w, |start, w| {
+                w.iter_mut().zip(&g[start..]).for_each(|(w, &g)| *w -= 0.01 * g)
+            })
+        });
         loss
     }
 }

@@ -19,7 +19,7 @@ use crate::tape::Inner;
 
 /// Columns below which a group is not fused: on narrower outputs gemmkit's fused store took
 /// about 3 us longer than the plain GEMM, broadcast and add together (a probe of W2's and the
-/// digits' shapes on 2 cores, docs/performance.md, "Fused linear"); from 64 it took as long or
+/// digits' shapes on 2 cores, docs/threads.md, "Fused linear"); from 64 it took as long or
 /// less. Not tuned by a sweep.
 pub(super) const MIN_FUSED_COLUMNS: usize = 64;
 

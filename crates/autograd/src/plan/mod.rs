@@ -434,7 +434,7 @@ impl<T: Float> Plan<T> {
                 let v = v.as_slice();
                 // Split as the kernels split: each thread writes the part of the batch it then
                 // holds in its cache, instead of the calling thread writing all of it and every
-                // other thread reading it from there (docs/performance.md, "A thread keeps its
+                // other thread reading it from there (docs/threads.md, "A thread keeps its
                 // rows").
                 crate::threads::for_each_chunk_mut(&mut g.data[s.range()], |start, part| {
                     part.copy_from_slice(&v[start..start + part.len()])
@@ -558,7 +558,7 @@ impl<T: Float> Plan<T> {
     /// step inside the plan, with no copies. If the step splits over the engine's threads, so
     /// may `f`: with [`for_each_chunk_mut`](crate::for_each_chunk_mut) it splits each
     /// parameter as the step's GEMMs split its rows, so every thread updates the rows it
-    /// computed the gradient of and reads next step (docs/performance.md, "A thread keeps its
+    /// computed the gradient of and reads next step (docs/threads.md, "A thread keeps its
     /// rows"); the pool's workers are kept awake for it as for a replay.
     ///
     /// ```
