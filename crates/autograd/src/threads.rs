@@ -443,10 +443,6 @@ mod pool {
         None
     }
 
-    pub(super) fn install<R: Send>(op: impl FnOnce() -> R + Send) -> R {
-        op()
-    }
-
     pub(super) fn awake<R: Send>(op: impl FnOnce() -> R + Send) -> R {
         op()
     }

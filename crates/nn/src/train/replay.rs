@@ -87,8 +87,11 @@ impl<T: Float> Replayer<T> {
                     return None;
                 }
                 for (k, &id) in self.trainable.iter().enumerate() {
-                    plan.param_mut(k)
-                        .copy_from_slice(params.get(id).value().as_slice());
+                    // Split as the step's kernels and the optimisers split a weight, so that
+                    // each thread writes the rows it then computes with (docs/threads.md, "A
+                    // thread keeps its rows").
+                    let value = params.get(id).value().as_slice();
+                    split_copy(plan.param_mut(k), value);
                 }
                 let ran = match &batch.values {
                     Some(y) => plan.try_run(&[&batch.x, y], &[]),
@@ -102,8 +105,17 @@ impl<T: Float> Replayer<T> {
         let mut grads = vec![None; params.len()];
         for (k, &id) in self.trainable.iter().enumerate() {
             let shape = params.get(id).value().shape();
-            grads[id.index()] = Some(Tensor::from_vec(plan.grad(k).to_vec(), shape).ok()?);
+            let mut grad = vec![T::zero(); plan.grad(k).len()];
+            split_copy(&mut grad, plan.grad(k));
+            grads[id.index()] = Some(Tensor::from_vec(grad, shape).ok()?);
         }
         Some((plan.output(0)[0].as_f64(), grads, outputs))
     }
+}
+
+/// `to.copy_from_slice(from)`, split over the engine's threads as an elementwise kernel is.
+fn split_copy<T: Float>(to: &mut [T], from: &[T]) {
+    autograd::for_each_chunk_mut(to, |start, part| {
+        part.copy_from_slice(&from[start..start + part.len()])
+    });
 }
