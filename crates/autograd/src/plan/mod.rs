@@ -559,7 +559,9 @@ impl<T: Float> Plan<T> {
     /// may `f`: with [`for_each_chunk_mut`](crate::for_each_chunk_mut) it splits each
     /// parameter as the step's GEMMs split its rows, so every thread updates the rows it
     /// computed the gradient of and reads next step (docs/threads.md, "A thread keeps its
-    /// rows"); the pool's workers are kept awake for it as for a replay.
+    /// rows"); the pool's workers are kept awake for it as for a replay. So `f` is `Send`:
+    /// where the step splits and the calling thread is not one of the pool's, `f` runs on one of
+    /// the pool's threads, as the replay does (the calling thread waits for it).
     ///
     /// ```
     /// use chainrule::{for_each_chunk_mut, PlanSpec, Tape, Tensor};
