@@ -174,6 +174,27 @@ fn captured<T: Float>(g: &Inner<T>, i: u32) -> &[u32] {
     &g.edges[start..end]
 }
 
+/// Moves the captured values to a buffer whose element 0 of the tape's sits on a cache line:
+/// capture mode started every tensor of a line or more on a line from there (`tape.rs`,
+/// `line`), so in the plan each one starts on a line in memory. A plan never grows its
+/// buffer, so the alignment holds for its life.
+fn align_start<T: Float>(g: &mut Inner<T>) {
+    let line = crate::tape::line::<T>();
+    let mut data: Vec<T> = Vec::with_capacity(g.data.len() + line);
+    // A `Vec<T>` starts on a multiple of `size_of::<T>()`, so whole elements fill the gap.
+    let pad = (64 - data.as_ptr() as usize % 64) % 64 / std::mem::size_of::<T>();
+    if u32::try_from(g.data.len() + pad).is_err() {
+        return; // a buffer at the tape's limit stays as it is
+    }
+    data.resize(pad, T::zero());
+    data.extend_from_slice(&g.data);
+    for nd in &mut g.nodes {
+        nd.data += pad as u32;
+    }
+    g.used += pad;
+    g.data = data;
+}
+
 fn slot<T: Float>(g: &Inner<T>, i: u32, name: String) -> Slot {
     Slot {
         start: g.nodes[i as usize].data as usize,
@@ -278,7 +299,8 @@ impl<T: Float> Tape<T> {
 }
 
 impl<T: Float> Plan<T> {
-    fn build(g: Inner<T>, spec: &PlanSpec, grads: Vec<u32>) -> Result<Self> {
+    fn build(mut g: Inner<T>, spec: &PlanSpec, grads: Vec<u32>) -> Result<Self> {
+        align_start(&mut g);
         let name = |i: u32, what: &str, k: usize| match g.names.get(&i) {
             Some(n) => format!("{what} {k} ('{n}')"),
             None => format!("{what} {k}"),
