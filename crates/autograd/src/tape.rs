@@ -44,11 +44,15 @@ pub(crate) struct Inner<T> {
     pub aux: Vec<usize>,
     /// Real arguments of ops that carry more than one (clamp's bounds).
     pub consts: Vec<f64>,
-    /// The values of nodes `0..`, in `data[..used]`. After a reset, `data` keeps the previous
+    /// The values of nodes, in `data[start..used]`. After a reset, `data` keeps the previous
     /// record's (initialised) values beyond `used`, so kernels that write every element of
     /// their output do not pay for zero-filling it first.
     pub data: Vec<T>,
     pub used: usize,
+    /// Where the current record's values begin: set at [`Tape::reset`] so that element `start`
+    /// is on a cache line in memory, from which every tensor of a line or more starts on one
+    /// (0 in a new tape, and in a capturing one, whose plan moves the buffer instead).
+    pub start: usize,
     pub no_grad_depth: u32,
     /// Names given to values with [`Var::named`], for DOT graphs and traces.
     pub names: std::collections::HashMap<u32, String>,
@@ -59,10 +63,10 @@ pub(crate) struct Inner<T> {
     pub capture: bool,
 }
 
-/// The elements of a 64-byte cache line. A captured step's tensors of at least this many
-/// elements start on a line: misaligned, a split kernel's parts share a line at every row's
-/// edge, and a vector load straddles two lines; aligned, W2's replayed step took 5% less time
-/// on 1 and on 2 threads (docs/threads.md, "A thread keeps its rows").
+/// The elements of a 64-byte cache line. Tensors of at least this many elements start on a
+/// line: misaligned, a split kernel's parts share a line at every row's edge, and a vector
+/// load straddles two lines; aligned, W2's replayed step took 5% less time on 1 and on 2
+/// threads (docs/threads.md, "A thread keeps its rows").
 pub(crate) const fn line<T>() -> usize {
     64 / std::mem::size_of::<T>()
 }
@@ -146,6 +150,7 @@ impl<T: Float> Tape<T> {
                 consts: Vec::new(),
                 data: Vec::new(),
                 used: 0,
+                start: 0,
                 no_grad_depth: 0,
                 names: Default::default(),
                 anomaly: None,
@@ -204,7 +209,10 @@ impl<T: Float> Tape<T> {
         g.dims.clear();
         g.aux.clear();
         g.consts.clear();
-        g.used = 0; // the old values stay, to be overwritten
+        // The old values stay, to be overwritten. A buffer kept from step to step starts each
+        // record on a cache line in memory (`line`).
+        g.start = (64 - g.data.as_ptr() as usize % 64) % 64 / std::mem::size_of::<T>();
+        g.used = g.start;
         g.no_grad_depth = 0;
         g.names.clear();
         if let Some(a) = g.anomaly.as_mut() {
@@ -363,9 +371,10 @@ impl<T: Float> Tape<T> {
             }
         };
         let n = numel(&g.dims[dims as usize..dims as usize + rank as usize]);
-        let off = if g.capture && n >= line::<T>() {
-            // A plan's tensors start on a cache line (`Plan` aligns the buffer's start).
-            g.used.next_multiple_of(line::<T>())
+        let off = if n >= line::<T>() {
+            // Tensors start on a cache line from `start` (where a reset put a line; a plan moves
+            // a captured buffer so that its start is on one).
+            g.start + (g.used - g.start).next_multiple_of(line::<T>())
         } else {
             g.used
         };
@@ -556,15 +565,5 @@ impl<T: Float> std::fmt::Debug for Tape<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_is_small() {
-        assert!(
-            std::mem::size_of::<Node>() <= 32,
-            "{}",
-            std::mem::size_of::<Node>()
-        );
-    }
-}
+#[path = "tape_tests.rs"]
+mod tests;
