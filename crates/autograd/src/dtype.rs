@@ -211,8 +211,9 @@ enum Axis {
 /// - `dY^T x` (`A` read transposed: a weight's gradient), by rows of `C`: the same thread
 ///   writes rows `r` of `dW`, which the optimiser, split in the same halves
 ///   ([`for_each_chunk_mut`](crate::for_each_chunk_mut)), then adds to rows `r` of `W` on that
-///   thread, so that neither crosses to the other core's cache. With both, W2's step took 7 to
-///   8% less than with gemmkit's split (docs/threads.md, "A thread keeps its rows").
+///   thread, so that neither crosses to the other core's cache. With the split update and input
+///   copy, W2's step took 3 to 7% less (median 4%) than with gemmkit's split and an update on
+///   one thread (docs/threads.md, "A thread keeps its rows").
 ///
 /// The bits are the same either way: every part takes gemmkit's general route with the whole
 /// product's depth blocking (which depends on `k` alone once the dimension not split is above

@@ -114,7 +114,8 @@ pub use shape::{broadcast_shapes, Shape};
 pub use tape::Tape;
 pub use tensor::Tensor;
 pub use threads::{
-    for_each_chunk_mut, get_num_threads, set_num_threads, try_set_num_threads, MAX_THREADS, NUM_THREADS_VAR,
+    copy_split, for_each_chunk_mut, get_num_threads, set_num_threads, try_set_num_threads, MAX_THREADS,
+    NUM_THREADS_VAR,
 };
 pub use var::Var;
 pub use view::{GraphEdge, GraphNode, GraphView, NodeKind};

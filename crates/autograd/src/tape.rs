@@ -71,6 +71,12 @@ pub(crate) const fn line<T>() -> usize {
     64 / std::mem::size_of::<T>()
 }
 
+/// The elements from `at` to the next cache line (0 on one). Whole elements: a `Vec<T>` starts
+/// on a multiple of `size_of::<T>()`.
+pub(crate) fn to_line<T>(at: *const T) -> usize {
+    (64 - at as usize % 64) % 64 / std::mem::size_of::<T>()
+}
+
 impl<T: Float> Inner<T> {
     #[inline]
     pub fn shape(&self, i: u32) -> &[usize] {
@@ -211,7 +217,7 @@ impl<T: Float> Tape<T> {
         g.consts.clear();
         // The old values stay, to be overwritten. A buffer kept from step to step starts each
         // record on a cache line in memory (`line`).
-        g.start = (64 - g.data.as_ptr() as usize % 64) % 64 / std::mem::size_of::<T>();
+        g.start = to_line(g.data.as_ptr());
         g.used = g.start;
         g.no_grad_depth = 0;
         g.names.clear();

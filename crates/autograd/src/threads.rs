@@ -175,6 +175,31 @@ pub fn for_each_chunk_mut<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + 
     pool::split(out, chunk, &f);
 }
 
+/// `to.copy_from_slice(from)`, split as [`for_each_chunk_mut`] splits `to`: each of the
+/// engine's threads writes the part it then computes with (a batch or a weight copied into a
+/// step that splits its kernels the same way), instead of one thread writing all of it.
+///
+/// # Panics
+/// If the lengths differ, as `copy_from_slice`.
+///
+/// ```
+/// let from: Vec<f32> = (0..100_000).map(|i| i as f32).collect();
+/// let mut to = vec![0.0f32; 100_000];
+/// chainrule::copy_split(&mut to, &from);
+/// assert_eq!(to[99_999], 99_999.0);
+/// ```
+#[track_caller]
+pub fn copy_split<T: Copy + Send + Sync>(to: &mut [T], from: &[T]) {
+    assert_eq!(
+        to.len(),
+        from.len(),
+        "copy_split: destination and source lengths differ"
+    );
+    for_each_chunk_mut(to, |start, part| {
+        part.copy_from_slice(&from[start..start + part.len()])
+    });
+}
+
 /// [`for_each_chunk`] with chunks of whole units of `unit` elements (rows of a reduction's
 /// output), as many as `work` (the elements the caller reads) warrants.
 #[inline]

@@ -180,10 +180,8 @@ fn captured<T: Float>(g: &Inner<T>, i: u32) -> &[u32] {
 /// `line`), so in the plan each one starts on a line in memory. A plan never grows its
 /// buffer, so the alignment holds for its life.
 fn align_start<T: Float>(g: &mut Inner<T>) {
-    let line = crate::tape::line::<T>();
-    let mut data: Vec<T> = Vec::with_capacity(g.data.len() + line);
-    // A `Vec<T>` starts on a multiple of `size_of::<T>()`, so whole elements fill the gap.
-    let pad = (64 - data.as_ptr() as usize % 64) % 64 / std::mem::size_of::<T>();
+    let mut data: Vec<T> = Vec::with_capacity(g.data.len() + crate::tape::line::<T>());
+    let pad = crate::tape::to_line(data.as_ptr());
     if u32::try_from(g.data.len() + pad).is_err() {
         return; // a buffer at the tape's limit stays as it is
     }
@@ -454,14 +452,9 @@ impl<T: Float> Plan<T> {
         let (inputs, slots) = (&self.inputs, &self.indices);
         self.program.run(&mut self.g, |g| {
             for (s, v) in inputs.iter().zip(values) {
-                let v = v.as_slice();
                 // Split as the kernels split: each thread writes the part of the batch it then
-                // holds in its cache, instead of the calling thread writing all of it and every
-                // other thread reading it from there (docs/threads.md, "A thread keeps its
-                // rows").
-                crate::threads::for_each_chunk_mut(&mut g.data[s.range()], |start, part| {
-                    part.copy_from_slice(&v[start..start + part.len()])
-                });
+                // holds in its cache (docs/threads.md, "A thread keeps its rows").
+                crate::threads::copy_split(&mut g.data[s.range()], v.as_slice());
             }
             for (s, idx) in slots.iter().zip(indices) {
                 g.aux[s.start..s.start + s.len].copy_from_slice(idx);

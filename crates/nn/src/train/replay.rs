@@ -90,8 +90,7 @@ impl<T: Float> Replayer<T> {
                     // Split as the step's kernels and the optimisers split a weight, so that
                     // each thread writes the rows it then computes with (docs/threads.md, "A
                     // thread keeps its rows").
-                    let value = params.get(id).value().as_slice();
-                    split_copy(plan.param_mut(k), value);
+                    autograd::copy_split(plan.param_mut(k), params.get(id).value().as_slice());
                 }
                 let ran = match &batch.values {
                     Some(y) => plan.try_run(&[&batch.x, y], &[]),
@@ -106,16 +105,9 @@ impl<T: Float> Replayer<T> {
         for (k, &id) in self.trainable.iter().enumerate() {
             let shape = params.get(id).value().shape();
             let mut grad = vec![T::zero(); plan.grad(k).len()];
-            split_copy(&mut grad, plan.grad(k));
+            autograd::copy_split(&mut grad, plan.grad(k));
             grads[id.index()] = Some(Tensor::from_vec(grad, shape).ok()?);
         }
         Some((plan.output(0)[0].as_f64(), grads, outputs))
     }
-}
-
-/// `to.copy_from_slice(from)`, split over the engine's threads as an elementwise kernel is.
-fn split_copy<T: Float>(to: &mut [T], from: &[T]) {
-    autograd::for_each_chunk_mut(to, |start, part| {
-        part.copy_from_slice(&from[start..start + part.len()])
-    });
 }
