@@ -14,11 +14,15 @@
 //! - `w1_tensor`: the same step through `nn::Mlp` on a batch of 100 (f64);
 //! - `w2`: 784-256-256-10 relu MLP, softmax cross-entropy, batch 128, f32, SGD 0.01;
 //! - `w2_replay`: the same step captured once and replayed (as `nn::train::fit` runs it);
+//! - `w2_scaling`: the replayed step on 1 and 2 threads and two 1-thread steps side by side,
+//!   alternated in blocks in one process (`scaling.rs`);
 //! - `w3`: f32 `n x n` matmul (`"n": 128..1024`), forward only;
 //! - `w4_scalar`, `w4_vec16`: 500 x (x = x * 1.0001 + 0.5; x = tanh(x)), then backward of the sum;
 //! - `digits`: a whole training run to 97% test accuracy on the embedded digits (the criterion
 //!   bench `benches/time_to_accuracy.rs`'s run, the same file); `check` is the epochs it took and
 //!   `accuracy` the test accuracy it stopped at.
+
+mod scaling;
 
 use autograd::{Plan, PlanSpec, Tape, Tensor, Var};
 use nn::optim::{Optimizer, Sgd};
@@ -58,6 +62,11 @@ trait Workload {
     }
     /// The test accuracy the last step reached (the digits run).
     fn accuracy(&self) -> Option<f64> {
+        None
+    }
+    /// Anything else a request's steps measured, answered as `extra` and then forgotten
+    /// (`w2_scaling`'s blocks).
+    fn extra(&mut self) -> Option<Value> {
         None
     }
 }
@@ -481,6 +490,10 @@ fn make(req: &Value) -> Result<Box<dyn Workload>, String> {
         "w1_tensor" => Box::new(W1Tensor::new(data()?)),
         "w2" => Box::new(W2::new()),
         "w2_replay" => Box::new(W2Replay::new()),
+        "w2_scaling" if autograd::get_num_threads() < 2 => {
+            return Err("w2_scaling needs a worker with 2 threads or more".into());
+        }
+        "w2_scaling" => Box::new(scaling::W2Scaling::new()),
         "w3" => Box::new(W3::new(req["n"].as_u64().ok_or("w3 needs n")? as usize)),
         "w4_scalar" => Box::new(W4 {
             x0: Tensor::scalar(0.1),
@@ -511,6 +524,7 @@ fn run(cache: &mut HashMap<String, Box<dyn Workload>>, req: &Value) -> Result<Va
     for _ in 0..req["warmup"].as_u64().unwrap_or(0) {
         check = wl.step();
     }
+    let _ = wl.extra(); // what the set-up and warm-up steps measured
     let reps = req["reps"].as_u64().unwrap_or(1) as usize;
     let mut times = Vec::with_capacity(reps);
     let (c0, w0) = (cpu_seconds(), Instant::now());
@@ -523,7 +537,7 @@ fn run(cache: &mut HashMap<String, Box<dyn Workload>>, req: &Value) -> Result<Va
     let wall = w0.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - c0;
     Ok(
-        json!({"ok": true, "times": times, "cpu": cpu, "wall": wall, "check": check, "first": first, "nodes": wl.nodes(), "accuracy": wl.accuracy()}),
+        json!({"ok": true, "times": times, "cpu": cpu, "wall": wall, "check": check, "first": first, "nodes": wl.nodes(), "accuracy": wl.accuracy(), "extra": wl.extra()}),
     )
 }
 
