@@ -168,15 +168,17 @@ fn b_offset(tb: bool, k: usize, j: usize) -> usize {
     }
 }
 
-/// `C`'s first element, shared by the parts of a split GEMM, which write disjoint blocks.
+/// A buffer's first element, shared by the parts of a split GEMM, which write disjoint blocks
+/// of `C`, or by the two works of [`side_by_side_in`], which write disjoint spans.
 #[derive(Clone, Copy)]
 struct Out<T>(*mut T);
 
-// SAFETY: the parts of one GEMM write disjoint rows or columns of `C` through this pointer,
-// while the mutable borrow it came from is held by the caller (`on_pool` returns when every
-// part has).
+// SAFETY: the parts of one GEMM write disjoint rows or columns of `C` through this pointer
+// (the works of `side_by_side_in`, disjoint spans none of them reads), while the mutable borrow
+// it came from is held by the caller (`on_pool` and `side_by_side_in` return when every part
+// has).
 unsafe impl<T: Send> Send for Out<T> {}
-// SAFETY: as for `Send`: no two parts touch one element.
+// SAFETY: as for `Send`: no element is written by one part and touched by another.
 unsafe impl<T: Send> Sync for Out<T> {}
 
 impl<T> Out<T> {
@@ -184,6 +186,63 @@ impl<T> Out<T> {
     fn ptr(self) -> *mut T {
         self.0
     }
+}
+
+/// Runs `f(w, reads, write)` for the two works `w` = 0 and 1 side by side
+/// ([`side_by_side`](crate::threads::side_by_side)) over one buffer: work `w` reads the spans
+/// `reads[w]` of `data` and writes the span `writes[w]`. Two products of a replayed step at once
+/// (`plan/pair.rs`).
+///
+/// # Panics
+/// If a span lies outside `data`, or a work's write span overlaps any span of either work
+/// other than itself (the two could race, or a work read what it writes).
+pub(crate) fn side_by_side_in<T: Copy + Send + Sync>(
+    data: &mut [T],
+    reads: [[std::ops::Range<usize>; 2]; 2],
+    writes: [std::ops::Range<usize>; 2],
+    f: impl Fn(usize, [&[T]; 2], &mut [T]) + Sync,
+) {
+    let overlap = |x: &std::ops::Range<usize>, y: &std::ops::Range<usize>| x.start < y.end && y.start < x.end;
+    for (w, write) in writes.iter().enumerate() {
+        let others = reads.iter().flatten().chain(std::iter::once(&writes[1 - w]));
+        assert!(
+            reads[w]
+                .iter()
+                .chain([write])
+                .all(|s| s.start <= s.end && s.end <= data.len())
+                && others.clone().all(|s| !overlap(write, s)),
+            "side_by_side_in: a work's write span overlaps another span or lies outside the buffer"
+        );
+    }
+    let (len, base) = (data.len(), Out(data.as_mut_ptr()));
+    debug_assert!(writes.iter().all(|s| s.end <= len));
+    crate::threads::side_by_side(
+        || run_in(base, &reads[0], &writes[0], 0, &f),
+        || run_in(base, &reads[1], &writes[1], 1, &f),
+    );
+}
+
+/// Work `w` of [`side_by_side_in`] over the buffer at `base`.
+fn run_in<T: Copy>(
+    base: Out<T>,
+    reads: &[std::ops::Range<usize>; 2],
+    write: &std::ops::Range<usize>,
+    w: usize,
+    f: &impl Fn(usize, [&[T]; 2], &mut [T]),
+) {
+    // SAFETY: every span lies inside the buffer `base` points to, which the caller of
+    // `side_by_side_in` borrows mutably until both works return; this work's write span
+    // overlaps no span of either work but itself (both checked there), so its `&mut` aliases
+    // nothing, and the spans it reads only are never written while the works run.
+    let (a, b, o) = unsafe {
+        let at = |s: &std::ops::Range<usize>| base.ptr().add(s.start);
+        (
+            std::slice::from_raw_parts(at(&reads[0]), reads[0].len()),
+            std::slice::from_raw_parts(at(&reads[1]), reads[1].len()),
+            std::slice::from_raw_parts_mut(at(write), write.len()),
+        )
+    };
+    f(w, [a, b], o)
 }
 
 /// The rows or columns of `C` a part of a split GEMM takes at least (and the multiple its
@@ -231,7 +290,7 @@ fn split(ta: bool, tb: bool, [m, k, n]: [usize; 3]) -> (Axis, usize, gemmkit::Pa
     };
     let (along, other) = if axis == Axis::Rows { (m, n) } else { (n, m) };
     let small = gemmkit::tuning::tiny_block_dim().max(gemmkit::tuning::small_mn_dim());
-    let threads = crate::threads::get_num_threads();
+    let threads = crate::threads::kernel_threads();
     let parts = threads.min(along / PART_BLOCK);
     if other <= small || parts <= 1 {
         return (Axis::Columns, 1, par);
@@ -368,7 +427,7 @@ pub(crate) fn gemm_splits(mkn: usize) -> bool {
 /// Serial below gemmkit's own threshold of `m k n` (where it would not split anyway), so that a
 /// small product never touches the pool.
 fn parallelism(mkn: usize) -> gemmkit::Parallelism {
-    match crate::threads::get_num_threads() {
+    match crate::threads::kernel_threads() {
         n if n > 1 && mkn >= gemmkit::tuning::parallel_threshold() => gemmkit::Parallelism::Rayon(n),
         _ => gemmkit::Parallelism::Serial,
     }
@@ -400,3 +459,44 @@ macro_rules! float_impl {
 
 float_impl!(f64, "float64", F64);
 float_impl!(f32, "float32", F32);
+
+#[cfg(test)]
+mod tests {
+    use super::side_by_side_in;
+
+    /// Two works write their own spans from spans both read; a write span that overlaps any
+    /// other span, or lies outside the buffer, is refused before anything runs.
+    #[test]
+    fn side_by_side_in_writes_disjoint_spans_and_refuses_overlaps() {
+        let mut data: Vec<f32> = (0..10).map(|i| i as f32).collect();
+        side_by_side_in(
+            &mut data,
+            [[0..2, 2..4], [0..2, 2..4]],
+            [4..6, 6..10],
+            |w, [a, b], o| {
+                for (k, o) in o.iter_mut().enumerate() {
+                    *o = a[k % 2] + b[k % 2] + 100.0 * w as f32;
+                }
+            },
+        );
+        assert_eq!(&data[4..], &[2.0, 4.0, 102.0, 104.0, 102.0, 104.0]);
+        let bad = [
+            [[0..2, 2..4], [0..2, 5..6]], // work 1 reads what work 0 writes
+            [[0..2, 4..5], [0..2, 2..4]], // work 0 reads what it writes
+        ];
+        for reads in bad {
+            let r = std::panic::catch_unwind(|| {
+                let mut data = vec![0.0f32; 10];
+                side_by_side_in(&mut data, reads, [4..6, 6..10], |_, _, _| {})
+            });
+            assert!(r.is_err());
+        }
+        for writes in [[4..7, 6..10], [4..6, 8..11]] {
+            let r = std::panic::catch_unwind(|| {
+                let mut data = vec![0.0f32; 10];
+                side_by_side_in(&mut data, [[0..2, 2..4], [0..2, 2..4]], writes, |_, _, _| {})
+            });
+            assert!(r.is_err());
+        }
+    }
+}

@@ -81,7 +81,8 @@
 //!   gradient flows through it.
 
 #![deny(missing_docs)]
-// The one place with `unsafe` code is the GEMM wrapper of `dtype.rs`.
+// The one place with `unsafe` code is `dtype.rs`: the GEMM wrapper and the disjoint views of
+// one buffer that two products side by side write (`side_by_side_in`).
 #![deny(unsafe_code)]
 
 mod anomaly;

@@ -131,13 +131,57 @@ fn default_threads() -> usize {
     })
 }
 
+std::thread_local! {
+    /// The threads a kernel on this thread may split over inside one side of
+    /// [`side_by_side`] (its share of the pool); 0 outside.
+    static SHARE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The threads a kernel may split over here: [`get_num_threads`], or inside one side of
+/// [`side_by_side`] that side's share of them.
+#[inline]
+pub(crate) fn kernel_threads() -> usize {
+    match SHARE.with(|s| s.get()) {
+        0 => get_num_threads(),
+        n => n,
+    }
+}
+
+/// Runs `a` and `b`, two pieces of work that share nothing they write: on 2 threads or more
+/// side by side, each with half of the threads for its own kernels; else `a` then `b`. The
+/// result cannot depend on which, as long as each computes the same bits on any number of
+/// threads (every kernel of the engine does).
+pub(crate) fn side_by_side(a: impl Fn() + Sync, b: impl Fn() + Sync) {
+    let threads = kernel_threads();
+    if threads < 2 {
+        a();
+        b();
+        return;
+    }
+    /// Sets this thread's share until dropped (or unwound), then restores the one before.
+    struct Share(usize);
+    impl Drop for Share {
+        fn drop(&mut self) {
+            SHARE.with(|s| s.set(self.0));
+        }
+    }
+    for_each_part(2, |p| {
+        let _share = Share(SHARE.with(|s| s.replace(threads / 2)));
+        if p == 0 {
+            a()
+        } else {
+            b()
+        }
+    });
+}
+
 /// How many parts to split `len` elements into: 1 below [`MIN_PARALLEL_ELEMENTS`].
 #[inline]
 fn parts(len: usize) -> usize {
     if len < MIN_PARALLEL_ELEMENTS {
         1
     } else {
-        get_num_threads().min(len / (MIN_PARALLEL_ELEMENTS / 2)).max(1)
+        kernel_threads().min(len / (MIN_PARALLEL_ELEMENTS / 2)).max(1)
     }
 }
 

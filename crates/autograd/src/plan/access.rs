@@ -95,7 +95,8 @@ impl<T: Float> Plan<T> {
     /// The number of nodes a run recomputes (leaves and values that share their input's
     /// elements are not recomputed).
     pub fn len(&self) -> usize {
-        self.program.steps.len()
+        // A pair's step recomputes two nodes.
+        self.program.steps.len() + self.program.pairs.len()
     }
 
     /// Whether a run recomputes nothing.

@@ -3,6 +3,7 @@
 //! match over the ops is exhaustive, so a new op family makes the compiler ask for its replay.
 
 use super::fuse::Linear;
+use super::pair::Pair;
 use crate::dtype::Float;
 use crate::op::{BinaryOp, Cmp, IndexOp, MovementOp, Op, UnaryOp};
 use crate::ops::{binary, compare, index, matmul, movement, reduce, unary};
@@ -31,6 +32,8 @@ pub(super) enum Step {
     Node { node: u32, edges: u32, n: u32 },
     /// The fused linear group `k` of the plan (`fuse.rs`): three recorded nodes in one GEMM.
     Linear { k: u32 },
+    /// The products of pair `k` of the plan, side by side (`pair.rs`): two recorded nodes.
+    Pair { k: u32 },
 }
 
 /// The step that recomputes node `i` (inputs `ins`), or `None` if it has nothing to compute:
@@ -84,6 +87,7 @@ pub(super) fn step_for<T: Float>(g: &Inner<T>, i: u32, edges: u32, ins: &[u32]) 
 pub(super) struct Program {
     pub(super) steps: Vec<Step>,
     pub(super) linears: Vec<Linear>,
+    pub(super) pairs: Vec<Pair>,
     /// The most elements one step writes or reads.
     elements: usize,
     /// The largest `m k n` of one GEMM.
@@ -106,9 +110,11 @@ impl Program {
                 }
             }
         }
+        let (steps, pairs) = super::pair::pairs(g, steps);
         Program {
             steps,
             linears,
+            pairs,
             elements,
             mkn,
         }
@@ -120,7 +126,7 @@ impl Program {
     pub(super) fn run<T: Float>(&self, g: &mut Inner<T>, write: impl FnOnce(&mut Inner<T>) + Send) {
         self.while_threaded(|| {
             write(g);
-            run(g, &self.steps, &self.linears)
+            run(g, self)
         })
     }
 
@@ -136,8 +142,8 @@ impl Program {
     }
 }
 
-/// Runs `steps` in order over `g`'s value buffer (`linears`: the plan's fused groups).
-fn run<T: Float>(g: &mut Inner<T>, steps: &[Step], linears: &[Linear]) {
+/// Runs `program`'s steps in order over `g`'s value buffer.
+fn run<T: Float>(g: &mut Inner<T>, program: &Program) {
     let Inner {
         nodes,
         edges,
@@ -147,7 +153,7 @@ fn run<T: Float>(g: &mut Inner<T>, steps: &[Step], linears: &[Linear]) {
         data,
         ..
     } = g;
-    for s in steps {
+    for s in &program.steps {
         match *s {
             // Each calls the one-element formula of its op (as recording a scalar node does),
             // with the op known here, so the formula's own dispatch folds away.
@@ -179,7 +185,8 @@ fn run<T: Float>(g: &mut Inner<T>, steps: &[Step], linears: &[Linear]) {
                 let ins = &edges[e as usize..(e + n) as usize];
                 eval_node(nodes, dims, aux, consts, data, node, ins);
             }
-            Step::Linear { k } => linears[k as usize].run(data),
+            Step::Linear { k } => program.linears[k as usize].run(data),
+            Step::Pair { k } => program.pairs[k as usize].run(nodes, dims, data),
         }
     }
 }
