@@ -183,6 +183,60 @@ fn fill<T: Float>(a: &[T], b: &[T], out: &mut [T], f: impl Fn(T, T) -> bool + Co
     })
 }
 
+/// `out[i] = g[i] * m[i]` (`m[i] * g[i]` with `mask_first`), `m` being the mask
+/// `compare_kernel(cmp, a, b)` would write, which is never written: a comparison and the one
+/// product that reads it in a replayed step (`plan/mask.rs`; `relu`'s rule, `g * (x > 0)`),
+/// bit for bit the two kernels, in one pass.
+pub(crate) fn masked_product_kernel<T: Float>(
+    cmp: Cmp,
+    a: &[T],
+    b: &[T],
+    g: &[T],
+    mask_first: bool,
+    out: &mut [T],
+) {
+    match (cmp, mask_first) {
+        (Cmp::Gt, false) => masked(a, b, g, out, |x, y| x > y, |g, m| g * m),
+        (Cmp::Gt, true) => masked(a, b, g, out, |x, y| x > y, |g, m| m * g),
+        (Cmp::Ge, false) => masked(a, b, g, out, |x, y| x >= y, |g, m| g * m),
+        (Cmp::Ge, true) => masked(a, b, g, out, |x, y| x >= y, |g, m| m * g),
+        (Cmp::Lt, false) => masked(a, b, g, out, |x, y| x < y, |g, m| g * m),
+        (Cmp::Lt, true) => masked(a, b, g, out, |x, y| x < y, |g, m| m * g),
+        (Cmp::Le, false) => masked(a, b, g, out, |x, y| x <= y, |g, m| g * m),
+        (Cmp::Le, true) => masked(a, b, g, out, |x, y| x <= y, |g, m| m * g),
+        (Cmp::Eq, false) => masked(a, b, g, out, |x, y| x == y, |g, m| g * m),
+        (Cmp::Eq, true) => masked(a, b, g, out, |x, y| x == y, |g, m| m * g),
+        (Cmp::Ne, false) => masked(a, b, g, out, |x, y| x != y, |g, m| g * m),
+        (Cmp::Ne, true) => masked(a, b, g, out, |x, y| x != y, |g, m| m * g),
+    }
+}
+
+/// [`masked_product_kernel`] with its comparison `f` and product `mul` known (one loop each,
+/// so each compiles to a vector select and multiply, as [`fill`]'s).
+#[inline(always)]
+fn masked<T: Float>(
+    a: &[T],
+    b: &[T],
+    g: &[T],
+    out: &mut [T],
+    f: impl Fn(T, T) -> bool + Copy + Sync,
+    mul: impl Fn(T, T) -> T + Copy + Sync,
+) {
+    let (one, zero) = (T::one(), T::zero());
+    crate::threads::for_each_chunk_mut(out, |start, out| {
+        let (a, g) = (&a[start..], &g[start..]);
+        if let [y] = *b {
+            for ((o, &x), &g) in out.iter_mut().zip(a).zip(g) {
+                *o = mul(g, if f(x, y) { one } else { zero });
+            }
+        } else {
+            for (((o, &x), &y), &g) in out.iter_mut().zip(a).zip(&b[start..]).zip(g) {
+                *o = mul(g, if f(x, y) { one } else { zero });
+            }
+        }
+    })
+}
+
 /// The `where` kernel (operands of the output's shape).
 pub(crate) fn where_kernel<T: Float>(cond: &[T], on_true: &[T], on_false: &[T], out: &mut [T]) {
     let zero = T::zero();

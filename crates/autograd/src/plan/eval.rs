@@ -3,6 +3,7 @@
 //! match over the ops is exhaustive, so a new op family makes the compiler ask for its replay.
 
 use super::fuse::Linear;
+use super::mask::MaskedProduct;
 use super::pair::Pair;
 use crate::dtype::Float;
 use crate::op::{BinaryOp, Cmp, IndexOp, MovementOp, Op, UnaryOp};
@@ -34,6 +35,8 @@ pub(super) enum Step {
     Linear { k: u32 },
     /// The products of pair `k` of the plan, side by side (`pair.rs`): two recorded nodes.
     Pair { k: u32 },
+    /// The fused masked product `k` of the plan (`mask.rs`): a comparison and its product.
+    Masked { k: u32 },
 }
 
 /// The step that recomputes node `i` (inputs `ins`), or `None` if it has nothing to compute:
@@ -88,6 +91,7 @@ pub(super) struct Program {
     pub(super) steps: Vec<Step>,
     pub(super) linears: Vec<Linear>,
     pub(super) pairs: Vec<Pair>,
+    pub(super) masked: Vec<MaskedProduct>,
     /// The most elements one step writes or reads.
     elements: usize,
     /// The largest `m k n` of one GEMM.
@@ -97,7 +101,8 @@ pub(super) struct Program {
 impl Program {
     /// The program of `steps` with `kept` (the nodes the plan gives back) and its fused groups.
     pub(super) fn new<T: Float>(g: &Inner<T>, steps: Vec<Step>, kept: &[u32]) -> Self {
-        let (steps, linears) = super::fuse::linears(g, steps, kept);
+        let readers = super::fuse::readers(g, kept);
+        let (steps, linears) = super::fuse::linears(g, steps, &readers);
         let (mut elements, mut mkn) = (1, linears.iter().map(Linear::mkn).max().unwrap_or(0));
         for s in &steps {
             if let Step::Node { node, edges, n } = *s {
@@ -110,11 +115,13 @@ impl Program {
                 }
             }
         }
+        let (steps, masked) = super::mask::masked_products(g, steps, &readers);
         let (steps, pairs) = super::pair::pairs(g, steps);
         Program {
             steps,
             linears,
             pairs,
+            masked,
             elements,
             mkn,
         }
@@ -187,6 +194,7 @@ fn run<T: Float>(g: &mut Inner<T>, program: &Program) {
             }
             Step::Linear { k } => program.linears[k as usize].run(data),
             Step::Pair { k } => program.pairs[k as usize].run(nodes, dims, data),
+            Step::Masked { k } => program.masked[k as usize].run(data),
         }
     }
 }

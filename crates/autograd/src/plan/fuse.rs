@@ -97,18 +97,10 @@ fn group<T: Float>(g: &Inner<T>, i: u32, readers: &[u32]) -> Option<Linear> {
 }
 
 /// Replaces each fusable group's three steps in `steps` (in tape order) by one
-/// [`Step::Linear`]; the groups, indexed by those steps. `kept`: the nodes the plan gives back
-/// (outputs and gradients), never fused away.
-pub(super) fn linears<T: Float>(g: &Inner<T>, steps: Vec<Step>, kept: &[u32]) -> (Vec<Step>, Vec<Linear>) {
-    let mut readers = vec![0u32; g.nodes.len()];
-    for i in 0..g.nodes.len() as u32 {
-        for &j in captured(g, i) {
-            readers[j as usize] += 1;
-        }
-    }
-    for &j in kept {
-        readers[j as usize] += 1;
-    }
+/// [`Step::Linear`]; the groups, indexed by those steps. `readers`: per node, the nodes that
+/// read it and 1 more if the plan gives it back ([`readers`]), so that nothing read elsewhere
+/// is fused away.
+pub(super) fn linears<T: Float>(g: &Inner<T>, steps: Vec<Step>, readers: &[u32]) -> (Vec<Step>, Vec<Linear>) {
     let node = |s: Option<&Step>| match s {
         Some(&Step::Node { node, .. }) => Some(node),
         _ => None,
@@ -120,7 +112,7 @@ pub(super) fn linears<T: Float>(g: &Inner<T>, steps: Vec<Step>, kept: &[u32]) ->
             let n = out.len();
             let before = (n >= 2).then(|| (node(out.get(n - 2)), node(out.get(n - 1))));
             if before == Some((i.checked_sub(2), i.checked_sub(1)))
-                && let Some(linear) = group(g, i, &readers)
+                && let Some(linear) = group(g, i, readers)
             {
                 out.truncate(n - 2);
                 out.push(Step::Linear {
@@ -158,4 +150,19 @@ impl<T: Float> Plan<T> {
     pub fn num_fused_linears(&self) -> usize {
         self.program.linears.len()
     }
+}
+
+/// Per node of `g`, how many nodes read it, plus 1 if it is among `kept` (the nodes the plan
+/// gives back): a value read once, by the node it is fused into, may go unwritten.
+pub(super) fn readers<T: Float>(g: &Inner<T>, kept: &[u32]) -> Vec<u32> {
+    let mut readers = vec![0u32; g.nodes.len()];
+    for i in 0..g.nodes.len() as u32 {
+        for &j in captured(g, i) {
+            readers[j as usize] += 1;
+        }
+    }
+    for &j in kept {
+        readers[j as usize] += 1;
+    }
+    readers
 }

@@ -19,6 +19,7 @@
 mod access;
 mod eval;
 mod fuse;
+mod mask;
 mod pair;
 
 use crate::backward::{seed_for, sweep, Ct};
