@@ -198,7 +198,7 @@ mod tests {
             PlanSpec::new().input(v[0]).input(v[1]).input(v[2]).output(y)
         });
         let case = format!("{len} elements, scalar {scalar}, cmp {cmp}, mask first {mask_first}");
-        assert_eq!(plan.program.masked.len(), usize::from(len > 1), "{case}");
+        assert_eq!(plan.program.masked.len(), 1, "{case}");
         assert_eq!(bits(plan.output(0)), recorded(&first), "{case}");
         let next = data(seed + 10);
         plan.run(&[&next[0], &next[1], &next[2]], &[]);
@@ -229,6 +229,13 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+        // Every comparison on either side, against one value and many, on one element (rank 1:
+        // fused, unlike a scalar graph's) and on a few.
+        for (len, scalar, cmp, mask_first) in
+            (0..48).map(|i| (1 + i % 3, i % 2 == 0, (i / 2 % 6) as u8, i >= 24))
+        {
+            assert_fused_gives_the_recorded_bits::<f64>(len, scalar, cmp, mask_first, 5);
+        }
         // Above the elementwise split threshold (65,536 elements).
         assert_fused_gives_the_recorded_bits::<f32>(100_000, true, 0, false, 3);
     }
@@ -254,9 +261,17 @@ mod tests {
         assert_eq!(bits(plan.grad(1)), bits(&g[wv].to_vec()));
     }
 
-    /// A mask read by two products, or given back by the plan, is written: not fused.
+    /// A mask read by two products, or given back by the plan, is written: not fused; nor is
+    /// a scalar graph's (its nodes run as one-element steps already).
     #[test]
     fn a_mask_read_elsewhere_is_not_fused_and_still_right() {
+        let plan = Tape::<f64>::capture(|tape| {
+            let (x, g) = (tape.scalar(-0.5), tape.scalar(3.0));
+            let y = g * x.lt_scalar(0.0);
+            PlanSpec::new().output(y)
+        });
+        assert_eq!(plan.program.masked.len(), 0);
+        assert_eq!(plan.output(0), &[3.0]);
         let x = Tensor::<f32>::from(vec![1.0, -2.0, 3.0]);
         let plan = Tape::<f32>::capture(|tape| {
             let x = tape.constant_from(&x);
