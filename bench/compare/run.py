@@ -309,13 +309,13 @@ def print_bars(med, meta, cpu_wall=None):
         f"chainrule / torch = {x:.2f}" if x else "", words)
     x = one / two if one and two else None
     bar("W2 replayed, the second core", x, ">= 1.6x speed-up", x is not None and x >= 1.6,
-        f"{x:.2f}x (1 thread / 2 threads)" if x else "", words)
+        f"{x:.3f}x (1 thread / 2 threads)" if x else "", words)
     # The same bar paired: 1 and 2 threads within ~50 ms of each other, beside what the machine
     # gives two steps that share nothing (its ceiling for any split of the step).
     sc = paired_scaling(meta)
     x = sc[0] if sc else None
     bar("W2 replayed, the second core, paired in one process", x, ">= 1.6x speed-up", x is not None and x >= 1.6,
-        f"{sc[0]:.2f}x (median of {sc[2]} blocks; in the same blocks two 1-thread steps side by side "
+        f"{sc[0]:.3f}x (median of {sc[2]} blocks; in the same blocks two 1-thread steps side by side "
         f"ran {sc[1]:.2f}x one alone, so the split reached {sc[0] / sc[1]:.0%} of what this machine's "
         "second core gives)" if sc else "", words)
     for n in (256, 512, 1024):
