@@ -129,6 +129,35 @@ fn pairs_give_the_recorded_bits_and_only_independent_products_pair() {
         )
         .unwrap();
 
+    // Batched products: each batch's GEMM whole on its thread, the same bits.
+    let (x, w) = (
+        Tensor::<f32>::rand_normal(&[4, 64, 128], 0.0, 1.0, 5),
+        Tensor::<f32>::rand_normal(&[4, 128, 256], 0.0, 1.0, 6),
+    );
+    fn batched<'t>(tape: &'t Tape<f32>, x: &Tensor<f32>, w: &Tensor<f32>) -> [Var<'t, f32>; 3] {
+        let (xv, wv) = (tape.var_from(x), tape.var_from(w));
+        [xv, wv, xv.matmul(wv).sum()]
+    }
+    set_num_threads(1);
+    let mut plan = Tape::<f32>::capture(|tape| {
+        let [xv, wv, y] = batched(tape, &x, &w);
+        PlanSpec::new().output(y).grads(y, &[xv, wv])
+    });
+    assert_eq!(plan.num_product_pairs(), 1, "batched");
+    let tape = Tape::<f32>::new();
+    let [xv, wv, y] = batched(&tape, &x, &w);
+    let g = y.backward();
+    let want = [bits(&g[xv].to_vec()), bits(&g[wv].to_vec())];
+    for threads in [1, 2, 3, 4] {
+        set_num_threads(threads);
+        plan.replay();
+        assert_eq!(
+            [bits(plan.grad(0)), bits(plan.grad(1))],
+            want,
+            "batched, {threads} threads"
+        );
+    }
+
     // Not paired: a product that reads the one before it (a forward chain), products more than
     // twice apart in size, and products below the threshold.
     set_num_threads(2);

@@ -26,25 +26,28 @@ fn run(shapes: &[Vec<usize>], seed: u64, build: Build) -> Vec<Vec<u32>> {
         .collect()
 }
 
-/// Ten replays of a captured layer step large enough to split (SGD in place), as bits of the
-/// losses and the final weights.
+/// Ten replays of a captured two-layer step large enough to split (SGD in place), as bits of
+/// the losses and the final weights. Its second layer's gradient products run side by side
+/// (`plan/pair.rs`) and its relu masks are fused (`plan/mask.rs`).
 fn replayed(seed: u64) -> Vec<u32> {
     let x = Tensor::<f32>::rand_normal(&[128, 784], 0.0, 1.0, seed);
     let w = Tensor::<f32>::rand_normal(&[256, 784], 0.0, 0.05, seed + 1);
+    let w2 = Tensor::<f32>::rand_normal(&[256, 256], 0.0, 0.05, seed + 2);
     let mut plan = Tape::<f32>::capture(|tape| {
         let xi = tape.constant_from(&x);
-        let wv = tape.var_from(&w);
-        let h = xi.matmul(wv.t()).relu();
+        let (wv, w2v) = (tape.var_from(&w), tape.var_from(&w2));
+        let h = xi.matmul(wv.t()).relu().matmul(w2v.t()).relu();
         let loss = (h * h).mean();
-        PlanSpec::new().input(xi).output(loss).grads(loss, &[wv])
+        PlanSpec::new().input(xi).output(loss).grads(loss, &[wv, w2v])
     });
+    assert_eq!(plan.num_product_pairs(), 1);
     let mut bits = Vec::new();
     for _ in 0..10 {
         plan.run(&[&x], &[]);
         bits.push(plan.output(0)[0].to_bits());
         plan.update_params(|_, w, g| w.iter_mut().zip(g).for_each(|(w, &g)| *w -= 0.1 * g));
     }
-    bits.extend(plan.param(0).iter().map(|v| v.to_bits()));
+    bits.extend(plan.param(0).iter().chain(plan.param(1)).map(|v| v.to_bits()));
     bits
 }
 
