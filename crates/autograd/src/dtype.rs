@@ -214,8 +214,7 @@ pub(crate) fn side_by_side_in<T: Copy + Send + Sync>(
             "side_by_side_in: a work's write span overlaps another span or lies outside the buffer"
         );
     }
-    let (len, base) = (data.len(), Out(data.as_mut_ptr()));
-    debug_assert!(writes.iter().all(|s| s.end <= len));
+    let base = Out(data.as_mut_ptr());
     crate::threads::side_by_side(
         || run_in(base, &reads[0], &writes[0], 0, &f),
         || run_in(base, &reads[1], &writes[1], 1, &f),

@@ -19,7 +19,9 @@ use crate::shape::numel;
 use crate::tape::{Inner, Node};
 
 /// Products below this `m k n` are not paired: below gemmkit's own parallel threshold they
-/// run on the calling thread anyway, and a hand-off costs more than half of one.
+/// run on the calling thread anyway, and a hand-off costs about what pairing saves (W2's third
+/// layer's two, paired with the threshold at a quarter of gemmkit's, made the step 0.2 to 1.1%
+/// slower on 2 threads: docs/threads.md).
 fn large(mkn: usize) -> bool {
     mkn >= gemmkit::tuning::parallel_threshold()
 }
