@@ -514,8 +514,8 @@ def main():
                 span = lambda lo, hi, f: f(lo) if lo == hi else f"{f(lo)}-{f(hi)}"
                 unit = (f"{span(e[0], e[-1], lambda v: f'{v:.0f}')} epochs to "
                         f"{span(a[0], a[-1], lambda v: f'{100 * v:.1f}')}%")
-            elif w == "w2_scaling" and paired_scaling(meta):
-                s2, machine, nb = paired_scaling(meta)
+            elif w == "w2_scaling" and (sc := paired_scaling(meta)):
+                s2, machine, nb = sc
                 unit = f"second core {s2:.2f}x; two 1-thread steps side by side {machine:.2f}x (medians of {nb} blocks)"
             elif "nodes" in meta[c] and w.startswith("w1_scalar"):
                 fwd, total = meta[c]["nodes"]

@@ -188,6 +188,30 @@ impl<T> Out<T> {
     }
 }
 
+/// Whether two works may run at once over a buffer of `len` elements: every span lies inside
+/// it, and no work's write span overlaps any span of either work but itself (the spans only
+/// read may overlap). [`side_by_side_in`]'s condition, and `plan/pair.rs`'s for pairing.
+pub(crate) fn disjoint(
+    len: usize,
+    reads: &[[std::ops::Range<usize>; 2]; 2],
+    writes: &[std::ops::Range<usize>; 2],
+) -> bool {
+    let overlap = |x: &std::ops::Range<usize>, y: &std::ops::Range<usize>| x.start < y.end && y.start < x.end;
+    let inside = reads
+        .iter()
+        .flatten()
+        .chain(writes)
+        .all(|s| s.start <= s.end && s.end <= len);
+    inside
+        && writes.iter().enumerate().all(|(w, write)| {
+            reads
+                .iter()
+                .flatten()
+                .chain([&writes[1 - w]])
+                .all(|s| !overlap(write, s))
+        })
+}
+
 /// Runs `f(w, reads, write)` for the two works `w` = 0 and 1 side by side
 /// ([`side_by_side`](crate::threads::side_by_side)) over one buffer: work `w` reads the spans
 /// `reads[w]` of `data` and writes the span `writes[w]`. Two products of a replayed step at once
@@ -202,18 +226,10 @@ pub(crate) fn side_by_side_in<T: Copy + Send + Sync>(
     writes: [std::ops::Range<usize>; 2],
     f: impl Fn(usize, [&[T]; 2], &mut [T]) + Sync,
 ) {
-    let overlap = |x: &std::ops::Range<usize>, y: &std::ops::Range<usize>| x.start < y.end && y.start < x.end;
-    for (w, write) in writes.iter().enumerate() {
-        let others = reads.iter().flatten().chain(std::iter::once(&writes[1 - w]));
-        assert!(
-            reads[w]
-                .iter()
-                .chain([write])
-                .all(|s| s.start <= s.end && s.end <= data.len())
-                && others.clone().all(|s| !overlap(write, s)),
-            "side_by_side_in: a work's write span overlaps another span or lies outside the buffer"
-        );
-    }
+    assert!(
+        disjoint(data.len(), &reads, &writes),
+        "side_by_side_in: a work's write span overlaps another span or lies outside the buffer"
+    );
     let base = Out(data.as_mut_ptr());
     crate::threads::side_by_side(
         || run_in(base, &reads[0], &writes[0], 0, &f),

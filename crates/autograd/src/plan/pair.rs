@@ -17,6 +17,7 @@ use crate::op::Op;
 use crate::ops::matmul::{matmul_dims, matmul_kernel};
 use crate::shape::numel;
 use crate::tape::{Inner, Node};
+use std::ops::Range;
 
 /// Products below this `m k n` are not paired: below gemmkit's own parallel threshold they
 /// run on the calling thread anyway, and a hand-off costs about what pairing saves (W2's third
@@ -45,18 +46,6 @@ struct Product {
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Pair([Product; 2]);
 
-/// Elements `[start, end)` of the value buffer.
-type Span = (usize, usize);
-
-fn span<T: Float>(g: &Inner<T>, j: u32) -> Span {
-    let start = g.nodes[j as usize].data as usize;
-    (start, start + g.numel(j))
-}
-
-fn overlap(x: Span, y: Span) -> bool {
-    x.0 < y.1 && y.0 < x.1
-}
-
 /// Step `s` as a product of a pair, with its `m k n`, if it is one large enough.
 fn product<T: Float>(g: &Inner<T>, s: &Step) -> Option<(Product, usize)> {
     let Step::Node { node, edges, n: 2 } = *s else {
@@ -71,14 +60,6 @@ fn product<T: Float>(g: &Inner<T>, s: &Step) -> Option<(Product, usize)> {
     large(mkn).then_some((Product { node, a, b, ta, tb }, mkn))
 }
 
-/// Whether `p` and `q` may run at once: neither writes an element the other reads or writes.
-fn independent<T: Float>(g: &Inner<T>, p: Product, q: Product) -> bool {
-    let (wp, wq) = (span(g, p.node), span(g, q.node));
-    !overlap(wp, wq)
-        && [q.a, q.b].iter().all(|&j| !overlap(wp, span(g, j)))
-        && [p.a, p.b].iter().all(|&j| !overlap(wq, span(g, j)))
-}
-
 /// `steps` with each two adjacent large independent products of like size as one
 /// [`Step::Pair`]; the pairs, indexed by those steps.
 pub(super) fn pairs<T: Float>(g: &Inner<T>, steps: Vec<Step>) -> (Vec<Step>, Vec<Pair>) {
@@ -89,7 +70,7 @@ pub(super) fn pairs<T: Float>(g: &Inner<T>, steps: Vec<Step>) -> (Vec<Step>, Vec
             product(g, &steps[i]),
             steps.get(i + 1).and_then(|s| product(g, s)),
         ) && x.max(y) <= x.min(y).saturating_mul(MAX_IMBALANCE)
-            && independent(g, p, q)
+            && Pair([p, q]).independent(g)
         {
             out.push(Step::Pair {
                 k: pairs.len() as u32,
@@ -104,7 +85,24 @@ pub(super) fn pairs<T: Float>(g: &Inner<T>, steps: Vec<Step>) -> (Vec<Step>, Vec
     (out, pairs)
 }
 
+/// The spans of the value buffer the two products read, and write, given each node's.
+type Spans = ([[Range<usize>; 2]; 2], [Range<usize>; 2]);
+
 impl Pair {
+    fn spans(&self, at: impl Fn(u32) -> Range<usize>) -> Spans {
+        let [p, q] = self.0;
+        ([[at(p.a), at(p.b)], [at(q.a), at(q.b)]], [at(p.node), at(q.node)])
+    }
+
+    /// Whether the two may run at once: neither writes an element the other reads or writes.
+    fn independent<T: Float>(&self, g: &Inner<T>) -> bool {
+        let (reads, writes) = self.spans(|j| {
+            let start = g.nodes[j as usize].data as usize;
+            start..start + g.numel(j)
+        });
+        crate::dtype::disjoint(g.data.len(), &reads, &writes)
+    }
+
     /// Computes both products into their slots of `data`: side by side on 2 threads or more,
     /// each on half of them; else one after the other.
     pub(super) fn run<T: Float>(&self, nodes: &[Node], dims: &[usize], data: &mut [T]) {
@@ -112,13 +110,11 @@ impl Pair {
             let nd = &nodes[j as usize];
             &dims[nd.dims as usize..][..nd.rank as usize]
         };
-        let at = |j: u32| {
+        let (reads, writes) = self.spans(|j| {
             let start = nodes[j as usize].data as usize;
             start..start + numel(shape(j))
-        };
-        let [p, q] = self.0;
-        let reads = [[at(p.a), at(p.b)], [at(q.a), at(q.b)]];
-        crate::dtype::side_by_side_in(data, reads, [at(p.node), at(q.node)], |w, [a, b], o| {
+        });
+        crate::dtype::side_by_side_in(data, reads, writes, |w, [a, b], o| {
             let r = self.0[w];
             matmul_kernel(shape(r.a), shape(r.b), r.ta, r.tb, a, b, o)
         });
