@@ -81,8 +81,9 @@
 //!   gradient flows through it.
 
 #![deny(missing_docs)]
-// The one place with `unsafe` code is `dtype.rs`: the GEMM wrapper and the disjoint views of
-// one buffer that two products side by side write (`side_by_side_in`).
+// `unsafe` code is in two places: `dtype.rs` (the GEMM wrapper and the disjoint views of one
+// buffer that two products side by side write, `side_by_side_in`) and `math.rs` (calling a
+// kernel compiled for vector extensions the CPU was checked to have).
 #![deny(unsafe_code)]
 
 mod anomaly;
@@ -93,6 +94,8 @@ mod dot;
 mod dtype;
 mod error;
 mod functional;
+#[allow(unsafe_code)]
+pub mod math;
 mod op;
 mod ops;
 mod plan;

@@ -76,8 +76,10 @@ fn fuzz_high_orders() {
         }
         let point = [("x".to_string(), x0)];
         match derivative_at(&s, "f", "x", order, &point) {
+            // The same bits, or NaN on both sides: Rust leaves a NaN's sign and payload to the
+            // compiler (RFC 3514), so two builds of one formula may give NaNs of either sign.
             Ok(v) => prop_assert!(
-                reached == order && v.to_bits() == d.item().to_bits(),
+                reached == order && (v.to_bits() == d.item().to_bits() || (v.is_nan() && d.item().is_nan())),
                 "{} {}",
                 v,
                 d.item()

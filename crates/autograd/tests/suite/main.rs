@@ -10,6 +10,7 @@ mod kernels;
 mod numerics;
 mod plan;
 mod pytorch_reference;
+mod tanh;
 mod tape_reuse;
 mod value_rules;
 

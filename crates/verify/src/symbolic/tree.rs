@@ -38,7 +38,7 @@ impl Fun {
             Fun::Lang(Func::Abs) => v.abs(),
             Fun::Lang(Func::Sin) => v.sin(),
             Fun::Lang(Func::Cos) => v.cos(),
-            Fun::Lang(Func::Tanh) => v.tanh(),
+            Fun::Lang(Func::Tanh) => autograd::math::tanh(v),
             Fun::Lang(Func::Sigmoid) if v >= 0.0 => 1.0 / (1.0 + (-v).exp()),
             Fun::Lang(Func::Sigmoid) => v.exp() / (1.0 + v.exp()),
             Fun::Lang(Func::Relu) if v <= 0.0 => 0.0,
