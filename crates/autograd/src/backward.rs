@@ -139,6 +139,13 @@ pub(crate) fn sweep<'t, T: Float>(
                 }
                 node.op
             };
+            if values_only
+                && let (Op::Unary(uop), Ct::Node(k)) = (op, gi)
+                && tape.borrow().numel(i as u32) <= ops::rule_values::MAX_ELEMENTS
+            {
+                tensor_unary_rule(tape, i as u32, uop, k, &relevant, &mut grads);
+                continue;
+            }
             let inputs = SmallVec::<[u32; 3]>::from_slice(tape.borrow().inputs(i as u32));
             let gi = match gi {
                 Ct::Node(k) => k,
@@ -167,6 +174,35 @@ pub(crate) fn sweep<'t, T: Float>(
     }
     tape.set_backward_of(None);
     grads
+}
+
+/// Applies the rule of the elementwise unary node `i` (rank above 0, few elements) to values,
+/// element by element (`ops/rule_values.rs`): its input's cotangent recorded as one constant
+/// node, or the cotangent `gi` itself where the rule hands it on.
+fn tensor_unary_rule<T: Float>(
+    tape: &crate::Tape<T>,
+    i: u32,
+    op: UnaryOp,
+    gi: u32,
+    relevant: &Relevance,
+    grads: &mut [Option<Ct<T>>],
+) {
+    let (a, bounds) = {
+        let g = tape.borrow();
+        let a = g.inputs(i)[0];
+        if !relevant.of(&g, a) {
+            return;
+        }
+        (a, op.bounds(&g.consts))
+    };
+    let ct = if ops::rule_values::passes_cotangent(op) {
+        gi
+    } else {
+        tape.record_like(Op::Leaf, &[gi, a, i], i, |ins, out| {
+            ops::rule_values::unary_each(op, ins[0], ins[1], ins[2], out, bounds)
+        })
+    };
+    accumulate(tape, &mut grads[a as usize], ct);
 }
 
 /// Applies `rule`, the rule of the scalar elementwise node `i`, to values: the cotangent `gi`

@@ -12,6 +12,7 @@ pub(crate) mod reduce;
 mod rule_graph;
 #[cfg(test)]
 mod rule_text;
+pub(crate) mod rule_values;
 pub(crate) mod softmax;
 pub(crate) mod unary;
 

@@ -558,7 +558,8 @@ pub(crate) fn forward<T: Float>(op: UnaryOp, x: &[T], out: &mut [T], bounds: [f6
 /// the input's cotangent. Every rule is built from primitive ops, generic over [`Elem`]: on
 /// [`Var`](crate::Var) it records them (so it can be differentiated again), on values it
 /// computes them. `bounds`: clamp's `[lo, hi]` (from the tape's constant table).
-#[inline]
+// Always inlined: `rule_values.rs` calls it with the op fixed, one loop per op.
+#[inline(always)]
 pub(crate) fn vjp<V: Elem>(op: UnaryOp, g: V, x: V, y: V, bounds: [f64; 2]) -> V {
     match op {
         UnaryOp::Neg => -g,

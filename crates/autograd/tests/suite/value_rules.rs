@@ -1,8 +1,9 @@
 //! `backward` applies the rules of scalar elementwise nodes to plain numbers (nothing
 //! recorded), `grad` records the same rules as ops. Both run one generic rule per primitive, so
 //! on random scalar expressions over every elementwise op their gradients must agree bit for
-//! bit, NaN and infinity included; and both must agree with the tensor path, where the rules
-//! always record.
+//! bit, NaN and infinity included; and both must agree with the tensor path. On tensors of up
+//! to 4,096 elements `backward` applies unary rules to values too, element by element
+//! (`ops/rule_values.rs`): the same bits as the recorded rules, on either side of that size.
 
 use autograd::{grad, Tape, Tensor, Var};
 use proptest::prelude::*;
@@ -118,6 +119,48 @@ proptest! {
             let (a, b, c) = (by_value[x].item(), recorded[k].item(), on_tensors[v].to_vec()[0]);
             prop_assert!(same_bits(a, b), "x{}: backward {} vs grad {} for {:?} at {:?}", k, a, b, steps, inputs);
             prop_assert!(same_bits(a, c), "x{}: backward {} vs tensor path {} for {:?} at {:?}", k, a, c, steps, inputs);
+        }
+    }
+}
+
+/// Element `e` of input `k`: the values of [`value`] (ties, kinks) and generic ones, NaN and
+/// infinities among them, picked by a hash of `(seed, k, e)`.
+fn element(seed: u64, k: usize, e: usize) -> f64 {
+    let mut h = seed ^ ((k as u64) << 32) ^ e as u64;
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    match h % 16 {
+        0 => 0.0,
+        1 => 1.0,
+        2 => -1.0,
+        3 => 0.5,
+        4 if h % 64 == 4 => f64::NAN,
+        5 if h % 64 == 5 => f64::INFINITY,
+        _ => (h >> 11) as f64 / (1u64 << 53) as f64 * 6.0 - 3.0,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn backward_on_tensors_equals_the_recorded_rules(
+        seed in any::<u64>(),
+        n in prop_oneof![1usize..40, 4090usize..4100],
+        steps in proptest::collection::vec(step(), 1..16),
+    ) {
+        let tape = Tape::<f64>::new();
+        let xs: Vec<_> = (0..3)
+            .map(|k| tape.var(Tensor::from((0..n).map(|e| element(seed, k, e)).collect::<Vec<_>>())))
+            .collect();
+        let y = build(&xs, &steps).sum();
+        let by_value = y.backward();
+        let recorded = grad(y, &xs).unwrap();
+        for (k, &x) in xs.iter().enumerate() {
+            for (e, (&a, &b)) in by_value[x].to_vec().iter().zip(&recorded[k].value().to_vec()).enumerate() {
+                prop_assert!(same_bits(a, b), "x{}[{}] of {}: backward {} vs grad {} for {:?}", k, e, n, a, b, steps);
+            }
         }
     }
 }
