@@ -140,11 +140,22 @@ pub(crate) fn sweep<'t, T: Float>(
                 node.op
             };
             if values_only
-                && let (Op::Unary(uop), Ct::Node(k)) = (op, gi)
+                && let Ct::Node(k) = gi
                 && tape.borrow().numel(i as u32) <= ops::rule_values::MAX_ELEMENTS
             {
-                tensor_unary_rule(tape, i as u32, uop, k, &relevant, &mut grads);
-                continue;
+                match op {
+                    Op::Unary(op) => {
+                        tensor_unary_rule(tape, i as u32, op, k, &relevant, &mut grads);
+                        continue;
+                    }
+                    // Broadcasting happens before (`broadcast_to`): the inputs have the node's
+                    // shape. Checked all the same, as the loops index all three alike.
+                    Op::Binary(op) if same_sizes(&tape.borrow(), i as u32) => {
+                        tensor_binary_rule(tape, i as u32, op, k, &relevant, &mut grads);
+                        continue;
+                    }
+                    _ => {}
+                }
             }
             let inputs = SmallVec::<[u32; 3]>::from_slice(tape.borrow().inputs(i as u32));
             let gi = match gi {
@@ -176,7 +187,7 @@ pub(crate) fn sweep<'t, T: Float>(
     grads
 }
 
-/// Applies the rule of the elementwise unary node `i` (rank above 0, few elements) to values,
+/// Applies the rule of the elementwise unary node `i` (rank above 0, below the threads' split) to values,
 /// element by element (`ops/rule_values.rs`): its input's cotangent recorded as one constant
 /// node, or the cotangent `gi` itself where the rule hands it on.
 fn tensor_unary_rule<T: Float>(
@@ -203,6 +214,53 @@ fn tensor_unary_rule<T: Float>(
         })
     };
     accumulate(tape, &mut grads[a as usize], ct);
+}
+
+/// Whether node `i`'s inputs have as many elements as it.
+fn same_sizes<T: Float>(g: &crate::tape::Inner<T>, i: u32) -> bool {
+    g.inputs(i).iter().all(|&j| g.numel(j) == g.numel(i))
+}
+
+/// [`tensor_unary_rule`] for the elementwise binary node `i` (its inputs of its shape): a
+/// constant node per input that needs a cotangent, in the order of the recorded rule's sums.
+fn tensor_binary_rule<T: Float>(
+    tape: &crate::Tape<T>,
+    i: u32,
+    op: BinaryOp,
+    gi: u32,
+    relevant: &Relevance,
+    grads: &mut [Option<Ct<T>>],
+) {
+    let (a, b, need) = {
+        let g = tape.borrow();
+        let ins = g.inputs(i);
+        let (a, b) = (ins[0], ins[1]);
+        (a, b, [relevant.of(&g, a), relevant.of(&g, b)])
+    };
+    let passes = ops::rule_values::binary_passes(op);
+    let mut cts = [None, None];
+    for side in 0..2 {
+        if !need[side] {
+            continue;
+        }
+        cts[side] = Some(if passes[side] {
+            gi
+        } else {
+            tape.record_like(Op::Leaf, &[gi, a, b, i], i, |ins, out| {
+                let ins = [ins[0], ins[1], ins[2], ins[3]];
+                if side == 0 {
+                    ops::rule_values::binary_each::<T, 0>(op, ins, out)
+                } else {
+                    ops::rule_values::binary_each::<T, 1>(op, ins, out)
+                }
+            })
+        });
+    }
+    for (j, ct) in [a, b].into_iter().zip(cts) {
+        if let Some(ct) = ct {
+            accumulate(tape, &mut grads[j as usize], ct);
+        }
+    }
 }
 
 /// Applies `rule`, the rule of the scalar elementwise node `i`, to values: the cotangent `gi`

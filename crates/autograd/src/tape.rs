@@ -410,6 +410,7 @@ impl<T: Float> Tape<T> {
                 [a] => kernel(&[slice(a)], out),
                 [a, b] => kernel(&[slice(a), slice(b)], out),
                 [a, b, c] => kernel(&[slice(a), slice(b), slice(c)], out),
+                [a, b, c, d] => kernel(&[slice(a), slice(b), slice(c), slice(d)], out),
                 _ => kernel(&inputs.iter().map(|&i| slice(i)).collect::<Vec<_>>(), out),
             }
         }

@@ -1,12 +1,14 @@
-//! A unary op's derivative rule applied to the values of a small tensor, element by element:
-//! what a sweep that keeps no graph does for such a node (`backward.rs`), instead of recording
-//! the rule's ops one by one, whose bookkeeping costs more than their arithmetic there (`tanh`'s
-//! rule is three recorded ops). The rule is the op's own ([`unary::vjp`]) on [`Val`]s, the
-//! numbers the kernels compute with, so each element goes through the same steps and comes out
-//! with the same bits as when the rule is recorded.
+//! An elementwise op's derivative rule applied to the values of a tensor below the threads'
+//! split, element by element: what a sweep that keeps no graph does for such a node
+//! (`backward.rs`), instead of recording the rule's ops one by one, whose bookkeeping costs more
+//! than their arithmetic on a small tensor (`tanh`'s rule is three recorded ops). The rule is the
+//! op's own ([`unary::vjp`], [`binary::vjp`]) on [`Val`]s, the numbers the kernels compute with,
+//! so each element goes through the same steps and comes out with the same bits as when the rule
+//! is recorded.
 
 use crate::dtype::Float;
 use crate::op::{BinaryOp, Cmp, UnaryOp};
+use crate::ops::binary;
 use crate::ops::elem::{Elem, Val};
 use crate::ops::unary::{self, NO_BOUNDS};
 
@@ -45,6 +47,38 @@ crate::ops::elem::elem_operators!(Pass);
 /// itself: then there is nothing to compute.
 pub(crate) fn passes_cotangent(op: UnaryOp) -> bool {
     unary::vjp(op, Pass::Cotangent, Pass::Other, Pass::Other, NO_BOUNDS) == Pass::Cotangent
+}
+
+/// Which sides of `op`'s rule hand the cotangent on unchanged (both of `a + b`'s, the first of
+/// `a - b`'s), read off the rule as [`passes_cotangent`] does.
+pub(crate) fn binary_passes(op: BinaryOp) -> [bool; 2] {
+    let p = Pass::Other;
+    let [a, b] = binary::vjp(op, Pass::Cotangent, p, p, p, [true, true]);
+    [a == Some(Pass::Cotangent), b == Some(Pass::Cotangent)]
+}
+
+/// `out = vjp(op, g, a, b, y)[SIDE]` element by element, one loop per op as [`unary_each`].
+pub(crate) fn binary_each<T: Float, const SIDE: usize>(op: BinaryOp, [g, a, b, y]: [&[T]; 4], out: &mut [T]) {
+    let n = out.len();
+    let (g, a, b, y) = (&g[..n], &a[..n], &b[..n], &y[..n]);
+    let need = [SIDE == 0, SIDE == 1];
+    macro_rules! rule {
+        ($op:expr) => {
+            for i in 0..n {
+                let ct = binary::vjp($op, Val(g[i]), Val(a[i]), Val(b[i]), Val(y[i]), need)[SIDE];
+                out[i] = ct.map_or(T::zero(), |v| v.0);
+            }
+        };
+    }
+    match op {
+        BinaryOp::Add => rule!(BinaryOp::Add),
+        BinaryOp::Sub => rule!(BinaryOp::Sub),
+        BinaryOp::Mul => rule!(BinaryOp::Mul),
+        BinaryOp::Div => rule!(BinaryOp::Div),
+        BinaryOp::Pow => rule!(BinaryOp::Pow),
+        BinaryOp::Maximum => rule!(BinaryOp::Maximum),
+        BinaryOp::Minimum => rule!(BinaryOp::Minimum),
+    }
 }
 
 #[inline(always)]
@@ -94,9 +128,10 @@ mod tests {
     use super::*;
     use crate::op::F64;
 
-    /// The probe reads the rules: only `x + c`'s hands the cotangent on.
+    /// The probe reads the rules: only `x + c`'s, `a + b`'s and `a - b`'s (to `a`) hand the
+    /// cotangent on.
     #[test]
-    fn only_the_rule_of_add_scalar_passes_the_cotangent_on() {
+    fn only_the_rules_of_adding_pass_the_cotangent_on() {
         let c = F64::new(0.5);
         let ops = [
             UnaryOp::Neg,
