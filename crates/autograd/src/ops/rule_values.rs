@@ -12,11 +12,6 @@ use crate::ops::binary;
 use crate::ops::elem::{Elem, Val};
 use crate::ops::unary::{self, NO_BOUNDS};
 
-/// Below this many elements a rule is applied to values: the size from which recorded
-/// kernels split over the threads, which this loop does not. (Up to 4,096 elements, and up to
-/// this, the recorded W2 step took 1.0% less time with the higher limit, the same loss bits.)
-pub(crate) const MAX_ELEMENTS: usize = crate::threads::MIN_PARALLEL_ELEMENTS - 1;
-
 /// What a rule made of its cotangent `g`: `g` itself, untouched, or anything else.
 #[derive(Clone, Copy, PartialEq)]
 enum Pass {
