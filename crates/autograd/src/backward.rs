@@ -121,20 +121,21 @@ pub(crate) fn sweep<'t, T: Float>(
     // A capturing tape records every rule (a value rule would leave nothing to replay).
     let values_only = !create_graph && !tape.is_detecting_anomalies() && !tape.borrow().capture;
     let mut run = || {
-        for i in (0..n).rev() {
+        let mut end = n;
+        while end > 0 {
+            if values_only {
+                end = scalar_rules(&tape.borrow(), end, &relevant, &mut grads);
+                if end == 0 {
+                    break;
+                }
+            }
+            end -= 1;
+            let i = end;
             let Some(gi) = grads[i] else { continue };
             let op = {
                 let g = tape.borrow();
                 let node = g.nodes[i];
                 if node.n_in == 0 {
-                    continue;
-                }
-                // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
-                if values_only
-                    && node.rank == 0
-                    && let Some(rule) = value_rule(node.op)
-                {
-                    scalar_rule(&g, i, rule, gi, &relevant, &mut grads);
                     continue;
                 }
                 node.op
@@ -266,49 +267,86 @@ fn tensor_binary_rule<T: Float>(
     }
 }
 
-/// Applies `rule`, the rule of the scalar elementwise node `i`, to values: the cotangent `gi`
-/// read as a number, its inputs' cotangents accumulated as numbers.
-#[inline]
-fn scalar_rule<T: Float>(
+/// Applies the rules of nodes `end - 1, end - 2, ...` down to the first that is not a scalar
+/// elementwise node (returning its index + 1; 0 when none is left), under one borrow of the
+/// tape: each rule on values, the cotangent read as a number, the inputs' cotangents
+/// accumulated as numbers. Nodes without a cotangent or inputs are passed over.
+fn scalar_rules<T: Float>(
     g: &crate::tape::Inner<T>,
-    i: usize,
-    rule: ValueRule,
-    gi: Ct<T>,
+    end: usize,
     relevant: &Relevance,
     grads: &mut [Option<Ct<T>>],
-) {
-    let inputs = g.inputs(i as u32);
-    let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
-    let gv = match gi {
-        Ct::Value(v) => Val(v),
-        Ct::Node(k) => value(k),
-    };
-    let y = value(i as u32);
-    let (a, b, cts) = match rule {
-        ValueRule::Unary(op) => {
-            let a = inputs[0];
-            let bounds = op.bounds(&g.consts);
-            let ct = relevant
-                .of(g, a)
-                .then(|| ops::unary::vjp(op, gv, value(a), y, bounds));
-            (a, a, [ct, None])
-        }
-        ValueRule::Binary(op) => {
-            let (a, b) = (inputs[0], inputs[1]);
-            let need = [relevant.of(g, a), relevant.of(g, b)];
-            (a, b, ops::binary::vjp(op, gv, value(a), value(b), y, need))
-        }
-    };
-    for (j, ct) in [a, b].into_iter().zip(cts) {
-        let Some(ct) = ct else { continue };
-        // The chain rule's sum, as numbers (the add kernel's `+`).
-        let slot = &mut grads[j as usize];
-        *slot = Some(Ct::Value(match *slot {
-            None => ct.0,
-            Some(Ct::Value(prev)) => (Val(prev) + ct).0,
-            Some(Ct::Node(prev)) => (value(prev) + ct).0,
-        }));
+) -> usize {
+    // One loop for each kind of relevance, so that the loop does not ask which per node.
+    match relevant {
+        Relevance::RequiresGrad => scalar_rules_by(g, end, grads, |j| g.nodes[j as usize].requires_grad),
+        Relevance::Marked(rel) => scalar_rules_by(g, end, grads, |j| rel[j as usize]),
     }
+}
+
+/// [`scalar_rules`], `needs(j)` saying whether input `j` is relevant.
+#[inline(always)]
+fn scalar_rules_by<T: Float>(
+    g: &crate::tape::Inner<T>,
+    mut end: usize,
+    grads: &mut [Option<Ct<T>>],
+    needs: impl Fn(u32) -> bool,
+) -> usize {
+    let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
+    while end > 0 {
+        let i = end - 1;
+        let Some(gi) = grads[i] else {
+            end = i;
+            continue;
+        };
+        let node = g.nodes[i];
+        if node.n_in == 0 {
+            end = i;
+            continue;
+        }
+        // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
+        let (true, Some(rule)) = (node.rank == 0, value_rule(node.op)) else {
+            return end;
+        };
+        let gv = match gi {
+            Ct::Value(v) => Val(v),
+            Ct::Node(k) => value(k),
+        };
+        let y = Val(g.data[node.data as usize]);
+        let e = node.edges as usize;
+        match rule {
+            ValueRule::Unary(op) => {
+                let a = g.edges[e];
+                if needs(a) {
+                    let ct = ops::unary::vjp(op, gv, value(a), y, op.bounds(&g.consts));
+                    add_value(g, grads, a, ct);
+                }
+            }
+            ValueRule::Binary(op) => {
+                let (a, b) = (g.edges[e], g.edges[e + 1]);
+                let cts = ops::binary::vjp(op, gv, value(a), value(b), y, [needs(a), needs(b)]);
+                for (j, ct) in [a, b].into_iter().zip(cts) {
+                    if let Some(ct) = ct {
+                        add_value(g, grads, j, ct);
+                    }
+                }
+            }
+        }
+        end = i;
+    }
+    0
+}
+
+/// Adds the number `ct` into node `j`'s cotangent (the chain rule's sum, as numbers: the add
+/// kernel's `+`).
+#[inline(always)]
+fn add_value<T: Float>(g: &crate::tape::Inner<T>, grads: &mut [Option<Ct<T>>], j: u32, ct: Val<T>) {
+    let slot = &mut grads[j as usize];
+    *slot = Some(Ct::Value(match *slot {
+        None => ct.0,
+        Some(Ct::Value(prev)) => (Val(prev) + ct).0,
+        Some(Ct::Node(prev)) => (Val(g.data[g.nodes[prev as usize].data as usize]) + ct).0,
+    }));
 }
 
 pub(crate) fn seed_for<'t, T: Float>(y: Var<'t, T>, op: &'static str) -> Result<Var<'t, T>> {

@@ -35,6 +35,33 @@ pub(crate) struct Node {
     pub requires_grad: bool,
 }
 
+/// A scalar node being recorded ([`Tape::record_scalar`]): the tape borrowed, the inputs'
+/// values read.
+pub(crate) struct ScalarRecord<'a, T, const N: usize> {
+    g: std::cell::RefMut<'a, Inner<T>>,
+    inputs: [u32; N],
+    /// The inputs' values.
+    pub xs: [T; N],
+    any_grad: bool,
+}
+
+impl<T: Float, const N: usize> ScalarRecord<'_, T, N> {
+    /// Records the node: `op` of the inputs, whose value is `y`.
+    #[inline(always)]
+    pub(crate) fn push(mut self, op: Op, y: T) -> u32 {
+        let g = &mut *self.g;
+        let off = g.used;
+        if off < g.data.len() {
+            g.data[off] = y;
+        } else {
+            g.data.push(y);
+        }
+        g.used = off + 1;
+        let requires_grad = self.any_grad && g.no_grad_depth == 0;
+        Tape::push_node(g, op, &self.inputs, 0, 0, off, requires_grad)
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Inner<T> {
     pub nodes: Vec<Node>,
@@ -420,19 +447,18 @@ impl<T: Float> Tape<T> {
         Self::push_node(g, op, inputs, dims, rank, off, requires_grad)
     }
 
-    /// Records an elementwise op on rank-0 inputs (every node of a scalar graph) in one borrow,
-    /// without the shape bookkeeping of [`record`](Self::record): `value` computes the result
-    /// from the inputs' values. `None` (nothing recorded) if an input is not rank 0 or anomaly
+    /// Starts recording an elementwise op on rank-0 inputs (every node of a scalar graph) in
+    /// one borrow, without the shape bookkeeping of [`record`](Self::record): the inputs'
+    /// values, for the caller to compute the result from and hand to
+    /// [`ScalarRecord::push`]. `None` (nothing recorded) if an input is not rank 0 or anomaly
     /// mode is on; the caller then takes the general path.
-    #[inline]
-    pub(crate) fn record_scalar<const N: usize>(
-        &self,
-        op: Op,
-        inputs: [u32; N],
-        value: impl FnOnce([T; N]) -> T,
-    ) -> Option<u32> {
-        let mut guard = self.inner.borrow_mut();
-        let g = &mut *guard;
+    ///
+    /// Two steps, not a closure: the caller computes the value in its own straight-line code,
+    /// where the op is a constant. (Through a closure the op went through memory, stored in
+    /// parts and read whole, a store-forwarding stall on every scalar node.)
+    #[inline(always)]
+    pub(crate) fn record_scalar<const N: usize>(&self, inputs: [u32; N]) -> Option<ScalarRecord<'_, T, N>> {
+        let g = self.inner.borrow_mut();
         if g.anomaly.is_some() {
             return None;
         }
@@ -446,16 +472,12 @@ impl<T: Float> Tape<T> {
             *x = g.data[nd.data as usize];
             any_grad |= nd.requires_grad;
         }
-        let y = value(xs);
-        let off = g.used;
-        if off < g.data.len() {
-            g.data[off] = y;
-        } else {
-            g.data.push(y);
-        }
-        g.used = off + 1;
-        let requires_grad = any_grad && g.no_grad_depth == 0;
-        Some(Self::push_node(g, op, &inputs, 0, 0, off, requires_grad))
+        Some(ScalarRecord {
+            g,
+            inputs,
+            xs,
+            any_grad,
+        })
     }
 
     /// Records a node that shares its single input's elements (reshape, detach): no copy.
@@ -473,7 +495,7 @@ impl<T: Float> Tape<T> {
         Self::push_node(g, op, &[input], dims, shape.len() as u8, off, requires_grad)
     }
 
-    #[inline]
+    #[inline(always)]
     fn push_node(
         g: &mut Inner<T>,
         op: Op,

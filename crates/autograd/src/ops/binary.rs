@@ -34,15 +34,12 @@ impl<'t, T: Float> Var<'t, T> {
 
     #[track_caller]
     pub(crate) fn try_binary(self, other: Self, op: BinaryOp) -> Result<Self> {
-        if std::ptr::eq(self.tape(), other.tape()) {
-            let recorded = self
-                .tape()
-                .record_scalar(Op::Binary(op), [self.idx(), other.idx()], |[x, y]| {
-                    scalar(op, x, y)
-                });
-            if let Some(idx) = recorded {
-                return Ok(Var::new(self.tape(), idx));
-            }
+        if std::ptr::eq(self.tape(), other.tape())
+            && let Some(rec) = self.tape().record_scalar([self.idx(), other.idx()])
+        {
+            let [x, y] = rec.xs;
+            let z = scalar(op, x, y);
+            return Ok(Var::new(self.tape(), rec.push(Op::Binary(op), z)));
         }
         let (a, b) = self.try_broadcast_pair(other, op.name())?;
         let idx = self

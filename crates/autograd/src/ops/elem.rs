@@ -69,15 +69,15 @@ impl<'t, T: Float> Elem for Var<'t, T> {
 pub(crate) struct Val<T>(pub T);
 
 impl<T: Float> Elem for Val<T> {
-    #[inline]
+    #[inline(always)]
     fn unary(self, op: UnaryOp) -> Self {
         Val(unary::scalar(op, self.0, unary::NO_BOUNDS))
     }
-    #[inline]
+    #[inline(always)]
     fn binary(self, other: Self, op: BinaryOp) -> Self {
         Val(binary::scalar(op, self.0, other.0))
     }
-    #[inline]
+    #[inline(always)]
     fn compare(self, other: Self, cmp: Cmp) -> Self {
         Val(if cmp.holds(self.0, other.0) {
             T::one()
@@ -85,7 +85,7 @@ impl<T: Float> Elem for Val<T> {
             T::zero()
         })
     }
-    #[inline]
+    #[inline(always)]
     fn select(self, on_true: Self, on_false: Self) -> Self {
         if self.0 != T::zero() {
             on_true
@@ -93,7 +93,7 @@ impl<T: Float> Elem for Val<T> {
             on_false
         }
     }
-    #[inline]
+    #[inline(always)]
     fn constant(self, c: f64) -> Self {
         Val(T::from_f64(c))
     }
