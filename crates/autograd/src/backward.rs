@@ -23,31 +23,6 @@ pub(crate) enum Ct<T> {
     Value(T),
 }
 
-/// An op whose rule a sweep that keeps no graph may apply to values on a scalar node: the
-/// elementwise families, whose rules are generic over [`Elem`](crate::ops::elem::Elem).
-#[derive(Clone, Copy)]
-enum ValueRule {
-    Unary(UnaryOp),
-    Binary(BinaryOp),
-}
-
-/// `op`'s value rule, if it has one (the other families record; a new family must be placed on
-/// one side).
-#[inline]
-fn value_rule(op: Op) -> Option<ValueRule> {
-    match op {
-        Op::Unary(op) => Some(ValueRule::Unary(op)),
-        Op::Binary(op) => Some(ValueRule::Binary(op)),
-        Op::Leaf
-        | Op::Compare(_)
-        | Op::Where
-        | Op::Reduce(_)
-        | Op::Movement(_)
-        | Op::Index(_)
-        | Op::Matmul { .. } => None,
-    }
-}
-
 /// Adds the recorded cotangent `c` into a slot (the multivariable chain rule: a value used
 /// several times gets the sum). A scalar slot that already holds a number (from value rules)
 /// stays a number: the sum as numbers, the add kernel's `+`. Otherwise the sum is recorded.
@@ -288,41 +263,36 @@ fn scalar_rules<T: Float>(
 #[inline(always)]
 fn scalar_rules_by<T: Float>(
     g: &crate::tape::Inner<T>,
-    mut end: usize,
+    end: usize,
     grads: &mut [Option<Ct<T>>],
     needs: impl Fn(u32) -> bool,
 ) -> usize {
     let value = |k: u32| Val(g.data[g.nodes[k as usize].data as usize]);
-    while end > 0 {
-        let i = end - 1;
-        let Some(gi) = grads[i] else {
-            end = i;
-            continue;
-        };
-        let node = g.nodes[i];
+    for i in (0..end).rev() {
+        let Some(gi) = grads[i] else { continue };
+        let node = &g.nodes[i];
         if node.n_in == 0 {
-            end = i;
             continue;
         }
         // Elementwise ops keep their inputs' shape, so a rank-0 node has rank-0 inputs.
-        let (true, Some(rule)) = (node.rank == 0, value_rule(node.op)) else {
-            return end;
-        };
+        if node.rank != 0 {
+            return i + 1;
+        }
         let gv = match gi {
             Ct::Value(v) => Val(v),
             Ct::Node(k) => value(k),
         };
         let y = Val(g.data[node.data as usize]);
         let e = node.edges as usize;
-        match rule {
-            ValueRule::Unary(op) => {
+        match node.op {
+            Op::Unary(op) => {
                 let a = g.edges[e];
                 if needs(a) {
                     let ct = ops::unary::vjp(op, gv, value(a), y, op.bounds(&g.consts));
                     add_value(g, grads, a, ct);
                 }
             }
-            ValueRule::Binary(op) => {
+            Op::Binary(op) => {
                 let (a, b) = (g.edges[e], g.edges[e + 1]);
                 let cts = ops::binary::vjp(op, gv, value(a), value(b), y, [needs(a), needs(b)]);
                 for (j, ct) in [a, b].into_iter().zip(cts) {
@@ -331,8 +301,16 @@ fn scalar_rules_by<T: Float>(
                     }
                 }
             }
+            // The other families' rules are recorded (a new family must be placed on one side:
+            // its rule generic over `Elem`, or not).
+            Op::Leaf
+            | Op::Compare(_)
+            | Op::Where
+            | Op::Reduce(_)
+            | Op::Movement(_)
+            | Op::Index(_)
+            | Op::Matmul { .. } => return i + 1,
         }
-        end = i;
     }
     0
 }
@@ -455,12 +433,10 @@ pub(crate) fn ct_tensor<T: Float>(g: &crate::tape::Inner<T>, grads: &[Option<Ct<
 fn collect<'t, T: Float>(y: Var<'t, T>, grads: &[Option<Ct<T>>]) -> Gradients<T> {
     let tape = y.tape();
     let g = tape.borrow();
-    let mut out = HashMap::new();
-    for (i, node) in g.nodes.iter().enumerate() {
-        if node.requires_grad && node.n_in == 0 {
-            let t = ct_tensor(&g, grads, i as u32);
-            out.insert(i as u32, t);
-        }
+    let mut out = HashMap::with_capacity(g.vars.len());
+    for &i in &g.vars {
+        // Variables recorded after `y` are not in the sweep's gradients; they get zeros.
+        out.insert(i, ct_tensor(&g, grads, i));
     }
     Gradients {
         tape_id: tape.id(),

@@ -71,6 +71,9 @@ pub(crate) struct Inner<T> {
     pub aux: Vec<usize>,
     /// Real arguments of ops that carry more than one (clamp's bounds).
     pub consts: Vec<f64>,
+    /// The variables (leaves that require a gradient), in the order recorded: the nodes whose
+    /// gradients `backward` returns, found without a pass over every node.
+    pub vars: Vec<u32>,
     /// The values of nodes, in `data[start..used]`. After a reset, `data` keeps the previous
     /// record's (initialised) values beyond `used`, so kernels that write every element of
     /// their output do not pay for zero-filling it first.
@@ -181,6 +184,7 @@ impl<T: Float> Tape<T> {
                 dims: Vec::new(),
                 aux: Vec::new(),
                 consts: Vec::new(),
+                vars: Vec::new(),
                 data: Vec::new(),
                 used: 0,
                 start: 0,
@@ -242,6 +246,7 @@ impl<T: Float> Tape<T> {
         g.dims.clear();
         g.aux.clear();
         g.consts.clear();
+        g.vars.clear();
         // The old values stay, to be overwritten. A buffer kept from step to step starts each
         // record on a cache line in memory (`line`).
         g.start = to_line(g.data.as_ptr());
@@ -316,6 +321,7 @@ impl<T: Float> Tape<T> {
         if requires_grad {
             let mut g = self.inner.borrow_mut();
             g.nodes[idx as usize].requires_grad = true;
+            g.vars.push(idx);
         }
         Var::new(self, idx)
     }

@@ -138,7 +138,7 @@ impl<'t, T: Float> Var<'t, T> {
             let y = scalar(op, rec.xs[0], bounds);
             return Var::new(tape, rec.push(Op::Unary(op), y));
         }
-        self.unary_tensor(op, bounds)
+        self.unary_tensor(std::hint::black_box(op), bounds)
     }
 
     /// [`unary_with`](Self::unary_with) on a tensor (or in anomaly mode).
