@@ -5,7 +5,7 @@
 //! to 65,535 elements (below the threads' split) `backward` applies unary rules to values too, element by element
 //! (`ops/rule_values.rs`): the same bits as the recorded rules, on either side of that size.
 
-use autograd::{grad, Tape, Tensor, Var};
+use autograd::{grad, vjp, Tape, Tensor, Var};
 use proptest::prelude::*;
 
 /// One step of a random expression: an op applied to earlier values (by position).
@@ -109,6 +109,11 @@ proptest! {
         // grad: the same rules, recorded.
         let recorded = grad(y, &xs).unwrap();
 
+        // vjp with respect to one variable: rules on values over only the nodes on a path from
+        // it (the other variables' branches are passed over).
+        let one = Tensor::scalar(1.0);
+        let alone: Vec<f64> = xs.iter().map(|&x| vjp(y, &one, &[x]).unwrap()[0].item()).collect();
+
         // The tensor path: the same expression on [1]-shaped values, where rules always record.
         let tape1 = Tape::<f64>::new();
         let vs: Vec<_> = inputs.iter().map(|&v| tape1.var(Tensor::from(vec![v]))).collect();
@@ -119,6 +124,7 @@ proptest! {
             let (a, b, c) = (by_value[x].item(), recorded[k].item(), on_tensors[v].to_vec()[0]);
             prop_assert!(same_bits(a, b), "x{}: backward {} vs grad {} for {:?} at {:?}", k, a, b, steps, inputs);
             prop_assert!(same_bits(a, c), "x{}: backward {} vs tensor path {} for {:?} at {:?}", k, a, c, steps, inputs);
+            prop_assert!(same_bits(a, alone[k]), "x{}: backward {} vs vjp {} for {:?} at {:?}", k, a, alone[k], steps, inputs);
         }
     }
 }
