@@ -289,7 +289,7 @@ fn scalar_rules_by<T: Float>(
                 let a = g.edges[e];
                 if needs(a) {
                     let ct = ops::unary::vjp(op, gv, value(a), y, op.bounds(&g.consts));
-                    add_value(g, grads, a, ct);
+                    add_value(grads, a, ct, value);
                 }
             }
             Op::Binary(op) => {
@@ -297,7 +297,7 @@ fn scalar_rules_by<T: Float>(
                 let cts = ops::binary::vjp(op, gv, value(a), value(b), y, [needs(a), needs(b)]);
                 for (j, ct) in [a, b].into_iter().zip(cts) {
                     if let Some(ct) = ct {
-                        add_value(g, grads, j, ct);
+                        add_value(grads, j, ct, value);
                     }
                 }
             }
@@ -316,14 +316,14 @@ fn scalar_rules_by<T: Float>(
 }
 
 /// Adds the number `ct` into node `j`'s cotangent (the chain rule's sum, as numbers: the add
-/// kernel's `+`).
+/// kernel's `+`); `value(k)` is node `k`'s value.
 #[inline(always)]
-fn add_value<T: Float>(g: &crate::tape::Inner<T>, grads: &mut [Option<Ct<T>>], j: u32, ct: Val<T>) {
+fn add_value<T: Float>(grads: &mut [Option<Ct<T>>], j: u32, ct: Val<T>, value: impl Fn(u32) -> Val<T>) {
     let slot = &mut grads[j as usize];
     *slot = Some(Ct::Value(match *slot {
         None => ct.0,
         Some(Ct::Value(prev)) => (Val(prev) + ct).0,
-        Some(Ct::Node(prev)) => (Val(g.data[g.nodes[prev as usize].data as usize]) + ct).0,
+        Some(Ct::Node(prev)) => (value(prev) + ct).0,
     }));
 }
 

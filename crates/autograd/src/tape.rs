@@ -460,8 +460,8 @@ impl<T: Float> Tape<T> {
     /// mode is on; the caller then takes the general path.
     ///
     /// Two steps, not a closure: the caller computes the value in its own straight-line code,
-    /// where the op is a constant. (Through a closure the op went through memory, stored in
-    /// parts and read whole, a store-forwarding stall on every scalar node.)
+    /// where the op is a constant. (A closure holding the one-element formula was compiled out
+    /// of line: a call on every scalar node that matched on the op again.)
     #[inline(always)]
     pub(crate) fn record_scalar<const N: usize>(&self, inputs: [u32; N]) -> Option<ScalarRecord<'_, T, N>> {
         let g = self.inner.borrow_mut();
