@@ -92,8 +92,9 @@ impl<T: Float> Plan<T> {
         self.params.len()
     }
 
-    /// The number of nodes a run recomputes (leaves and values that share their input's
-    /// elements are not recomputed).
+    /// The number of nodes a run writes: leaves and values that share their input's elements
+    /// are not recomputed, and a fused group writes only the value read after it (the sum of
+    /// a fused linear layer or of a fused chain of scalar `add`s).
     pub fn len(&self) -> usize {
         // A pair's step recomputes two nodes.
         self.program.steps.len() + self.program.pairs.len()

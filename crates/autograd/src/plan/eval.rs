@@ -5,6 +5,7 @@
 use super::fuse::Linear;
 use super::mask::MaskedProduct;
 use super::pair::Pair;
+use super::sum::Sums;
 use crate::dtype::Float;
 use crate::op::{BinaryOp, Cmp, IndexOp, MovementOp, Op, UnaryOp};
 use crate::ops::{binary, compare, index, matmul, movement, reduce, unary};
@@ -37,6 +38,8 @@ pub(super) enum Step {
     Pair { k: u32 },
     /// The fused masked product `k` of the plan (`mask.rs`): a comparison and its product.
     Masked { k: u32 },
+    /// The fused scalar sum `k` of the plan (`sum.rs`): a chain of `add`s and their products.
+    Sum { k: u32 },
 }
 
 /// The step that recomputes node `i` (inputs `ins`), or `None` if it has nothing to compute:
@@ -92,6 +95,7 @@ pub(super) struct Program {
     pub(super) linears: Vec<Linear>,
     pub(super) pairs: Vec<Pair>,
     pub(super) masked: Vec<MaskedProduct>,
+    pub(super) sums: Sums,
     /// The most elements one step writes or reads.
     elements: usize,
     /// The largest `m k n` of one GEMM.
@@ -99,9 +103,11 @@ pub(super) struct Program {
 }
 
 impl Program {
-    /// The program of `steps` with `kept` (the nodes the plan gives back) and its fused groups.
-    pub(super) fn new<T: Float>(g: &Inner<T>, steps: Vec<Step>, kept: &[u32]) -> Self {
+    /// The program of `steps` (`steps[i]` computes node `nodes[i]`) with `kept` (the nodes the
+    /// plan gives back) and its fused groups.
+    pub(super) fn new<T: Float>(g: &Inner<T>, steps: Vec<Step>, nodes: &[u32], kept: &[u32]) -> Self {
         let readers = super::fuse::readers(g, kept);
+        let (steps, sums) = super::sum::sums(g, steps, nodes, &readers);
         let (steps, linears) = super::fuse::linears(g, steps, &readers);
         let (mut elements, mut mkn) = (1, linears.iter().map(Linear::mkn).max().unwrap_or(0));
         for s in &steps {
@@ -122,6 +128,7 @@ impl Program {
             linears,
             pairs,
             masked,
+            sums,
             elements,
             mkn,
         }
@@ -195,6 +202,7 @@ fn run<T: Float>(g: &mut Inner<T>, program: &Program) {
             Step::Linear { k } => program.linears[k as usize].run(data),
             Step::Pair { k } => program.pairs[k as usize].run(nodes, dims, data),
             Step::Masked { k } => program.masked[k as usize].run(data),
+            Step::Sum { k } => program.sums.run(k, data),
         }
     }
 }

@@ -21,6 +21,7 @@ mod eval;
 mod fuse;
 mod mask;
 mod pair;
+mod sum;
 
 use crate::backward::{seed_for, sweep, Ct};
 use crate::dtype::Float;
@@ -352,7 +353,7 @@ impl<T: Float> Plan<T> {
         for &i in spec.outputs.iter().chain(&grads) {
             needed[i as usize] = true;
         }
-        let mut steps = Vec::new();
+        let (mut steps, mut computed) = (Vec::new(), Vec::new());
         for i in (0..n as u32).rev() {
             if !needed[i as usize] {
                 continue;
@@ -362,12 +363,16 @@ impl<T: Float> Plan<T> {
                 needed[j as usize] = true;
             }
             let edges = g.nodes[i as usize].edges;
-            steps.extend(eval::step_for(&g, i, edges, ins));
+            if let Some(s) = eval::step_for(&g, i, edges, ins) {
+                steps.push(s);
+                computed.push(i);
+            }
         }
         steps.reverse();
+        computed.reverse();
         let kept: Vec<u32> = spec.outputs.iter().chain(&grads).copied().collect();
         Ok(Plan {
-            program: eval::Program::new(&g, steps, &kept),
+            program: eval::Program::new(&g, steps, &computed, &kept),
             g,
             inputs,
             indices,

@@ -9,6 +9,7 @@ mod gradcheck_props;
 mod kernels;
 mod numerics;
 mod plan;
+mod plan_sums;
 mod pytorch_reference;
 mod tanh;
 mod tape_reuse;

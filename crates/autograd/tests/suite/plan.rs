@@ -9,7 +9,7 @@ use proptest::prelude::*;
 /// Elements as bits, so that `assert_eq!` means bit for bit. NaN counts as one value: Rust
 /// leaves the sign and payload of a NaN result unspecified (two inlined copies of a kernel
 /// may differ there), so they are not compared.
-fn bits(v: &[f64]) -> Vec<u64> {
+pub(super) fn bits(v: &[f64]) -> Vec<u64> {
     v.iter()
         .map(|x| {
             if x.is_nan() {
