@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("scalar_graph_presized", |b| b.iter(|| black_box(presized.step())));
     let mut replay = W1ScalarReplay::new();
     println!(
-        "w1/scalar_graph_replay: {} nodes recomputed a step",
+        "w1/scalar_graph_replay: {} values written a step (Plan::len)",
         replay.plan.len()
     );
     g.bench_function("scalar_graph_replay", |b| b.iter(|| black_box(replay.step())));

@@ -519,7 +519,9 @@ def main():
                 unit = f"second core {s2:.2f}x; two 1-thread steps side by side {machine:.2f}x (medians of {nb} blocks)"
             elif "nodes" in meta[c] and w.startswith("w1_scalar"):
                 fwd, total = meta[c]["nodes"]
-                unit = f"{m / fwd * 1e9:.1f} ns per forward node ({fwd} forward, {total} with backward)"
+                # A plan's count is of the values a replay writes (fused groups write one each).
+                after = "written per replay" if w.endswith("_replay") else "with backward"
+                unit = f"{m / fwd * 1e9:.1f} ns per forward node ({fwd} forward, {total} {after})"
             else:
                 unit = ""
             ratio = "1" if fw == "chainrule" else (f"{ref / m:.3g}{ref_note}" if ref else "-")

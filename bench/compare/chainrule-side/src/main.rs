@@ -56,7 +56,8 @@ trait Workload {
     fn inner_time(&self) -> Option<f64> {
         None
     }
-    /// The nodes the last step recorded on its tape before the backward sweep, and in all.
+    /// The nodes the last step recorded on its tape before the backward sweep, and in all (for
+    /// a plan: the values a replay writes, `Plan::len`).
     fn nodes(&self) -> Option<(usize, usize)> {
         None
     }
