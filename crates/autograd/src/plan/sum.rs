@@ -86,17 +86,20 @@ impl Sums {
 /// gives it back (`fuse::readers`). Chains of one `add` of two values are left as they are.
 pub(super) fn sums<T: Float>(
     g: &Inner<T>,
-    steps: Vec<Step>,
+    mut steps: Vec<Step>,
     nodes: &[u32],
     readers: &[u32],
 ) -> (Vec<Step>, Sums) {
-    // Per node, its step if that is a scalar `add` or `mul` (the only steps fused here).
-    let mut scalar = vec![None; g.nodes.len()];
-    for (&i, s) in nodes.iter().zip(&steps) {
+    // Per node, the index of its step if that is a scalar `add` or `mul` (the only steps fused
+    // here), else `NONE`: four bytes a node, as a scalar graph may have millions.
+    const NONE: u32 = u32::MAX;
+    let mut at = vec![NONE; g.nodes.len()];
+    for (k, (&i, s)) in nodes.iter().zip(&steps).enumerate() {
         if matches!(s, Step::Add { .. } | Step::Mul { .. }) {
-            scalar[i as usize] = Some(*s);
+            at[i as usize] = k as u32;
         }
     }
+    let step_of = |j: u32| steps.get(at[j as usize] as usize).copied();
     let once = |j: u32| readers[j as usize] == 1;
     let left_of = |i: u32| super::captured(g, i)[0];
     // The partial sums: `add`s whose one reader continues their chain.
@@ -104,13 +107,13 @@ pub(super) fn sums<T: Float>(
     for (&i, s) in nodes.iter().zip(&steps) {
         if let Step::Add { .. } = s {
             let l = left_of(i);
-            if once(l) && matches!(scalar[l as usize], Some(Step::Add { .. })) {
+            if once(l) && matches!(step_of(l), Some(Step::Add { .. })) {
                 partial[l as usize] = true;
             }
         }
     }
     // A node's value as a term: the product it computes if it may be fused, else its value.
-    let term = |j: u32, fused: &mut Vec<u32>| match scalar[j as usize] {
+    let term = |j: u32, fused: &mut Vec<u32>| match step_of(j) {
         Some(Step::Mul { a, b, .. }) if once(j) => {
             fused.push(j);
             Term { a, b }
@@ -120,10 +123,10 @@ pub(super) fn sums<T: Float>(
             b: VALUE,
         },
     };
-    let mut fused = vec![false; g.nodes.len()];
+    // Per step, whether it stays (a fused node's step does not) or becomes a sum.
+    let (mut keep, mut ends) = (vec![true; steps.len()], Vec::new());
     let mut out = Sums::default();
-    let mut last = vec![None; g.nodes.len()];
-    for (&i, s) in nodes.iter().zip(&steps) {
+    for (k, (&i, s)) in nodes.iter().zip(&steps).enumerate() {
         if !matches!(s, Step::Add { .. }) || partial[i as usize] {
             continue;
         }
@@ -146,9 +149,10 @@ pub(super) fn sums<T: Float>(
             continue;
         }
         for j in adds.iter().chain(&products) {
-            fused[*j as usize] = true;
+            keep[at[*j as usize] as usize] = false;
         }
-        last[i as usize] = Some(out.sums.len() as u32);
+        keep[k] = true;
+        ends.push((k, out.sums.len() as u32));
         out.sums.push(Sum {
             first,
             start,
@@ -156,14 +160,11 @@ pub(super) fn sums<T: Float>(
             out: g.nodes[i as usize].data,
         });
     }
-    let steps = nodes
-        .iter()
-        .zip(steps)
-        .filter_map(|(&i, s)| match last[i as usize] {
-            Some(k) => Some(Step::Sum { k }),
-            None => (!fused[i as usize]).then_some(s),
-        })
-        .collect();
+    for (k, s) in ends {
+        steps[k] = Step::Sum { k: s };
+    }
+    let mut kept = keep.into_iter();
+    steps.retain(|_| kept.next().unwrap_or(true));
     (steps, out)
 }
 
