@@ -8,7 +8,9 @@
 //! keeps its buffers and the list of nodes to recompute. [`Plan::run`] writes new inputs into their leaves and
 //! recomputes every node that the outputs and gradients depend on, in tape order, into its
 //! existing slot, with the same kernels as recording: the results are bit for bit those of
-//! recording the step again.
+//! recording the step again. A few groups of nodes run as one step (a linear layer's GEMM and
+//! bias, `relu`'s mask and its product, two products side by side, a chain of scalar `add`s),
+//! with the same bits; a group writes only the values read after it.
 //!
 //! What is replayed is what was recorded: values that enter as Rust numbers (`x * 2.0`,
 //! `mul_scalar(c)`, an index list given to `gather`, a tensor bound with
