@@ -9,8 +9,9 @@
 //! per input. Fused, the sum is computed in the recorded order, each term with the `*` and `+`
 //! of the two kernels (`binary::scalar`): the bits of the nodes it replaces. Only the chain's
 //! last sum is written; the partial sums and the products are fused only where nothing else
-//! reads them (and the plan does not give them back), so they are left unwritten. The rules
-//! are untouched: this changes which loop computes recorded values, as `fuse.rs` does for a
+//! reads them (and the plan does not give them back), so they are left unwritten. The step
+//! runs where the chain's last `add` was; every value of a plan has a slot of its own, written
+//! once a run, so each term read there is the value its `add` read. The rules are untouched: this changes which loop computes recorded values, as `fuse.rs` does for a
 //! linear layer.
 
 use super::eval::Step;
