@@ -149,10 +149,10 @@ pub(super) fn sums<T: Float>(
             out.terms.truncate(start as usize);
             continue;
         }
-        for j in adds.iter().chain(&products) {
+        // Every node of the chain but its last `add` (step `k`, which becomes the sum).
+        for j in adds[..adds.len() - 1].iter().chain(&products) {
             keep[at[*j as usize] as usize] = false;
         }
-        keep[k] = true;
         ends.push((k, out.sums.len() as u32));
         out.sums.push(Sum {
             first,

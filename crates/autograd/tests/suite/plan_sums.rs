@@ -219,3 +219,19 @@ fn a_product_read_twice_is_a_value_of_the_sum_and_still_right() {
     ];
     assert!(assert_sums_replay(&prog, 3) >= 2);
 }
+
+#[test]
+fn a_fused_sum_is_the_only_step_its_nodes_leave() {
+    // b + w0 x0 + w1 x1 + w2 x2, forward only: three products and three adds in one step, and
+    // no step left for the partial sums or the products.
+    let plan = Tape::<f64>::capture(|tape| {
+        let x: Vec<_> = (0..3)
+            .map(|i| tape.constant(Tensor::scalar(i as f64 + 1.0)))
+            .collect();
+        let w: Vec<_> = (0..3).map(|i| tape.scalar_var(0.5 - i as f64)).collect();
+        let y = (0..3).fold(tape.scalar_var(0.25), |acc, i| acc + w[i] * x[i]);
+        PlanSpec::new().output(y)
+    });
+    assert_eq!((plan.num_fused_sums(), plan.len()), (1, 1), "{plan:?}");
+    assert_eq!(plan.output(0), &[0.25 + 0.5 - 1.0 - 4.5]);
+}
