@@ -116,14 +116,16 @@ def thread_env(threads, numpy=False):
 
 
 class Worker:
-    def __init__(self, name, cmd, threads):
+    def __init__(self, name, cmd, threads, cpu=None):
         self.name, self.threads = name, threads
         self.dead, self.proc = None, None
         self.errlog = tempfile.TemporaryFile(mode="w+")
+        # `--pin`: set before the worker starts, so every thread it ever makes inherits it.
+        pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self.errlog, env=thread_env(threads), text=True,
-                                         bufsize=1)
+                                         bufsize=1, preexec_fn=pin)
         except OSError as e:
             self.dead = f"cannot start {name}: {e}"
 
@@ -248,8 +250,10 @@ def paired_scaling(meta):
     return s2, machine, len(blocks)
 
 
-def print_bars(med, meta, cpu_wall=None):
-    """Issue 5's bars that this comparison can decide, met or missed and by how much."""
+def print_bars(med, meta, cpu_wall=None, pinned=False):
+    """Issue 5's bars that this comparison can decide, met or missed and by how much. `pinned`:
+    the 1-thread workers ran on one CPU (`--pin`), which the 1-thread rows then say."""
+    one_cpu = " (every framework on one CPU)" if pinned else ""
     # If no 2-thread case got more than 1.2 cores, the second core was taken by something else
     # (PyTorch alone parallelises W2's GEMMs on an idle machine): the 2-thread verdicts are void.
     two = [cw[0] / cw[1] for c, cw in (cpu_wall or {}).items() if c[3] == 2 and cw[1] > 0]
@@ -291,7 +295,7 @@ def print_bars(med, meta, cpu_wall=None):
             words = ("chainrule faster", "chainrule slower") if fw == "burn-flex" else ("met", "MISSED")
             if t == 2 and two_void:
                 words = tuple(f"void (no second core; would be {w})" for w in words)
-            bar(f"W2, {t} thread{'s' if t > 1 else ''}", x, limit, x is not None and ok(x),
+            bar(f"W2, {t} thread{'s' if t > 1 else one_cpu}", x, limit, x is not None and ok(x),
                 f"chainrule / {fw} = {x:.2f}" if x else "", words)
     # Issue 15's bars, on the step as `fit` runs it (replayed): JAX jit compiles its step once too.
     one, two = m("w2_replay", "chainrule", 1), m("w2_replay", "chainrule", 2)
@@ -301,7 +305,7 @@ def print_bars(med, meta, cpu_wall=None):
         words = ("met", "MISSED")
         if t == 2 and two_void:
             words = tuple(f"void (no second core; would be {w})" for w in words)
-        bar(f"W2 replayed, {t} thread{'s' if t > 1 else ''}", x, "faster than JAX jit", x is not None and x < 1,
+        bar(f"W2 replayed, {t} thread{'s' if t > 1 else one_cpu}", x, "faster than JAX jit", x is not None and x < 1,
             f"chainrule / JAX = {x:.2f}" if x else "", words)
     pt = m("w2", "torch", 2)
     x = two / pt if two and pt else None
@@ -365,6 +369,10 @@ def main():
                     help="comma-separated frameworks to run (default all: chainrule,micrograd,torch,jax,numpy,candle,burn,burn-flex)")
     ap.add_argument("--skip-build", action="store_true", help="use the already built Rust workers")
     ap.add_argument("--json", help="write every sample and the environment here")
+    ap.add_argument("--pin", action="store_true",
+                    help="run every 1-thread worker on one CPU, so that '1 thread' means one CPU for "
+                         "every framework (JAX jit's 1-thread worker otherwise uses about 1.5: see the "
+                         "CPU/wall column)")
     args = ap.parse_args()
     log = lambda m: print(m, file=sys.stderr, flush=True)
 
@@ -405,12 +413,17 @@ def main():
         "numpy": [str(py), str(HERE / "peers.py"), "numpy"],
     }
     print_environment(log)
+    if args.pin and not hasattr(os, "sched_setaffinity"):
+        sys.exit("--pin needs CPU affinity (os.sched_setaffinity), which this system does not offer")
+    pin_cpu = min(os.sched_getaffinity(0)) if args.pin else None
+    if args.pin:
+        print(f"1-thread workers pinned to CPU {pin_cpu} (--pin); 2-thread workers are not pinned")
     load0 = os.getloadavg()
     workers = {}
     for w, n, fw, t in all_cases:
         key = worker_key(fw, t)
         if key not in workers:
-            workers[key] = Worker(f"{key[0]}-{key[1]}t", cmds[key[0]], t)
+            workers[key] = Worker(f"{key[0]}-{key[1]}t", cmds[key[0]], t, pin_cpu if t == 1 else None)
     env_info = {}
     for key, wk in workers.items():
         info = wk.ask({"cmd": "info"})
@@ -547,7 +560,7 @@ def main():
     if not threads_feature:
         print("\nchainrule: the engine has no `threads` feature, so it runs W2 and the digits on 1 thread only; "
               "its 2-thread ratios compare that 1-thread time with the peers' 2-thread times.")
-    print_bars(med, meta, cpu_wall)
+    print_bars(med, meta, cpu_wall, args.pin)
     w1_first = {fw: meta[(w, n, fw, t)].get("first") for (w, n, fw, t) in all_cases if w.startswith("w1")}
     if any(v is not None for v in w1_first.values()):
         print("\nW1 loss of the first step (same data and weights everywhere):",
@@ -559,7 +572,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "env": env_info, "samples": {"|".join(map(str, c)): s for c, s in samples.items()},
-                       "machine": {"platform": platform.platform()}}, f, indent=1)
+                       "machine": {"platform": platform.platform()},
+                       "one_thread_pinned_to_cpu": pin_cpu}, f, indent=1)
 
 
 if __name__ == "__main__":
