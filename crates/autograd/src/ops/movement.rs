@@ -500,13 +500,36 @@ pub(crate) fn vjp<'t, T: Float>(
 /// source strides `src`; split over threads by rows of the output's first axis.
 fn copy_strided<T: Float>(shape: &[usize], src: &[usize], x: &[T], o: &mut [T]) {
     if o.is_empty() || shape.first().is_none_or(|&n| n < 2) {
-        for_each_strided(shape, src, 0, |i, s| o[i] = x[s]);
+        copy_runs(shape, src, 0, x, o);
         return;
     }
     let row = o.len() / shape[0];
     crate::threads::for_each_unit_chunk(o, row, o.len(), |start, o| {
         let mut sub = Shape::from(shape);
         sub[0] = o.len() / row;
-        for_each_strided(&sub, src, start / row * src[0], |i, s| o[i] = x[s]);
+        copy_runs(&sub, src, start / row * src[0], x, o);
+    });
+}
+
+/// [`copy_strided`]'s walk from source offset `base`, a run of the last axis at a time: a fill
+/// where that axis is broadcast (a bias or a row's maximum expanded along it), a slice copy
+/// where it is contiguous, so the common expands cost a `memset` or `memcpy` a row instead of
+/// an odometer step an element.
+fn copy_runs<T: Float>(shape: &[usize], src: &[usize], base: usize, x: &[T], o: &mut [T]) {
+    let (Some((&inner, outer)), Some((&step, outer_src))) = (shape.split_last(), src.split_last()) else {
+        // Rank 0: one element.
+        for_each_strided(shape, src, base, |i, s| o[i] = x[s]);
+        return;
+    };
+    if inner == 0 {
+        return;
+    }
+    for_each_strided(outer, outer_src, base, |r, s| {
+        let run = &mut o[r * inner..][..inner];
+        match step {
+            0 => run.fill(x[s]),
+            1 => run.copy_from_slice(&x[s..][..inner]),
+            _ => run.iter_mut().enumerate().for_each(|(j, v)| *v = x[s + j * step]),
+        }
     });
 }
